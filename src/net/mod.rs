@@ -1,0 +1,2 @@
+//! Link, IP and transport layers: stateless dissection of one frame, plus the
+//! stateful parts (IP fragment and TCP stream reassembly), each bounded.
