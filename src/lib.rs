@@ -4,10 +4,13 @@
 //! The flow is one-way: [`capture`] reads frames, [`net`] takes them through
 //! link, IP and transport layers, [`decode`] turns payloads into protocol
 //! messages, [`pipeline`] runs that in parallel and hands results on in frame
-//! order, and the output layers print them.
+//! order, and [`report`] prints them.
 
+pub mod analysis;
+pub mod bench_support;
 pub mod capture;
 pub mod decode;
 pub mod net;
-pub mod packets;
 pub mod pipeline;
+pub mod report;
+pub mod verdict;

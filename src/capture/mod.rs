@@ -1,0 +1,11 @@
+//! Capture sources: where frames come from. Offline files are read in pure
+//! Rust (pcap and pcapng, optionally gzip-compressed, or standard input);
+//! live capture sits behind the `live` feature.
+
+mod error;
+mod frame;
+mod reader;
+
+pub use error::{CaptureError, CaptureErrorKind};
+pub use frame::{FrameBatch, FrameMeta, RawFrame};
+pub use reader::{CaptureFormat, CaptureInfo, CaptureReader};

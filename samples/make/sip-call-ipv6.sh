@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# sip-call-ipv6.pcap: a good call over UDP/IPv6 between two sipp user agents:
+# INVITE, 100, 180, 200, ACK, about 3 s of G.711 A-law RTP each way (its own
+# SSRC per direction), BYE, 200. Captured on the caller's link.
+set -euo pipefail
+. "$(dirname "$0")/lib-sip.sh"
+
+cs_begin sip-call-ipv6
+cs_topo2
+cs_call_media
+cs_scenario uac-call.xml "$CS_WORK/uac.xml" "RTP=$(cs_pcap_action "$CS_WORK/caller-rtp.pcap")"
+cs_scenario uas-call.xml "$CS_WORK/uas.xml" "RTP=$(cs_rtp_action "$CS_WORK/callee.alaw")"
+
+cs_capture_start "$CS_NS_A" cs1a0 "$CS_WORK/cap.pcap"
+cs_sipp uas 30 "$CS_NS_B" -sf "$CS_WORK/uas.xml" -i "$CS_B6" -p 5060 -mp "$CS_CALLEE_MP" -m 1
+uas=$CS_LAST_PID
+cs_wait_listen "$CS_NS_B" udp 5060
+cs_sipp uac 30 "$CS_NS_A" -sf "$CS_WORK/uac.xml" -i "$CS_A6" -p 5060 -mp "$CS_CALLER_MP" -m 1 \
+  -d 3500 -cid_str "$(cs_cid)" "[$CS_B6]:5060"
+uac=$CS_LAST_PID
+cs_wait "$uac" 30
+cs_wait "$uas" 30
+cs_capture_stop
+cs_finish "$CS_WORK/cap.pcap" sip-call-ipv6.pcap

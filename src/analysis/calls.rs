@@ -1,0 +1,580 @@
+//! Calls: the SIP dialog (if any) and the ICE sessions, TURN allocations,
+//! DTLS associations and RTP streams that belong to it.
+//!
+//! Joins: an ICE session belongs to the SIP call whose SDP carries one of
+//! its ufrags; RTP streams and DTLS associations belong to a call through
+//! the SDP's media endpoints or through a candidate pair of its ICE
+//! session; a TURN allocation through the addresses its client used in
+//! checks or the relayed address offered as a candidate. What no SIP call
+//! claims stands on its own: an ICE session is a `webrtc` call, then DTLS
+//! associations, TURN allocations, failed STUN-server queries, failed SIP
+//! connections and lone RTP streams.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, SocketAddr};
+
+use serde::Serialize;
+
+use crate::decode::sdp::Direction;
+
+use super::dtls::DtlsAssociation;
+use super::ice::{IceSession, ServerQuery, SessionKey};
+use super::rtp::{RtpStream, StreamKey};
+use super::sip::{DialogKind, SipDialog};
+use super::transport::{TcpConnection, UnreachableSeen};
+use super::turn::{Allocation, AllocationKey};
+use super::Analyzer;
+use crate::verdict::{self, Verdict};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CallKind {
+    SipCall,
+    SipRegistration,
+    /// A TCP/TLS connection to a SIP port that failed before any SIP
+    /// message could be seen.
+    SipConnection,
+    Webrtc,
+    TurnAllocation,
+    /// STUN-server queries (server-reflexive gathering) that got no answer.
+    StunGathering,
+    /// A DTLS association with no ICE or SIP seen around it.
+    DtlsSession,
+    /// RTP with no signalling seen.
+    RtpSession,
+}
+
+impl CallKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallKind::SipCall => "sip-call",
+            CallKind::SipRegistration => "sip-registration",
+            CallKind::SipConnection => "sip-connection",
+            CallKind::Webrtc => "webrtc",
+            CallKind::TurnAllocation => "turn-allocation",
+            CallKind::StunGathering => "stun-gathering",
+            CallKind::DtlsSession => "dtls-session",
+            CallKind::RtpSession => "rtp-session",
+        }
+    }
+}
+
+/// A media endpoint an SDP announced.
+#[derive(Debug, Clone)]
+pub struct SdpMedia {
+    pub from_caller: bool,
+    pub endpoint: SocketAddr,
+    pub direction: Direction,
+    pub kind: String,
+    pub frame: u64,
+}
+
+/// Everything that belongs to one call, borrowed from the trackers.
+#[derive(Debug, Default)]
+pub struct CallParts<'a> {
+    pub dialog: Option<&'a SipDialog>,
+    pub connection: Option<&'a TcpConnection>,
+    pub unreachables: Vec<&'a UnreachableSeen>,
+    pub sessions: Vec<&'a IceSession>,
+    pub server_queries: Vec<&'a ServerQuery>,
+    pub allocations: Vec<&'a Allocation>,
+    pub associations: Vec<&'a DtlsAssociation>,
+    pub streams: Vec<&'a RtpStream>,
+    pub sdp_media: Vec<SdpMedia>,
+    pub sdp_ufrags: Vec<String>,
+    /// (from the caller, hash, value) of every `a=fingerprint`.
+    pub sdp_fingerprints: Vec<(bool, String, String)>,
+    pub sdp_candidates: Vec<(String, SocketAddr)>,
+}
+
+impl CallParts<'_> {
+    pub fn ice_offered(&self) -> bool {
+        !self.sdp_ufrags.is_empty()
+    }
+
+    pub fn dtls_offered(&self) -> bool {
+        !self.sdp_fingerprints.is_empty()
+    }
+
+    pub fn start_ts(&self) -> i64 {
+        let mut t = i64::MAX;
+        let mut take = |x: i64| t = t.min(x);
+        if let Some(d) = self.dialog {
+            take(d.first_ts);
+        }
+        if let Some(c) = self.connection {
+            take(c.first_ts);
+        }
+        self.sessions.iter().for_each(|s| take(s.first_ts));
+        self.server_queries.iter().for_each(|q| take(q.first.1));
+        self.allocations.iter().for_each(|a| take(a.first_ts));
+        self.associations.iter().for_each(|a| take(a.first_ts));
+        self.streams.iter().for_each(|s| take(s.first_ts));
+        if t == i64::MAX {
+            0
+        } else {
+            t
+        }
+    }
+
+    pub fn end_ts(&self) -> i64 {
+        let mut t = i64::MIN;
+        let mut take = |x: i64| t = t.max(x);
+        if let Some(d) = self.dialog {
+            take(d.last_ts);
+        }
+        if let Some(c) = self.connection {
+            take(c.last_ts);
+        }
+        self.sessions.iter().for_each(|s| take(s.last_ts));
+        self.server_queries.iter().for_each(|q| take(q.last_ts));
+        self.allocations.iter().for_each(|a| take(a.last_ts));
+        self.associations.iter().for_each(|a| take(a.last_ts));
+        self.streams.iter().for_each(|s| take(s.last_ts));
+        if t == i64::MIN {
+            self.start_ts()
+        } else {
+            t
+        }
+    }
+}
+
+/// A judged call: its parts and its verdict.
+#[derive(Debug)]
+pub struct Call {
+    pub id: String,
+    pub kind: CallKind,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub endpoints: Vec<SocketAddr>,
+    pub summary: CallSummary,
+    pub verdict: Verdict,
+}
+
+/// The owned facts of a call that the report prints.
+#[derive(Debug, Clone, Default)]
+pub struct CallSummary {
+    pub sip: Option<serde_json::Value>,
+    pub ice: Option<serde_json::Value>,
+    pub turn: Vec<serde_json::Value>,
+    pub dtls: Option<serde_json::Value>,
+    pub streams: Vec<serde_json::Value>,
+}
+
+struct Indexes {
+    streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>>,
+    assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>>,
+    sessions_by_ufrag: HashMap<String, Vec<SessionKey>>,
+}
+
+fn build_indexes(an: &Analyzer) -> Indexes {
+    let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::new();
+    for k in an.rtp.streams.keys() {
+        streams_by_addr.entry(k.src).or_default().push(*k);
+        streams_by_addr.entry(k.dst).or_default().push(*k);
+    }
+    let mut assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> = HashMap::new();
+    for k in an.dtls.associations.keys() {
+        assoc_by_addr.entry(k.0).or_default().push(*k);
+        assoc_by_addr.entry(k.1).or_default().push(*k);
+    }
+    let mut sessions_by_ufrag: HashMap<String, Vec<SessionKey>> = HashMap::new();
+    for s in an.ice.sessions.values() {
+        for u in &s.ufrags {
+            sessions_by_ufrag.entry(u.clone()).or_default().push(s.key);
+        }
+    }
+    Indexes {
+        streams_by_addr,
+        assoc_by_addr,
+        sessions_by_ufrag,
+    }
+}
+
+#[derive(Default)]
+struct Used {
+    sessions: HashSet<SessionKey>,
+    allocations: HashSet<AllocationKey>,
+    associations: HashSet<(SocketAddr, SocketAddr)>,
+    streams: HashSet<StreamKey>,
+    queries: HashSet<(SocketAddr, SocketAddr)>,
+    connections: HashSet<(SocketAddr, SocketAddr)>,
+}
+
+/// Builds and judges every call.
+pub fn assemble(an: &Analyzer) -> Vec<Call> {
+    let idx = build_indexes(an);
+    let mut used = Used::default();
+    let mut parts_list: Vec<(String, CallKind, CallParts<'_>)> = Vec::new();
+
+    // SIP dialogs first: they claim what their SDP describes.
+    let mut dialogs: Vec<&SipDialog> = an
+        .sip
+        .dialogs()
+        .filter(|d| d.kind != DialogKind::Other)
+        .collect();
+    dialogs.sort_by(|a, b| (a.first_ts, &a.call_id).cmp(&(b.first_ts, &b.call_id)));
+    for d in dialogs {
+        let mut p = CallParts {
+            dialog: Some(d),
+            ..CallParts::default()
+        };
+        for s in d.sdps.items() {
+            let sdp = &s.sdp;
+            for (ip, port, m) in sdp.media_endpoints() {
+                p.sdp_media.push(SdpMedia {
+                    from_caller: s.from_caller,
+                    endpoint: SocketAddr::new(ip, port),
+                    direction: m.direction.or(sdp.direction).unwrap_or(Direction::SendRecv),
+                    kind: m.kind.clone(),
+                    frame: s.frame,
+                });
+            }
+            let mut ufrags: Vec<&String> = sdp.ice_ufrag.iter().collect();
+            let mut fps = sdp.fingerprint.iter().collect::<Vec<_>>();
+            for m in &sdp.media {
+                ufrags.extend(m.ice_ufrag.iter());
+                fps.extend(m.fingerprint.iter());
+                for c in &m.candidates {
+                    if let Ok(ip) = c.address.parse::<IpAddr>() {
+                        p.sdp_candidates.push((c.typ.clone(), SocketAddr::new(ip, c.port)));
+                    }
+                }
+            }
+            for u in ufrags {
+                if !p.sdp_ufrags.contains(u) {
+                    p.sdp_ufrags.push(u.clone());
+                }
+            }
+            for f in fps {
+                p.sdp_fingerprints
+                    .push((s.from_caller, f.hash.clone(), f.value.clone()));
+            }
+        }
+        // Signalling transport: the TCP connection and ICMP errors.
+        for t in d.transactions.items() {
+            for u in an.transport.unreachable_for(t.src, t.dst) {
+                if !p.unreachables.iter().any(|x| x.frame == u.frame) {
+                    p.unreachables.push(u);
+                }
+            }
+            if t.tcp && p.connection.is_none() {
+                for key in [(t.src, t.dst), (t.dst, t.src)] {
+                    if let Some(c) = an.transport.connections.get(&key) {
+                        p.connection = Some(c);
+                        used.connections.insert(key);
+                    }
+                }
+            }
+        }
+        for u in p.sdp_ufrags.clone() {
+            for k in idx.sessions_by_ufrag.get(&u).into_iter().flatten() {
+                if used.sessions.insert(*k) {
+                    if let Some(s) = an.ice.session(*k) {
+                        p.sessions.push(s);
+                    }
+                }
+            }
+        }
+        let endpoints: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
+        attach_media(an, &idx, &mut used, &mut p, &endpoints);
+        let kind = if d.kind == DialogKind::Register {
+            CallKind::SipRegistration
+        } else {
+            CallKind::SipCall
+        };
+        parts_list.push((format!("sip:{}", d.call_id), kind, p));
+    }
+
+    // ICE sessions with no signalling seen: WebRTC calls.
+    let mut sessions: Vec<&IceSession> = an
+        .ice
+        .sessions
+        .values()
+        .filter(|s| !used.sessions.contains(&s.key))
+        .collect();
+    sessions.sort_by_key(|s| (s.first_ts, s.first_frame));
+    for s in sessions {
+        used.sessions.insert(s.key);
+        let mut p = CallParts {
+            sessions: vec![s],
+            ..CallParts::default()
+        };
+        attach_media(an, &idx, &mut used, &mut p, &[]);
+        let mut ufrags = s.ufrags.clone();
+        ufrags.sort();
+        parts_list.push((format!("ice:{}", ufrags.join(":")), CallKind::Webrtc, p));
+    }
+
+    // DTLS associations that nothing claimed.
+    let mut assocs: Vec<&DtlsAssociation> = an
+        .dtls
+        .associations
+        .iter()
+        .filter(|(k, _)| !used.associations.contains(*k))
+        .map(|(_, a)| a)
+        .collect();
+    assocs.sort_by_key(|a| (a.first_ts, a.first_frame));
+    for a in assocs {
+        let key = if a.client <= a.server {
+            (a.client, a.server)
+        } else {
+            (a.server, a.client)
+        };
+        used.associations.insert(key);
+        let mut p = CallParts {
+            associations: vec![a],
+            ..CallParts::default()
+        };
+        attach_streams_between(an, &idx, &mut used, &mut p, a.client, a.server);
+        parts_list.push((
+            format!("dtls:{}-{}", a.client, a.server),
+            CallKind::DtlsSession,
+            p,
+        ));
+    }
+
+    // TURN allocations that no session used.
+    let mut allocs: Vec<&Allocation> = an
+        .turn
+        .allocations
+        .iter()
+        .filter(|(k, _)| !used.allocations.contains(*k))
+        .map(|(_, a)| a)
+        .collect();
+    allocs.sort_by_key(|a| (a.first_ts, a.client));
+    for a in allocs {
+        used.allocations.insert((a.client, a.server));
+        let p = CallParts {
+            allocations: vec![a],
+            ..CallParts::default()
+        };
+        parts_list.push((
+            format!("turn:{}-{}", a.client, a.server),
+            CallKind::TurnAllocation,
+            p,
+        ));
+    }
+
+    // STUN-server queries that got no answer and belong to nothing.
+    let mut queries: Vec<&ServerQuery> = an
+        .ice
+        .server_queries
+        .iter()
+        .filter(|(k, q)| !used.queries.contains(*k) && q.successes == 0 && !an.turn.is_server(q.server))
+        .map(|(_, q)| q)
+        .collect();
+    queries.sort_by_key(|q| (q.first.1, q.first.0));
+    for q in queries {
+        let p = CallParts {
+            server_queries: vec![q],
+            ..CallParts::default()
+        };
+        parts_list.push((
+            format!("stun:{}-{}", q.client, q.server),
+            CallKind::StunGathering,
+            p,
+        ));
+    }
+
+    // SIP connections that failed before SIP could be seen on them.
+    let mut conns: Vec<&TcpConnection> = an
+        .transport
+        .connections
+        .iter()
+        .filter(|(k, c)| {
+            !used.connections.contains(*k)
+                && c.sip_messages == 0
+                && (!c.established()
+                    || c.tls.as_ref().is_some_and(|t| t.alert.is_some() || t.server_hello.is_none())
+                    || c.rst.is_some())
+        })
+        .map(|(_, c)| c)
+        .collect();
+    conns.sort_by_key(|c| (c.first_ts, c.client));
+    for c in conns {
+        let p = CallParts {
+            connection: Some(c),
+            ..CallParts::default()
+        };
+        parts_list.push((
+            format!("tcp:{}-{}", c.client, c.server),
+            CallKind::SipConnection,
+            p,
+        ));
+    }
+
+    // RTP nobody claimed, grouped by the pair of addresses.
+    let mut groups: HashMap<(SocketAddr, SocketAddr), Vec<&RtpStream>> = HashMap::new();
+    for s in an.rtp.streams.values() {
+        if used.streams.contains(&s.key) {
+            continue;
+        }
+        let k = if s.key.src <= s.key.dst {
+            (s.key.src, s.key.dst)
+        } else {
+            (s.key.dst, s.key.src)
+        };
+        groups.entry(k).or_default().push(s);
+    }
+    for ((a, b), mut streams) in groups {
+        streams.sort_by_key(|s| (s.first_ts, s.first_frame));
+        let p = CallParts {
+            streams,
+            ..CallParts::default()
+        };
+        parts_list.push((format!("rtp:{a}-{b}"), CallKind::RtpSession, p));
+    }
+
+    let now = an.now();
+    let mut calls: Vec<Call> = parts_list
+        .into_iter()
+        .map(|(id, kind, p)| {
+            let verdict = verdict::judge(kind, &p, now);
+            Call {
+                id,
+                kind,
+                start_ts: p.start_ts(),
+                end_ts: p.end_ts(),
+                endpoints: endpoints_of(kind, &p),
+                summary: super::calls_summary::summarize(&p),
+                verdict,
+            }
+        })
+        .collect();
+    calls.sort_by(|a, b| (a.start_ts, &a.id).cmp(&(b.start_ts, &b.id)));
+    calls
+}
+
+/// Claims, for a call, the ICE-related and media parts reachable from its
+/// sessions' candidate pairs and from its SDP endpoints.
+fn attach_media<'a>(
+    an: &'a Analyzer,
+    idx: &Indexes,
+    used: &mut Used,
+    p: &mut CallParts<'a>,
+    sdp_endpoints: &[SocketAddr],
+) {
+    let mut addrs: Vec<(SocketAddr, SocketAddr)> = Vec::new();
+    let mut locals: Vec<SocketAddr> = Vec::new();
+    for s in &p.sessions {
+        for pair in s.pairs.items() {
+            addrs.push((pair.local, pair.remote));
+            locals.push(pair.local);
+            locals.push(pair.remote);
+        }
+    }
+    for (a, b) in addrs {
+        attach_streams_between(an, idx, used, p, a, b);
+        let key = if a <= b { (a, b) } else { (b, a) };
+        if let Some(assoc) = an.dtls.associations.get(&key) {
+            if used.associations.insert(key) {
+                p.associations.push(assoc);
+            }
+        }
+    }
+    for ep in sdp_endpoints {
+        for k in idx.streams_by_addr.get(ep).into_iter().flatten() {
+            if used.streams.insert(*k) {
+                if let Some(s) = an.rtp.streams.get(k) {
+                    p.streams.push(s);
+                }
+            }
+        }
+        for k in idx.assoc_by_addr.get(ep).into_iter().flatten() {
+            if used.associations.insert(*k) {
+                if let Some(a) = an.dtls.associations.get(k) {
+                    p.associations.push(a);
+                }
+            }
+        }
+    }
+    // TURN: allocations whose client or relayed address took part in the
+    // checks, or whose relayed address the SDP offered.
+    let mut turn_addrs = locals.clone();
+    turn_addrs.extend(
+        p.sdp_candidates
+            .iter()
+            .filter(|(t, _)| t == "relay")
+            .map(|(_, a)| *a),
+    );
+    for addr in turn_addrs {
+        if let Some(a) = an.turn.owning(addr) {
+            if used.allocations.insert((a.client, a.server)) {
+                p.allocations.push(a);
+            }
+        }
+    }
+    // STUN servers queried from the addresses the session used.
+    let clients: HashSet<SocketAddr> = locals
+        .iter()
+        .copied()
+        .chain(p.allocations.iter().map(|a| a.client))
+        .chain(p.sdp_candidates.iter().map(|(_, a)| *a))
+        .collect();
+    let mut qs: Vec<(&(SocketAddr, SocketAddr), &ServerQuery)> = an
+        .ice
+        .server_queries
+        .iter()
+        .filter(|(k, _)| clients.contains(&k.0))
+        .collect();
+    qs.sort_by_key(|(k, _)| **k);
+    for (k, q) in qs {
+        if !an.turn.is_server(q.server) && used.queries.insert(*k) {
+            p.server_queries.push(q);
+        }
+    }
+    p.streams.sort_by_key(|s| (s.first_ts, s.first_frame));
+}
+
+fn attach_streams_between<'a>(
+    an: &'a Analyzer,
+    idx: &Indexes,
+    used: &mut Used,
+    p: &mut CallParts<'a>,
+    a: SocketAddr,
+    b: SocketAddr,
+) {
+    for k in idx.streams_by_addr.get(&a).into_iter().flatten() {
+        if (k.src == a && k.dst == b) || (k.src == b && k.dst == a) {
+            if used.streams.insert(*k) {
+                if let Some(s) = an.rtp.streams.get(k) {
+                    p.streams.push(s);
+                }
+            }
+        }
+    }
+}
+
+fn endpoints_of(kind: CallKind, p: &CallParts<'_>) -> Vec<SocketAddr> {
+    let mut v = Vec::new();
+    if let Some(d) = p.dialog {
+        v.push(d.caller);
+        v.push(d.callee);
+    } else if let Some(c) = p.connection {
+        v.push(c.client);
+        v.push(c.server);
+    } else if let Some(s) = p.sessions.first() {
+        match s.selected_pair().or_else(|| s.pairs.items().first()) {
+            Some(pair) => {
+                v.push(pair.local);
+                v.push(pair.remote);
+            }
+            None => {}
+        }
+    } else if let Some(a) = p.associations.first() {
+        v.push(a.client);
+        v.push(a.server);
+    } else if let Some(a) = p.allocations.first() {
+        v.push(a.client);
+        v.push(a.server);
+    } else if let Some(q) = p.server_queries.first() {
+        v.push(q.client);
+        v.push(q.server);
+    } else if let Some(s) = p.streams.first() {
+        v.push(s.key.src);
+        v.push(s.key.dst);
+    }
+    let _ = kind;
+    v
+}

@@ -1,0 +1,170 @@
+//! The facts of a call as the JSON report prints them (`report.md`): the
+//! required fields plus per-stage details.
+
+use serde_json::{json, Value};
+
+use super::calls::{CallParts, CallSummary};
+use crate::report::format_epoch;
+
+pub(crate) fn summarize(p: &CallParts<'_>) -> CallSummary {
+    CallSummary {
+        sip: p.dialog.map(|d| {
+            let main = d.main_transactions().last();
+            let final_status = main.and_then(|t| t.final_response()).map(|r| r.status);
+            let transactions: Vec<Value> = d
+                .transactions
+                .items()
+                .iter()
+                .map(|t| {
+                    json!({
+                        "method": t.method,
+                        "cseq": t.cseq,
+                        "src": t.src.to_string(),
+                        "dst": t.dst.to_string(),
+                        "frames": t.frames.items(),
+                        "sent": t.sent,
+                        "with_credentials": t.with_credentials,
+                        "transport": if t.tcp { "tcp" } else { "udp" },
+                        "responses": t.responses.iter().map(|r| json!({
+                            "status": r.status, "reason": r.reason, "frame": r.frame,
+                            "ts": format_epoch(r.ts), "copies": r.copies,
+                        })).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            json!({
+                "call_id": d.call_id,
+                "method": d.method,
+                "from": d.from,
+                "to": d.to,
+                "final_status": final_status,
+                "caller": d.caller.to_string(),
+                "callee": d.callee.to_string(),
+                "messages": d.messages,
+                "transactions": transactions,
+                "sdp": d.sdps.items().iter().map(|s| json!({
+                    "frame": s.frame, "from_caller": s.from_caller, "summary": s.sdp.summary(),
+                })).collect::<Vec<_>>(),
+            })
+        }),
+        ice: ice_part(p),
+        turn: p
+            .allocations
+            .iter()
+            .map(|a| {
+                json!({
+                    "client": a.client.to_string(),
+                    "server": a.server.to_string(),
+                    "transport": if a.tcp { "tcp" } else { "udp" },
+                    "relayed": a.relayed.map(|r| r.to_string()),
+                    "succeeded": a.succeeded(),
+                    "attempts": a.attempts.items().iter().map(|at| json!({
+                        "frame": at.frame,
+                        "transmissions": at.transmissions,
+                        "with_credentials": at.with_credentials,
+                        "result": match at.outcome { None => Value::Null, Some(None) => json!("success"), Some(Some(c)) => json!(c) },
+                        "reason": at.reason,
+                    })).collect::<Vec<_>>(),
+                    "permissions": a.permissions.items().iter().map(|x| x.to_string()).collect::<Vec<_>>(),
+                    "channels": a.channels.len(),
+                    "relayed_packets": a.relayed_packets(),
+                })
+            })
+            .collect(),
+        dtls: dtls_part(p),
+        streams: p
+            .streams
+            .iter()
+            .map(|s| {
+                json!({
+                    "ssrc": s.key.ssrc,
+                    "src": s.key.src.to_string(),
+                    "dst": s.key.dst.to_string(),
+                    "packets": s.packets,
+                    "lost": s.lost(),
+                    "jitter_ms": (s.jitter_ms() * 1000.0).round() / 1000.0,
+                    "expected": s.expected(),
+                    "duplicates": s.duplicates,
+                    "out_of_order": s.out_of_order,
+                    "max_gap_ms": (s.max_gap_ns as f64 / 1e6 * 10.0).round() / 10.0,
+                    "payload_type": s.payload_type,
+                    "clock_rate": s.clock_rate,
+                    "first_frame": s.first_frame,
+                    "first_ts": format_epoch(s.first_ts),
+                    "last_ts": format_epoch(s.last_ts),
+                    "relayed": s.relayed,
+                })
+            })
+            .collect(),
+    }
+}
+
+fn ice_part(p: &CallParts<'_>) -> Option<Value> {
+    if p.sessions.is_empty() && !p.ice_offered() && p.allocations.is_empty() && p.server_queries.is_empty() {
+        return None;
+    }
+    let mut ufrags: Vec<String> = Vec::new();
+    for s in &p.sessions {
+        for u in &s.ufrags {
+            if !ufrags.contains(u) {
+                ufrags.push(u.clone());
+            }
+        }
+    }
+    for u in &p.sdp_ufrags {
+        if !ufrags.contains(u) {
+            ufrags.push(u.clone());
+        }
+    }
+    let checks_sent: u32 = p.sessions.iter().map(|s| s.checks).sum();
+    let checks_answered: u32 = p.sessions.iter().map(|s| s.answered).sum();
+    let selected = p.sessions.iter().find_map(|s| s.selected_pair());
+    Some(json!({
+        "ufrags": ufrags,
+        "checks_sent": checks_sent,
+        "checks_answered": checks_answered,
+        "selected_pair": selected.map(|pair| json!({"local": pair.local.to_string(), "remote": pair.remote.to_string()})),
+        "pairs": p.sessions.iter().flat_map(|s| s.pairs.items().iter()).map(|pair| json!({
+            "local": pair.local.to_string(),
+            "remote": pair.remote.to_string(),
+            "checks": pair.checks,
+            "successes": pair.successes,
+            "errors": pair.errors,
+            "nominated": pair.nominated,
+            "relayed": pair.relayed,
+            "first_check_frame": pair.first_check.0,
+            "first_success_frame": pair.first_success.map(|x| x.0),
+        })).collect::<Vec<_>>(),
+        "stun_servers": p.server_queries.iter().map(|q| json!({
+            "client": q.client.to_string(), "server": q.server.to_string(),
+            "requests": q.requests, "transmissions": q.transmissions, "successes": q.successes,
+            "mapped": q.mapped.map(|m| m.to_string()),
+        })).collect::<Vec<_>>(),
+    }))
+}
+
+fn dtls_part(p: &CallParts<'_>) -> Option<Value> {
+    let a = p.associations.first()?;
+    Some(json!({
+        "handshake_complete": a.complete(),
+        "client_hellos": a.client_hellos,
+        "alerts": a.alerts.items().iter().map(|al| json!({
+            "frame": al.frame,
+            "from": if al.from_client { a.client.to_string() } else { a.server.to_string() },
+            "level": al.level,
+            "description": al.description,
+            "text": al.text(),
+        })).collect::<Vec<_>>(),
+        "client": a.client.to_string(),
+        "server": a.server.to_string(),
+        "relayed": a.relayed,
+        "version": a.version.map(|v| format!("0x{v:04x}")),
+        "srtp_profile": a.srtp_profile,
+        "hello_verify_requests": a.hello_verify_requests,
+        "server_hello_frame": a.server_hello.map(|x| x.0),
+        "client_certificate_sha256": a.from_client.certificate_fingerprint,
+        "server_certificate_sha256": a.from_server.certificate_fingerprint,
+        "sdp_fingerprints": p.sdp_fingerprints.iter().map(|(_, h, v)| format!("{h} {v}")).collect::<Vec<_>>(),
+        "associations": p.associations.len(),
+    }))
+}

@@ -1,0 +1,290 @@
+//! DTLS associations (RFC 6347, RFC 5764 DTLS-SRTP): one per pair of
+//! transport addresses. Flights and retransmissions (the same message_seq
+//! sent again), roles (the client sends the ClientHello), completion (both
+//! sides' ChangeCipherSpec, or encrypted records both ways), alerts, and
+//! the certificates' SHA-256 fingerprints for comparison with SDP.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::decode::dtls::{
+    self, DtlsDatagram, DtlsRecordBody, HandshakeMessage, HandshakeReassembler,
+};
+
+use super::evidence::Bounded;
+use super::ice::Leg;
+
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+const HT_CLIENT_HELLO: u8 = 1;
+const HT_SERVER_HELLO: u8 = 2;
+const HT_HELLO_VERIFY_REQUEST: u8 = 3;
+const MAX_ALERTS: usize = 8;
+const MAX_FRAMES: usize = 16;
+const MAX_ASSOCIATIONS: usize = 100_000;
+
+#[derive(Debug, Clone)]
+pub struct AlertSeen {
+    pub from_client: bool,
+    /// None when the alert was encrypted (after ChangeCipherSpec).
+    pub level: Option<u8>,
+    pub description: Option<u8>,
+    pub frame: u64,
+    pub ts: i64,
+}
+
+impl AlertSeen {
+    pub fn is_fatal(&self) -> bool {
+        self.level == Some(2)
+    }
+
+    pub fn text(&self) -> String {
+        match (self.level, self.description) {
+            (Some(l), Some(d)) => format!(
+                "{} alert {} ({d})",
+                if l == 2 { "fatal" } else { "warning" },
+                dtls::alert_description_name(d)
+            ),
+            _ => "encrypted alert".to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Direction {
+    pub records: u64,
+    pub first_frame: Option<u64>,
+    pub ccs: Option<(u64, i64)>,
+    pub encrypted_handshake: Option<(u64, i64)>,
+    pub app_data: u64,
+    pub certificate_fingerprint: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct DtlsAssociation {
+    /// The side that sent the first ClientHello (or, when the capture
+    /// missed it, the first side seen).
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub relayed: bool,
+    pub first_frame: u64,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub client_hello_frames: Bounded<(u64, i64)>,
+    /// ClientHello transmissions on the busiest leg.
+    pub client_hellos: u32,
+    client_hellos_by_leg: [u32; 2],
+    pub hello_verify_requests: u32,
+    pub server_hello: Option<(u64, i64)>,
+    pub from_client: Direction,
+    pub from_server: Direction,
+    pub alerts: Bounded<AlertSeen>,
+    pub version: Option<u16>,
+    pub srtp_profile: Option<u16>,
+    reassembly: [HandshakeReassembler; 2],
+}
+
+impl DtlsAssociation {
+    pub fn complete(&self) -> bool {
+        let ccs = self.from_client.ccs.is_some() && self.from_server.ccs.is_some();
+        let data = self.from_client.app_data > 0 && self.from_server.app_data > 0;
+        ccs || data
+    }
+
+    pub fn completed_at(&self) -> Option<(u64, i64)> {
+        if !self.complete() {
+            return None;
+        }
+        [self.from_client.ccs, self.from_server.ccs]
+            .into_iter()
+            .flatten()
+            .max_by_key(|c| c.1)
+    }
+
+    pub fn fatal_alert(&self) -> Option<&AlertSeen> {
+        self.alerts.items().iter().find(|a| a.is_fatal())
+    }
+
+    pub fn has(&self, a: SocketAddr, b: SocketAddr) -> bool {
+        (self.client == a && self.server == b) || (self.client == b && self.server == a)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct DtlsTracker {
+    pub associations: HashMap<(SocketAddr, SocketAddr), DtlsAssociation>,
+    pub dropped: u64,
+}
+
+fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
+impl DtlsTracker {
+    pub fn get(&self, a: SocketAddr, b: SocketAddr) -> Option<&DtlsAssociation> {
+        self.associations.get(&key(a, b))
+    }
+
+    pub fn on_datagram(
+        &mut self,
+        d: &DtlsDatagram<'_>,
+        frame: u64,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        leg: Leg,
+    ) {
+        let k = key(src, dst);
+        if !self.associations.contains_key(&k) {
+            if self.associations.len() >= MAX_ASSOCIATIONS {
+                self.dropped += 1;
+                return;
+            }
+            self.associations.insert(
+                k,
+                DtlsAssociation {
+                    client: src,
+                    server: dst,
+                    relayed: leg == Leg::Relayed,
+                    first_frame: frame,
+                    first_ts: ts,
+                    last_ts: ts,
+                    client_hello_frames: Bounded::new(MAX_FRAMES),
+                    client_hellos: 0,
+                    client_hellos_by_leg: [0; 2],
+                    hello_verify_requests: 0,
+                    server_hello: None,
+                    from_client: Direction::default(),
+                    from_server: Direction::default(),
+                    alerts: Bounded::new(MAX_ALERTS),
+                    version: None,
+                    srtp_profile: None,
+                    reassembly: [HandshakeReassembler::new(), HandshakeReassembler::new()],
+                },
+            );
+        }
+        let Some(a) = self.associations.get_mut(&k) else {
+            return;
+        };
+        a.last_ts = ts;
+        // The first ClientHello decides the roles, even if the server
+        // spoke first in the capture.
+        let sends_client_hello = d.records.iter().any(|r| match &r.body {
+            DtlsRecordBody::Handshake(f) => f.iter().any(|h| h.msg_type == HT_CLIENT_HELLO),
+            _ => false,
+        });
+        if sends_client_hello && a.client_hellos == 0 && a.client != src {
+            std::mem::swap(&mut a.client, &mut a.server);
+            std::mem::swap(&mut a.from_client, &mut a.from_server);
+        }
+        let from_client = src == a.client;
+        let mut client_hello_here = false;
+        for rec in &d.records {
+            let dir = if from_client {
+                &mut a.from_client
+            } else {
+                &mut a.from_server
+            };
+            dir.records += 1;
+            dir.first_frame.get_or_insert(frame);
+            match &rec.body {
+                DtlsRecordBody::Handshake(frags) => {
+                    for f in frags {
+                        let noted = match &f.message {
+                            Some(m) => noted(m),
+                            None => a.reassembly[usize::from(!from_client)]
+                                .push(f)
+                                .and_then(|done| {
+                                    noted(&dtls::parse_handshake_message(done.msg_type, &done.body))
+                                }),
+                        };
+                        match f.msg_type {
+                            HT_CLIENT_HELLO if f.fragment_offset == 0 => client_hello_here = true,
+                            HT_SERVER_HELLO => {
+                                a.server_hello.get_or_insert((frame, ts));
+                            }
+                            HT_HELLO_VERIFY_REQUEST => a.hello_verify_requests += 1,
+                            _ => {}
+                        }
+                        match noted {
+                            Some(Noted::ServerVersion(v, p)) => {
+                                a.version = Some(v);
+                                a.srtp_profile = p.or(a.srtp_profile);
+                            }
+                            Some(Noted::CertificateFingerprint(fp)) => {
+                                let dir = if from_client {
+                                    &mut a.from_client
+                                } else {
+                                    &mut a.from_server
+                                };
+                                dir.certificate_fingerprint.get_or_insert(fp);
+                            }
+                            None => {}
+                        }
+                    }
+                }
+                DtlsRecordBody::ChangeCipherSpec => {
+                    dir.ccs.get_or_insert((frame, ts));
+                }
+                DtlsRecordBody::Alert { level, description } => {
+                    a.alerts.push(AlertSeen {
+                        from_client,
+                        level: Some(*level),
+                        description: Some(*description),
+                        frame,
+                        ts,
+                    });
+                }
+                DtlsRecordBody::ApplicationData => dir.app_data += 1,
+                DtlsRecordBody::Encrypted => {
+                    if rec.content_type == CT_HANDSHAKE {
+                        // Encrypted handshake after CCS: the Finished.
+                        dir.encrypted_handshake.get_or_insert((frame, ts));
+                    } else if rec.content_type == CT_ALERT {
+                        a.alerts.push(AlertSeen {
+                            from_client,
+                            level: None,
+                            description: None,
+                            frame,
+                            ts,
+                        });
+                    }
+                }
+                DtlsRecordBody::Dtls13Ciphertext => dir.app_data += 1,
+                _ => {}
+            }
+        }
+        if client_hello_here {
+            let l = usize::from(leg == Leg::Relayed);
+            a.client_hellos_by_leg[l] += 1;
+            a.client_hellos = a.client_hellos_by_leg[0].max(a.client_hellos_by_leg[1]);
+            a.client_hello_frames.push((frame, ts));
+        }
+    }
+}
+
+/// What the association keeps of a handshake message: the parts that
+/// matter for a verdict.
+enum Noted {
+    ServerVersion(u16, Option<u16>),
+    CertificateFingerprint(String),
+}
+
+fn noted(m: &HandshakeMessage<'_>) -> Option<Noted> {
+    match m {
+        HandshakeMessage::ServerHello(sh) => Some(Noted::ServerVersion(
+            // DTLS 1.3 keeps 0xfefd in the version field and says the real
+            // one in supported_versions.
+            sh.selected_version.unwrap_or(sh.version),
+            sh.use_srtp.as_ref().and_then(|p| p.profiles.first().copied()),
+        )),
+        HandshakeMessage::Certificate { certificates } => certificates
+            .first()
+            .map(|c| Noted::CertificateFingerprint(dtls::certificate_sha256_fingerprint(c))),
+        _ => None,
+    }
+}

@@ -1,0 +1,211 @@
+//! RTP streams, one per SSRC and direction (source and destination
+//! transport addresses), with RFC 3550 statistics: expected and lost
+//! packets (A.3), duplicates, reordering, interarrival jitter (A.8) in the
+//! stream's clock rate, and the largest gap between packets.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::decode::rtp::RtpPacket;
+
+const MAX_STREAMS: usize = 200_000;
+/// Standard RTP clock rates, for guessing a dynamic payload type's rate
+/// from the stream itself when no SDP describes it.
+const COMMON_RATES: [u32; 7] = [8_000, 16_000, 22_050, 24_000, 44_100, 48_000, 90_000];
+/// Sequence numbers remembered for duplicate detection.
+const SEQ_WINDOW: u16 = 128;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StreamKey {
+    pub ssrc: u32,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+}
+
+#[derive(Debug, Clone)]
+pub struct RtpStream {
+    pub key: StreamKey,
+    pub relayed: bool,
+    pub payload_type: u8,
+    pub first_frame: u64,
+    pub first_ts: i64,
+    pub last_frame: u64,
+    pub last_ts: i64,
+    pub packets: u64,
+    pub duplicates: u64,
+    pub out_of_order: u64,
+    pub max_gap_ns: i64,
+    pub clock_rate: Option<u32>,
+    /// Extended highest sequence number and the first one (RFC 3550 A.1).
+    base_seq: u32,
+    max_ext_seq: u32,
+    /// Bitmap of the last SEQ_WINDOW sequence numbers below the highest.
+    seen: u128,
+    jitter: f64,
+    last_transit: Option<f64>,
+    /// For guessing the clock rate: first packet's RTP and capture times.
+    first_rtp_ts: u32,
+}
+
+impl RtpStream {
+    pub fn expected(&self) -> u64 {
+        u64::from(self.max_ext_seq.wrapping_sub(self.base_seq)) + 1
+    }
+
+    /// Packets lost: expected minus received, duplicates not counted as
+    /// received; never negative (RFC 3550 A.3 allows negative, but a
+    /// report of "-2 lost" helps nobody).
+    pub fn lost(&self) -> u64 {
+        let received = self.packets - self.duplicates;
+        self.expected().saturating_sub(received)
+    }
+
+    pub fn jitter_ms(&self) -> f64 {
+        match self.clock_rate {
+            Some(rate) if rate > 0 => self.jitter / rate as f64 * 1000.0,
+            _ => 0.0,
+        }
+    }
+
+    pub fn duration_s(&self) -> f64 {
+        (self.last_ts - self.first_ts) as f64 / 1e9
+    }
+
+    fn on_packet(&mut self, p: &RtpPacket<'_>, frame: u64, ts: i64, clock_hint: Option<u32>) {
+        if self.clock_rate.is_none() {
+            self.clock_rate = clock_hint.or_else(|| self.guess_clock(p.timestamp, ts));
+        }
+        let gap = ts - self.last_ts;
+        if gap > self.max_gap_ns {
+            self.max_gap_ns = gap;
+        }
+        self.packets += 1;
+        self.last_frame = frame;
+        self.last_ts = ts;
+        // Extend the 16-bit sequence number against the highest seen.
+        let max16 = self.max_ext_seq as u16;
+        let delta = p.sequence.wrapping_sub(max16) as i16;
+        if delta > 0 {
+            let ext = self.max_ext_seq.wrapping_add(delta as u32);
+            let shift = delta as u32;
+            self.seen = if shift >= 128 { 0 } else { self.seen << shift };
+            self.seen |= 1;
+            self.max_ext_seq = ext;
+        } else {
+            let back = (-(delta as i32)) as u32;
+            if back == 0 {
+                self.duplicates += 1;
+                return;
+            }
+            if back < u32::from(SEQ_WINDOW) {
+                let bit = 1u128 << back;
+                if self.seen & bit != 0 {
+                    self.duplicates += 1;
+                    return;
+                }
+                self.seen |= bit;
+            }
+            self.out_of_order += 1;
+            let ext = self.max_ext_seq.wrapping_sub(back);
+            if ext.wrapping_sub(self.base_seq) > self.max_ext_seq.wrapping_sub(self.base_seq) {
+                self.base_seq = ext;
+            }
+        }
+        if let Some(rate) = self.clock_rate {
+            // RFC 3550 A.8: transit time in timestamp units.
+            let arrival = ts as f64 / 1e9 * rate as f64;
+            let transit = arrival - p.timestamp as f64;
+            if let Some(prev) = self.last_transit {
+                let mut d = (transit - prev).abs();
+                // A timestamp wrap or jump must not blow the estimate up.
+                if d > rate as f64 * 10.0 {
+                    d = 0.0;
+                }
+                self.jitter += (d - self.jitter) / 16.0;
+            }
+            self.last_transit = Some(transit);
+        }
+    }
+
+    /// Once a stream has run a second, its timestamp rate is its clock.
+    fn guess_clock(&self, rtp_ts: u32, ts: i64) -> Option<u32> {
+        let dt = (ts - self.first_ts) as f64 / 1e9;
+        if dt < 1.0 {
+            return None;
+        }
+        let rate = rtp_ts.wrapping_sub(self.first_rtp_ts) as f64 / dt;
+        COMMON_RATES
+            .iter()
+            .copied()
+            .min_by(|a, b| {
+                let da = (*a as f64 - rate).abs();
+                let db = (*b as f64 - rate).abs();
+                da.total_cmp(&db)
+            })
+            .filter(|r| (rate / *r as f64 - 1.0).abs() < 0.25)
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct RtpTracker {
+    pub streams: HashMap<StreamKey, RtpStream>,
+    pub rtcp_packets: HashMap<(SocketAddr, SocketAddr), u64>,
+    pub dropped: u64,
+}
+
+impl RtpTracker {
+    pub fn on_rtp(
+        &mut self,
+        p: &RtpPacket<'_>,
+        frame: u64,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        relayed: bool,
+        clock_hint: Option<u32>,
+    ) {
+        let key = StreamKey {
+            ssrc: p.ssrc,
+            src,
+            dst,
+        };
+        if let Some(s) = self.streams.get_mut(&key) {
+            s.on_packet(p, frame, ts, clock_hint);
+            return;
+        }
+        if self.streams.len() >= MAX_STREAMS {
+            self.dropped += 1;
+            return;
+        }
+        let clock_rate = clock_hint.or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
+        self.streams.insert(
+            key,
+            RtpStream {
+                key,
+                relayed,
+                payload_type: p.payload_type,
+                first_frame: frame,
+                first_ts: ts,
+                last_frame: frame,
+                last_ts: ts,
+                packets: 1,
+                duplicates: 0,
+                out_of_order: 0,
+                max_gap_ns: 0,
+                clock_rate,
+                base_seq: u32::from(p.sequence),
+                max_ext_seq: u32::from(p.sequence),
+                seen: 1,
+                jitter: 0.0,
+                last_transit: clock_rate.map(|r| ts as f64 / 1e9 * r as f64 - p.timestamp as f64),
+                first_rtp_ts: p.timestamp,
+            },
+        );
+    }
+
+    pub fn on_rtcp(&mut self, src: SocketAddr, dst: SocketAddr) {
+        if self.rtcp_packets.len() < MAX_STREAMS || self.rtcp_packets.contains_key(&(src, dst)) {
+            *self.rtcp_packets.entry((src, dst)).or_default() += 1;
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Signalling transport: TCP connection attempts (SYN, SYN-ACK, RST), the
+//! TLS handshake on a SIP-over-TLS connection, and ICMP destination
+//! unreachable messages, which prove a port is closed or a host is gone.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::decode::tls::TlsRecord;
+use crate::net::{IcmpInfo, UnreachableKind};
+
+use super::evidence::Bounded;
+
+const SYN: u8 = 0x02;
+const RST: u8 = 0x04;
+const ACK: u8 = 0x10;
+const CT_ALERT: u8 = 21;
+const CT_APPLICATION_DATA: u8 = 23;
+const MAX_CONNECTIONS: usize = 100_000;
+const MAX_UNREACHABLES: usize = 10_000;
+
+/// Ports where a TCP connection is taken for SIP signalling even before a
+/// SIP message is seen on it (RFC 3261 s18.1: 5060, and 5061 for TLS).
+pub const SIP_PORTS: [u16; 4] = [5060, 5061, 5080, 5081];
+
+#[derive(Debug, Clone)]
+pub struct TlsOnConnection {
+    pub client_hello: Option<(u64, i64)>,
+    pub server_hello: Option<(u64, i64)>,
+    pub alert: Option<(u64, i64, Option<(u8, u8)>, bool)>,
+    pub app_data: [u64; 2],
+}
+
+#[derive(Debug, Clone)]
+pub struct TcpConnection {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub syns: Bounded<(u64, i64)>,
+    pub syn_ack: Option<(u64, i64)>,
+    /// (frame, ts, sent by the server)
+    pub rst: Option<(u64, i64, bool)>,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub sip_messages: u64,
+    pub tls: Option<TlsOnConnection>,
+}
+
+impl TcpConnection {
+    pub fn established(&self) -> bool {
+        self.syn_ack.is_some()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct UnreachableSeen {
+    pub frame: u64,
+    pub ts: i64,
+    pub kind: UnreachableKind,
+    pub original_src: SocketAddr,
+    pub original_dst: SocketAddr,
+    pub reporter: std::net::IpAddr,
+}
+
+#[derive(Debug, Default)]
+pub struct TransportTracker {
+    pub connections: HashMap<(SocketAddr, SocketAddr), TcpConnection>,
+    pub unreachables: Vec<UnreachableSeen>,
+    pub dropped: u64,
+}
+
+impl TransportTracker {
+    fn conn_mut(&mut self, a: SocketAddr, b: SocketAddr) -> Option<&mut TcpConnection> {
+        if self.connections.contains_key(&(a, b)) {
+            return self.connections.get_mut(&(a, b));
+        }
+        self.connections.get_mut(&(b, a))
+    }
+
+    /// One TCP segment. Connections are tracked when they go to a SIP port
+    /// or carry SIP.
+    #[allow(clippy::too_many_arguments)]
+    pub fn on_tcp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        flags: u8,
+        frame: u64,
+        ts: i64,
+        carries_sip: bool,
+    ) {
+        let is_syn = flags & SYN != 0 && flags & ACK == 0;
+        if is_syn
+            && !self.connections.contains_key(&(src, dst))
+            && (SIP_PORTS.contains(&dst.port()) || carries_sip)
+        {
+            if self.connections.len() >= MAX_CONNECTIONS {
+                self.dropped += 1;
+                return;
+            }
+            self.connections.insert(
+                (src, dst),
+                TcpConnection {
+                    client: src,
+                    server: dst,
+                    syns: Bounded::new(16),
+                    syn_ack: None,
+                    rst: None,
+                    first_ts: ts,
+                    last_ts: ts,
+                    sip_messages: 0,
+                    tls: None,
+                },
+            );
+        }
+        if carries_sip
+            && self.conn_mut(src, dst).is_none()
+            && self.connections.len() < MAX_CONNECTIONS
+        {
+            // Picked up mid-stream: the SYN was before the capture.
+            self.connections.insert(
+                (src, dst),
+                TcpConnection {
+                    client: src,
+                    server: dst,
+                    syns: Bounded::new(16),
+                    syn_ack: Some((frame, ts)),
+                    rst: None,
+                    first_ts: ts,
+                    last_ts: ts,
+                    sip_messages: 0,
+                    tls: None,
+                },
+            );
+        }
+        let Some(c) = self.conn_mut(src, dst) else {
+            return;
+        };
+        c.last_ts = ts;
+        let from_server = src == c.server;
+        if is_syn && !from_server {
+            c.syns.push((frame, ts));
+        }
+        if flags & SYN != 0 && flags & ACK != 0 && from_server {
+            c.syn_ack.get_or_insert((frame, ts));
+        }
+        if flags & RST != 0 && c.rst.is_none() {
+            c.rst = Some((frame, ts, from_server));
+        }
+        if carries_sip {
+            c.sip_messages += 1;
+        }
+    }
+
+    pub fn on_tls(&mut self, rec: &TlsRecord, src: SocketAddr, dst: SocketAddr, frame: u64, ts: i64) {
+        let Some(c) = self.conn_mut(src, dst) else {
+            return;
+        };
+        let from_server = src == c.server;
+        let tls = c.tls.get_or_insert(TlsOnConnection {
+            client_hello: None,
+            server_hello: None,
+            alert: None,
+            app_data: [0; 2],
+        });
+        match (rec.content_type, rec.handshake_type) {
+            (22, Some(1)) if !from_server => {
+                tls.client_hello.get_or_insert((frame, ts));
+            }
+            (22, Some(2)) if from_server => {
+                tls.server_hello.get_or_insert((frame, ts));
+            }
+            (CT_ALERT, _) => {
+                if tls.alert.is_none() {
+                    tls.alert = Some((frame, ts, rec.alert, from_server));
+                }
+            }
+            (CT_APPLICATION_DATA, _) => tls.app_data[usize::from(from_server)] += 1,
+            _ => {}
+        }
+    }
+
+    pub fn on_icmp(&mut self, info: &IcmpInfo, reporter: std::net::IpAddr, frame: u64, ts: i64) {
+        let Some(u) = &info.unreachable else {
+            return;
+        };
+        let (Some(src), Some(dst)) = (u.original_src, u.original_dst) else {
+            return;
+        };
+        if self.unreachables.len() < MAX_UNREACHABLES {
+            self.unreachables.push(UnreachableSeen {
+                frame,
+                ts,
+                kind: u.kind,
+                original_src: src,
+                original_dst: dst,
+                reporter,
+            });
+        }
+    }
+
+    /// ICMP errors about datagrams sent from `src` to `dst`.
+    pub fn unreachable_for(&self, src: SocketAddr, dst: SocketAddr) -> impl Iterator<Item = &UnreachableSeen> {
+        self.unreachables
+            .iter()
+            .filter(move |u| u.original_src == src && u.original_dst == dst)
+    }
+}

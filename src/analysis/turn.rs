@@ -1,0 +1,317 @@
+//! TURN allocations (RFC 8656): keyed by the client's transport address and
+//! the server's. Each Allocate attempt is followed to its answer (401
+//! challenge, 438 stale nonce, success with the relayed address, or another
+//! error); permissions and channel bindings are remembered so that relayed
+//! traffic (Send/Data indications, ChannelData) can be given its real
+//! endpoints: the relayed address and the peer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+
+use crate::decode::stun::{StunClass, StunMessage};
+
+use super::evidence::Bounded;
+
+pub const METHOD_ALLOCATE: u16 = 0x003;
+pub const METHOD_REFRESH: u16 = 0x004;
+pub const METHOD_SEND: u16 = 0x006;
+pub const METHOD_DATA: u16 = 0x007;
+pub const METHOD_CREATE_PERMISSION: u16 = 0x008;
+pub const METHOD_CHANNEL_BIND: u16 = 0x009;
+
+const MAX_ATTEMPTS: usize = 32;
+const MAX_PEERS: usize = 64;
+const MAX_ALLOCATIONS: usize = 100_000;
+
+pub type AllocationKey = (SocketAddr, SocketAddr);
+
+#[derive(Debug, Clone)]
+pub struct AllocateAttempt {
+    pub transaction_id: [u8; 12],
+    pub frame: u64,
+    pub ts: i64,
+    pub transmissions: u32,
+    pub with_credentials: bool,
+    /// None: no answer. Some(None): success. Some(Some(code)): error.
+    pub outcome: Option<Option<u16>>,
+    pub reason: String,
+    pub response_frame: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Allocation {
+    pub client: SocketAddr,
+    pub server: SocketAddr,
+    pub tcp: bool,
+    pub first_ts: i64,
+    pub last_ts: i64,
+    pub attempts: Bounded<AllocateAttempt>,
+    pub relayed: Option<SocketAddr>,
+    pub mapped: Option<SocketAddr>,
+    pub success: Option<(u64, i64)>,
+    pub permissions: Bounded<SocketAddr>,
+    pub channels: HashMap<u16, SocketAddr>,
+    pub refreshes: u32,
+    pub other_errors: Bounded<(u16, u16, String, u64)>,
+    pub send_indications: u64,
+    pub data_indications: u64,
+    pub channel_data_out: u64,
+    pub channel_data_in: u64,
+    pending_channel: HashMap<[u8; 12], (u16, SocketAddr)>,
+}
+
+impl Allocation {
+    pub fn succeeded(&self) -> bool {
+        self.success.is_some()
+    }
+
+    pub fn relayed_packets(&self) -> u64 {
+        self.send_indications + self.data_indications + self.channel_data_out + self.channel_data_in
+    }
+}
+
+#[derive(Debug, Default)]
+pub struct TurnTracker {
+    pub allocations: HashMap<AllocationKey, Allocation>,
+    /// Transaction id -> allocation, for responses.
+    txns: HashMap<[u8; 12], (AllocationKey, u16)>,
+    /// Relayed address -> allocation, to find a relayed path from the
+    /// peer's side.
+    by_relayed: HashMap<SocketAddr, AllocationKey>,
+    pub dropped: u64,
+}
+
+impl TurnTracker {
+    pub fn get(&self, key: &AllocationKey) -> Option<&Allocation> {
+        self.allocations.get(key)
+    }
+
+    pub fn is_server(&self, addr: SocketAddr) -> bool {
+        self.allocations.keys().any(|(_, s)| *s == addr)
+    }
+
+    /// A TURN method message (not Binding). `src`/`dst` are the outer
+    /// transport addresses.
+    pub fn on_message(
+        &mut self,
+        msg: &StunMessage<'_>,
+        frame: u64,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        tcp: bool,
+    ) {
+        match msg.class {
+            StunClass::Request => self.on_request(msg, frame, ts, src, dst, tcp),
+            StunClass::SuccessResponse | StunClass::ErrorResponse => {
+                self.on_response(msg, frame, ts)
+            }
+            StunClass::Indication => {
+                let key = match msg.method {
+                    METHOD_SEND => (src, dst),
+                    METHOD_DATA => (dst, src),
+                    _ => return,
+                };
+                if let Some(a) = self.allocations.get_mut(&key) {
+                    a.last_ts = ts;
+                    if msg.method == METHOD_SEND {
+                        a.send_indications += 1;
+                    } else {
+                        a.data_indications += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn allocation(&mut self, client: SocketAddr, server: SocketAddr, ts: i64, tcp: bool) -> Option<&mut Allocation> {
+        if !self.allocations.contains_key(&(client, server)) && self.allocations.len() >= MAX_ALLOCATIONS {
+            self.dropped += 1;
+            return None;
+        }
+        Some(self.allocations.entry((client, server)).or_insert_with(|| Allocation {
+            client,
+            server,
+            tcp,
+            first_ts: ts,
+            last_ts: ts,
+            attempts: Bounded::new(MAX_ATTEMPTS),
+            relayed: None,
+            mapped: None,
+            success: None,
+            permissions: Bounded::new(MAX_PEERS),
+            channels: HashMap::new(),
+            refreshes: 0,
+            other_errors: Bounded::new(MAX_ATTEMPTS),
+            send_indications: 0,
+            data_indications: 0,
+            channel_data_out: 0,
+            channel_data_in: 0,
+            pending_channel: HashMap::new(),
+        }))
+    }
+
+    fn on_request(
+        &mut self,
+        msg: &StunMessage<'_>,
+        frame: u64,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        tcp: bool,
+    ) {
+        let method = msg.method;
+        // Only allocations that begin with an Allocate are created; a
+        // Refresh of an allocation made before the capture started also
+        // makes one, so its traffic is still understood.
+        let tid = msg.transaction_id;
+        let Some(a) = self.allocation(src, dst, ts, tcp) else {
+            return;
+        };
+        a.last_ts = ts;
+        match method {
+            METHOD_ALLOCATE => {
+                if let Some(at) = a
+                    .attempts
+                    .items_mut()
+                    .iter_mut()
+                    .find(|at| at.transaction_id == tid)
+                {
+                    at.transmissions += 1;
+                } else {
+                    a.attempts.push(AllocateAttempt {
+                        transaction_id: tid,
+                        frame,
+                        ts,
+                        transmissions: 1,
+                        with_credentials: msg.has_message_integrity(),
+                        outcome: None,
+                        reason: String::new(),
+                        response_frame: None,
+                    });
+                }
+            }
+            METHOD_REFRESH => a.refreshes += 1,
+            METHOD_CREATE_PERMISSION => {
+                if let Some(peer) = msg.xor_peer_address() {
+                    if !a.permissions.items().contains(&peer) {
+                        a.permissions.push(peer);
+                    }
+                }
+            }
+            METHOD_CHANNEL_BIND => {
+                if let (Some(ch), Some(peer)) = (channel_number(msg), msg.xor_peer_address()) {
+                    if a.pending_channel.len() < MAX_PEERS {
+                        a.pending_channel.insert(tid, (ch, peer));
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.txns.insert(tid, ((src, dst), method));
+    }
+
+    fn on_response(&mut self, msg: &StunMessage<'_>, frame: u64, ts: i64) {
+        let Some(&(key, method)) = self.txns.get(&msg.transaction_id) else {
+            return;
+        };
+        let Some(a) = self.allocations.get_mut(&key) else {
+            return;
+        };
+        a.last_ts = ts;
+        let success = msg.class == StunClass::SuccessResponse;
+        let (code, reason) = match msg.error_code() {
+            Some((c, r)) => (Some(c), String::from_utf8_lossy(r).into_owned()),
+            None => (None, String::new()),
+        };
+        match method {
+            METHOD_ALLOCATE => {
+                if let Some(at) = a
+                    .attempts
+                    .items_mut()
+                    .iter_mut()
+                    .find(|at| at.transaction_id == msg.transaction_id)
+                {
+                    if at.outcome.is_none() {
+                        // An error response with no ERROR-CODE is still an
+                        // error (seen in the field); code 0 marks it.
+                        at.outcome = Some(if success { None } else { Some(code.unwrap_or(0)) });
+                        at.reason = reason;
+                        at.response_frame = Some(frame);
+                    }
+                }
+                if success {
+                    a.success.get_or_insert((frame, ts));
+                    if let Some(r) = msg.xor_relayed_address() {
+                        a.relayed = Some(r);
+                        self.by_relayed.insert(r, key);
+                    }
+                    a.mapped = msg.xor_mapped_address().or(a.mapped);
+                }
+            }
+            METHOD_CHANNEL_BIND if success => {
+                if let Some((ch, peer)) = a.pending_channel.remove(&msg.transaction_id) {
+                    a.channels.insert(ch, peer);
+                }
+            }
+            _ if !success => {
+                a.other_errors.push((method, code.unwrap_or(0), reason, frame));
+            }
+            _ => {}
+        }
+    }
+
+    /// ChannelData from `src` to `dst`: counts it and gives the relayed
+    /// path's endpoints (relayed-or-client address, peer), oriented as the
+    /// data flows.
+    pub fn on_channel_data(
+        &mut self,
+        channel: u16,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) -> Option<(SocketAddr, SocketAddr)> {
+        if let Some(a) = self.allocations.get_mut(&(src, dst)) {
+            a.channel_data_out += 1;
+            let peer = *a.channels.get(&channel)?;
+            return Some((a.relayed.unwrap_or(a.client), peer));
+        }
+        if let Some(a) = self.allocations.get_mut(&(dst, src)) {
+            a.channel_data_in += 1;
+            let peer = *a.channels.get(&channel)?;
+            return Some((peer, a.relayed.unwrap_or(a.client)));
+        }
+        None
+    }
+
+    /// The relayed path's endpoints for a Send (client to server) or Data
+    /// (server to client) indication whose peer is `peer`.
+    pub fn indication_endpoints(
+        &self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        peer: SocketAddr,
+    ) -> Option<(SocketAddr, SocketAddr)> {
+        if let Some(a) = self.allocations.get(&(src, dst)) {
+            return Some((a.relayed.unwrap_or(a.client), peer));
+        }
+        if let Some(a) = self.allocations.get(&(dst, src)) {
+            return Some((peer, a.relayed.unwrap_or(a.client)));
+        }
+        None
+    }
+
+    /// The allocation whose relayed address or client address is `addr`.
+    pub fn owning(&self, addr: SocketAddr) -> Option<&Allocation> {
+        if let Some(k) = self.by_relayed.get(&addr) {
+            return self.allocations.get(k);
+        }
+        self.allocations.values().find(|a| a.client == addr)
+    }
+}
+
+fn channel_number(msg: &StunMessage<'_>) -> Option<u16> {
+    msg.attributes.iter().find_map(|a| match a {
+        crate::decode::stun::StunAttribute::ChannelNumber(c) => Some(*c),
+        _ => None,
+    })
+}

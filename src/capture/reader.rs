@@ -1,0 +1,352 @@
+//! Offline capture reading: pcap (micro- and nanosecond, both byte orders),
+//! pcapng (several sections and interfaces, each with its own link type and
+//! `if_tsresol`), gzip-compressed files and standard input. Pure Rust: files
+//! never go through libpcap, which refuses pcapng files whose interfaces
+//! differ in link type.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, Read};
+
+use flate2::read::MultiGzDecoder;
+use pcap_parser::pcapng::Block;
+use pcap_parser::traits::PcapReaderIterator;
+use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+
+use super::{CaptureError, CaptureErrorKind, FrameBatch};
+
+/// Initial read buffer; it grows when one block does not fit.
+const INITIAL_BUFFER: usize = 1 << 20;
+/// No real capture block is this large (the largest snaplen in use is
+/// 256 KiB); beyond it the file is treated as malformed instead of growing
+/// the buffer without bound.
+const MAX_BUFFER: usize = 32 << 20;
+/// A batch closes at whichever of these comes first.
+const BATCH_FRAMES: usize = 4096;
+const BATCH_BYTES: usize = 4 << 20;
+
+/// Bytes read ahead to recognise the format; large enough for any pcapng
+/// section header block seen in practice.
+const HEAD_BYTES: usize = 64 * 1024;
+
+const MAGIC_PCAP_US: u32 = 0xa1b2_c3d4;
+const MAGIC_PCAP_NS: u32 = 0xa1b2_3c4d;
+const MAGIC_PCAPNG: u32 = 0x0a0d_0d0a;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CaptureFormat {
+    Pcap,
+    Pcapng,
+}
+
+/// What is known about the capture as a whole; filled while reading.
+#[derive(Debug, Clone, Default)]
+pub struct CaptureInfo {
+    pub path: String,
+    pub format: Option<CaptureFormat>,
+    pub gzip: bool,
+    /// Link types in the order first seen.
+    pub link_types: Vec<u32>,
+    pub frames: u64,
+    /// Captured bytes of all frames.
+    pub bytes: u64,
+    pub first_ts_ns: Option<i64>,
+    pub last_ts_ns: Option<i64>,
+    /// Packet blocks naming an interface that was never described.
+    pub orphan_frames: u64,
+    /// pcapng blocks that carry no packet (statistics, name resolution,
+    /// unknown types): skipped, counted.
+    pub skipped_blocks: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link_type: u32,
+    /// Timestamp units per second.
+    resolution: u64,
+    offset_s: i64,
+}
+
+/// Reads frames from a capture file or standard input, batch by batch.
+pub struct CaptureReader {
+    inner: Box<dyn PcapReaderIterator + Send>,
+    info: CaptureInfo,
+    seen_links: BTreeSet<u32>,
+    legacy: Option<(u32, bool)>,
+    interfaces: Vec<Interface>,
+    buffer_size: usize,
+    /// An error met after some frames were read: reported after those
+    /// frames have been handed out, so nothing read is lost.
+    pending_error: Option<CaptureError>,
+    done: bool,
+}
+
+impl std::fmt::Debug for CaptureReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaptureReader").field("info", &self.info).finish()
+    }
+}
+
+impl CaptureReader {
+    /// Opens a capture; `-` is standard input.
+    pub fn open(path: &str) -> Result<Self, CaptureError> {
+        let source: Box<dyn Read + Send> = if path == "-" {
+            Box::new(io::stdin())
+        } else {
+            let file = File::open(path).map_err(|e| CaptureError {
+                path: path.to_string(),
+                offset: 0,
+                kind: CaptureErrorKind::Open(e.to_string()),
+            })?;
+            Box::new(io::BufReader::with_capacity(1 << 16, file))
+        };
+        Self::from_reader(path, source)
+    }
+
+    /// Reads a capture from any byte source (file, pipe, memory).
+    pub fn from_reader(path: &str, source: Box<dyn Read + Send>) -> Result<Self, CaptureError> {
+        let err = |offset: u64, kind| CaptureError {
+            path: path.to_string(),
+            offset,
+            kind,
+        };
+        let (head, source) = peek(source, HEAD_BYTES).map_err(|e| err(0, CaptureErrorKind::Read(e.to_string())))?;
+        let mut gzip = false;
+        let (head, source) = if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
+            gzip = true;
+            let inflated: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(source));
+            peek(inflated, HEAD_BYTES).map_err(|e| err(0, CaptureErrorKind::Read(format!("gzip: {e}"))))?
+        } else {
+            (head, source)
+        };
+        if head.len() < 4 {
+            return Err(err(head.len() as u64, CaptureErrorKind::NotACapture));
+        }
+        let magic_le = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
+        let magic_be = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+        let to_kind = |e: PcapError<&[u8]>| match e {
+            PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof => {
+                CaptureErrorKind::Truncated
+            }
+            PcapError::ReadError => CaptureErrorKind::Read("read failed".into()),
+            other => CaptureErrorKind::Malformed(format!("{other:?}")),
+        };
+        let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) =
+            if magic_le == MAGIC_PCAPNG {
+                let r = PcapNGReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
+                (Box::new(r), CaptureFormat::Pcapng)
+            } else if [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_le)
+                || [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_be)
+            {
+                let r = LegacyPcapReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
+                (Box::new(r), CaptureFormat::Pcap)
+            } else {
+                return Err(err(0, CaptureErrorKind::NotACapture));
+            };
+        Ok(Self {
+            inner,
+            info: CaptureInfo {
+                path: path.to_string(),
+                format: Some(format),
+                gzip,
+                ..CaptureInfo::default()
+            },
+            seen_links: BTreeSet::new(),
+            legacy: None,
+            interfaces: Vec::new(),
+            buffer_size: INITIAL_BUFFER,
+            pending_error: None,
+            done: false,
+        })
+    }
+
+    pub fn info(&self) -> &CaptureInfo {
+        &self.info
+    }
+
+    fn error(&self, kind: CaptureErrorKind) -> CaptureError {
+        CaptureError {
+            path: self.info.path.clone(),
+            offset: self.inner.consumed() as u64,
+            kind,
+        }
+    }
+
+    /// Fills `batch` (cleared first) with the next frames. Returns the number
+    /// of frames read; 0 means the end of the capture. An error met after
+    /// some frames were read is returned by the following call.
+    pub fn next_batch(&mut self, batch: &mut FrameBatch) -> Result<usize, CaptureError> {
+        batch.clear();
+        if let Some(e) = self.pending_error.take() {
+            self.done = true;
+            return Err(e);
+        }
+        while !self.done && batch.len() < BATCH_FRAMES && batch.data_len() < BATCH_BYTES {
+            match self.step(batch) {
+                Ok(()) => {}
+                Err(e) => {
+                    if batch.is_empty() {
+                        self.done = true;
+                        return Err(e);
+                    }
+                    self.pending_error = Some(e);
+                    break;
+                }
+            }
+        }
+        Ok(batch.len())
+    }
+
+    /// Reads one block; frames go into `batch`.
+    fn step(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
+        let next = self.inner.next();
+        let consumed = match next {
+            Ok((offset, block)) => {
+                let frame = match block {
+                    PcapBlockOwned::LegacyHeader(h) => {
+                        self.legacy = Some((h.network.0 as u32, h.is_nanosecond_precision()));
+                        None
+                    }
+                    PcapBlockOwned::Legacy(b) => {
+                        let (link, nanos) = self.legacy.unwrap_or((1, false));
+                        let frac = if nanos { b.ts_usec as i64 } else { b.ts_usec as i64 * 1000 };
+                        let ts = (b.ts_sec as i64) * 1_000_000_000 + frac;
+                        let caplen = (b.caplen as usize).min(b.data.len());
+                        Some((ts, link, b.origlen, &b.data[..caplen]))
+                    }
+                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+                        // Interface ids restart in every section.
+                        self.interfaces.clear();
+                        None
+                    }
+                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+                        self.interfaces.push(Interface {
+                            link_type: idb.linktype.0 as u32,
+                            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                            offset_s: idb.ts_offset(),
+                        });
+                        None
+                    }
+                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+                        match self.interfaces.get(epb.if_id as usize).copied() {
+                            Some(iface) => {
+                                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                                let ts = ticks_to_ns(raw, iface.resolution, iface.offset_s);
+                                let caplen = (epb.caplen as usize).min(epb.data.len());
+                                Some((ts, iface.link_type, epb.origlen, &epb.data[..caplen]))
+                            }
+                            None => {
+                                self.info.orphan_frames += 1;
+                                None
+                            }
+                        }
+                    }
+                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+                        // RFC-draft pcapng: an SPB belongs to interface 0 and has no timestamp.
+                        match self.interfaces.first().copied() {
+                            Some(iface) => {
+                                let caplen = (spb.origlen as usize).min(spb.data.len());
+                                let ts = self.info.last_ts_ns.unwrap_or(0);
+                                Some((ts, iface.link_type, spb.origlen, &spb.data[..caplen]))
+                            }
+                            None => {
+                                self.info.orphan_frames += 1;
+                                None
+                            }
+                        }
+                    }
+                    PcapBlockOwned::NG(_) => {
+                        self.info.skipped_blocks += 1;
+                        None
+                    }
+                };
+                if let Some((ts, link, orig_len, data)) = frame {
+                    self.info.frames += 1;
+                    self.info.bytes += data.len() as u64;
+                    self.info.first_ts_ns.get_or_insert(ts);
+                    self.info.last_ts_ns = Some(ts);
+                    if self.seen_links.insert(link) {
+                        self.info.link_types.push(link);
+                    }
+                    batch.push(self.info.frames, ts, link, orig_len, data);
+                }
+                offset
+            }
+            Err(PcapError::Eof) => {
+                self.done = true;
+                return Ok(());
+            }
+            Err(PcapError::Incomplete(_)) => {
+                if self.inner.reader_exhausted() {
+                    self.done = true;
+                    if self.inner.data().is_empty() {
+                        return Ok(());
+                    }
+                    return Err(self.error(CaptureErrorKind::Truncated));
+                }
+                if let Err(e) = self.inner.refill() {
+                    let text = format!("{e:?}");
+                    self.done = true;
+                    return Err(self.error(CaptureErrorKind::Read(text)));
+                }
+                return Ok(());
+            }
+            Err(PcapError::BufferTooSmall) => {
+                let wanted = self.buffer_size * 2;
+                if wanted > MAX_BUFFER || !self.inner.grow(wanted) {
+                    self.done = true;
+                    return Err(self.error(CaptureErrorKind::Malformed(format!(
+                        "a block is larger than {} MiB",
+                        MAX_BUFFER >> 20
+                    ))));
+                }
+                self.buffer_size = wanted;
+                return Ok(());
+            }
+            Err(PcapError::UnexpectedEof) => {
+                self.done = true;
+                return Err(self.error(CaptureErrorKind::Truncated));
+            }
+            Err(PcapError::ReadError) => {
+                self.done = true;
+                return Err(self.error(CaptureErrorKind::Read("read failed".into())));
+            }
+            Err(e) => {
+                let text = match e {
+                    PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
+                        format!("unparsable block ({kind:?})")
+                    }
+                    PcapError::HeaderNotRecognized => "header not recognized".into(),
+                    _ => "unparsable block".into(),
+                };
+                self.done = true;
+                return Err(self.error(CaptureErrorKind::Malformed(text)));
+            }
+        };
+        self.inner.consume(consumed);
+        Ok(())
+    }
+}
+
+/// pcapng timestamps are ticks of `resolution` per second since the epoch,
+/// plus the interface's `if_tsoffset` in seconds.
+fn ticks_to_ns(ticks: u64, resolution: u64, offset_s: i64) -> i64 {
+    let ns = (ticks as u128 * 1_000_000_000u128) / resolution as u128;
+    let ns = i64::try_from(ns).unwrap_or(i64::MAX);
+    ns.saturating_add(offset_s.saturating_mul(1_000_000_000))
+}
+
+/// Reads up to `n` bytes and gives back a reader that still yields them.
+/// The readers built on it parse their file header from their first
+/// `read`, which returns at most these bytes: so `n` must cover a header
+/// (see [`HEAD_BYTES`]).
+fn peek(
+    mut source: Box<dyn Read + Send>,
+    n: usize,
+) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+    let mut head = Vec::with_capacity(n);
+    (&mut source).take(n as u64).read_to_end(&mut head)?;
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(source));
+    Ok((head, chained))
+}

@@ -1,0 +1,70 @@
+//! `callscope analyze FILE...`
+
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use callscope::analysis::Analyzer;
+use callscope::pipeline::run_capture;
+use callscope::report::analyze::{report_json, write_call_details, write_text, CaptureFacts};
+
+pub fn run(files: &[String], json: bool, fail_on_failure: bool, verbose: bool, threads: usize) -> ExitCode {
+    let mut out = BufWriter::new(io::stdout().lock());
+    let mut unreadable = false;
+    let mut any_failed = false;
+    for file in files {
+        let mut analyzer = Analyzer::new();
+        let mut undecodable = 0u64;
+        let outcome = run_capture(file, threads, |f| {
+            if f.undecodable_reason().is_some() {
+                undecodable += 1;
+            }
+            analyzer.feed(f);
+        });
+        let outcome = match outcome {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("callscope: {e}");
+                unreadable = true;
+                continue;
+            }
+        };
+        if let Some(e) = &outcome.late_error {
+            eprintln!("callscope: {e}");
+            unreadable = true;
+        }
+        let calls = analyzer.calls();
+        any_failed |= calls.iter().any(|c| c.verdict.failed());
+        let facts = CaptureFacts {
+            info: outcome.info,
+            undecodable_frames: undecodable,
+            error: outcome.late_error.map(|e| e.to_string()),
+        };
+        let written = if json {
+            serde_json::to_writer_pretty(&mut out, &report_json(&facts, &calls))
+                .map_err(io::Error::from)
+                .and_then(|_| out.write_all(b"\n"))
+        } else {
+            write_text(&mut out, &facts, &calls).and_then(|_| {
+                if verbose {
+                    for (i, c) in calls.iter().enumerate() {
+                        write_call_details(&mut out, i, c)?;
+                    }
+                }
+                Ok(())
+            })
+        };
+        if let Err(e) = written.and_then(|_| out.flush()) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                eprintln!("callscope: writing output: {e}");
+            }
+            return ExitCode::from(1);
+        }
+    }
+    if unreadable {
+        ExitCode::from(2)
+    } else if fail_on_failure && any_failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
+}

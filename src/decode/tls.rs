@@ -1,0 +1,75 @@
+//! TLS records on a TCP stream (RFC 8446 s5.1, RFC 5246 s6.2): only what
+//! tells whether a signalling connection's handshake worked. Record headers
+//! stand on tls-parser; a plaintext alert is two bytes (level, description),
+//! anything longer is encrypted.
+
+use serde::Serialize;
+use tls_parser::parse_tls_raw_record;
+
+const CT_CHANGE_CIPHER_SPEC: u8 = 20;
+const CT_ALERT: u8 = 21;
+const CT_HANDSHAKE: u8 = 22;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct TlsRecord {
+    pub content_type: u8,
+    pub version: u16,
+    pub length: u16,
+    /// First handshake message type when the record is a handshake in
+    /// clear (ClientHello 1, ServerHello 2, ...); meaningless once
+    /// encrypted.
+    pub handshake_type: Option<u8>,
+    /// (level, description) of an alert sent in clear.
+    pub alert: Option<(u8, u8)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("not a TLS record")]
+pub struct TlsError;
+
+pub fn parse_tls_record(input: &[u8]) -> Result<TlsRecord, TlsError> {
+    let (_, rec) = parse_tls_raw_record(input).map_err(|_| TlsError)?;
+    let content_type = rec.hdr.record_type.0;
+    let data = rec.data;
+    Ok(TlsRecord {
+        content_type,
+        version: rec.hdr.version.0,
+        length: rec.hdr.len,
+        handshake_type: (content_type == CT_HANDSHAKE).then(|| data.first().copied()).flatten(),
+        alert: match (content_type, data) {
+            (CT_ALERT, [level, desc]) => Some((*level, *desc)),
+            _ => None,
+        },
+    })
+}
+
+impl TlsRecord {
+    pub fn summary(&self) -> String {
+        let v = match self.version {
+            0x0301 => "TLS 1.0",
+            0x0302 => "TLS 1.1",
+            0x0303 => "TLS 1.2",
+            0x0304 => "TLS 1.3",
+            _ => "TLS",
+        };
+        match self.content_type {
+            CT_CHANGE_CIPHER_SPEC => format!("{v} ChangeCipherSpec"),
+            CT_ALERT => match self.alert {
+                Some((l, d)) => format!(
+                    "{v} Alert {} {}",
+                    if l == 2 { "fatal" } else { "warning" },
+                    crate::decode::dtls::alert_description_name(d)
+                ),
+                None => format!("{v} Encrypted Alert"),
+            },
+            CT_HANDSHAKE => match self.handshake_type {
+                Some(t) if self.length < 4096 || t == 1 || t == 2 => format!(
+                    "{v} Handshake {}",
+                    crate::decode::dtls::handshake_type_name(t)
+                ),
+                _ => format!("{v} Handshake"),
+            },
+            _ => format!("{v} Application Data len={}", self.length),
+        }
+    }
+}

@@ -1,0 +1,112 @@
+//! Encapsulation headers between the link and the IP layer: PPPoE session,
+//! PPP, and GRE (plain and the enhanced GRE of PPTP). etherparse 0.21 reads
+//! none of them; each is a few fixed fields.
+//!
+//! Each function returns the EtherType of what it carries and the bytes, or
+//! `None` when the payload is not IP (PPP control protocols, GRE carrying
+//! something else), or the reason it could not be read.
+
+use super::link::ether_type;
+use super::L4;
+
+fn undecodable(reason: &'static str) -> L4<'static> {
+    L4::Undecodable { reason }
+}
+
+fn be16(data: &[u8], at: usize) -> Option<u16> {
+    data.get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_be_bytes)
+}
+
+/// PPPoE session stage (RFC 2516 section 4): ver/type (0x11), code (0x00),
+/// session id, length of the PPP frame that follows.
+pub(crate) fn pppoe_session(data: &[u8]) -> Result<Option<(u16, &[u8])>, L4<'_>> {
+    const LEN: usize = 6;
+    let (Some(&ver_type), Some(length), Some(rest)) =
+        (data.first(), be16(data, 4), data.get(LEN..))
+    else {
+        return Err(undecodable("truncated pppoe header"));
+    };
+    if ver_type != 0x11 {
+        return Ok(None);
+    }
+    // The length field bounds the PPP frame (the rest may be Ethernet
+    // padding); a frame cut short keeps what it has.
+    let ppp_frame = rest.get(..usize::from(length)).unwrap_or(rest);
+    ppp(ppp_frame)
+}
+
+/// A PPP frame: optional HDLC address/control bytes 0xff 0x03 (RFC 1662
+/// section 3.1; PPTP keeps them unless ACFC was negotiated), then the
+/// protocol field, one byte when compressed (RFC 1661 section 6.5: an odd
+/// first byte ends the field).
+pub(crate) fn ppp(data: &[u8]) -> Result<Option<(u16, &[u8])>, L4<'_>> {
+    let data = match data {
+        [0xff, 0x03, rest @ ..] => rest,
+        _ => data,
+    };
+    let (protocol, rest) = match data {
+        [first, rest @ ..] if first & 1 == 1 => (u16::from(*first), rest),
+        [hi, lo, rest @ ..] => (u16::from_be_bytes([*hi, *lo]), rest),
+        _ => return Err(undecodable("truncated ppp header")),
+    };
+    Ok(match protocol {
+        0x0021 => Some((ether_type::IPV4, rest)),
+        0x0057 => Some((ether_type::IPV6, rest)),
+        _ => None,
+    })
+}
+
+/// GRE flag bits, first two octets (RFC 2784 section 2, RFC 2890 section 2,
+/// RFC 2637 section 4.1).
+mod gre_flag {
+    pub const CHECKSUM: u16 = 0x8000;
+    pub const ROUTING: u16 = 0x4000;
+    pub const KEY: u16 = 0x2000;
+    pub const SEQUENCE: u16 = 0x1000;
+    /// Enhanced GRE (version 1) only.
+    pub const ACK: u16 = 0x0080;
+    pub const VERSION: u16 = 0x0007;
+}
+
+/// A GRE header. Version 0 (RFC 2784/2890): optional checksum, key and
+/// sequence words. Version 1 (PPTP, RFC 2637): key carries payload length
+/// and call id; optional sequence and acknowledgment words; payload is PPP.
+/// Source routing (RFC 1701) is not followed: it yields `None`.
+pub(crate) fn gre(data: &[u8]) -> Result<Option<(u16, &[u8])>, L4<'_>> {
+    let (Some(flags), Some(protocol)) = (be16(data, 0), be16(data, 2)) else {
+        return Err(undecodable("truncated gre header"));
+    };
+    let has = |bit: u16| flags & bit != 0;
+    let word = |bit: u16| if has(bit) { 4 } else { 0 };
+    match flags & gre_flag::VERSION {
+        0 => {
+            if has(gre_flag::ROUTING) {
+                return Ok(None);
+            }
+            let len = 4 + word(gre_flag::CHECKSUM) + word(gre_flag::KEY) + word(gre_flag::SEQUENCE);
+            let payload = data.get(len..).ok_or(undecodable("truncated gre header"))?;
+            match protocol {
+                ether_type::PPP => ppp(payload),
+                _ => Ok(Some((protocol, payload))),
+            }
+        }
+        1 => {
+            if protocol != ether_type::PPP || !has(gre_flag::KEY) {
+                return Ok(None);
+            }
+            let len = 8 + word(gre_flag::SEQUENCE) + word(gre_flag::ACK);
+            let (Some(payload_len), Some(payload)) = (be16(data, 4), data.get(len..)) else {
+                return Err(undecodable("truncated gre header"));
+            };
+            let payload = payload.get(..usize::from(payload_len)).unwrap_or(payload);
+            if payload.is_empty() {
+                // An acknowledgment-only packet carries no PPP frame.
+                return Ok(None);
+            }
+            ppp(payload)
+        }
+        _ => Ok(None),
+    }
+}

@@ -1,0 +1,90 @@
+use std::net::{IpAddr, SocketAddr};
+
+use crate::decode::Pdu;
+use crate::net::{IcmpInfo, IpInfo, SegmentKind};
+
+use super::StreamKind;
+
+/// The transport layer of a frame, as far as it could be read.
+#[derive(Debug, Clone)]
+pub enum Transport {
+    Udp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        len: u32,
+    },
+    Tcp {
+        src: SocketAddr,
+        dst: SocketAddr,
+        flags: u8,
+        seq: u32,
+        ack: u32,
+        /// Payload bytes in this segment.
+        len: u32,
+        kind: SegmentKind,
+        stream_id: u64,
+        stream_kind: StreamKind,
+    },
+    Icmp(IcmpInfo),
+    /// An IP fragment held for reassembly; the datagram shows on the frame
+    /// whose fragment completes it, as in Wireshark.
+    FragmentHeld {
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: u8,
+        offset: u32,
+        more: bool,
+    },
+    OtherIp {
+        protocol: u8,
+    },
+    NonIp {
+        ether_type: u16,
+    },
+    UnsupportedLink {
+        link_type: u32,
+    },
+    Undecodable {
+        reason: &'static str,
+    },
+}
+
+impl Transport {
+    /// Source and destination, where the transport has ports.
+    pub fn endpoints(&self) -> Option<(SocketAddr, SocketAddr)> {
+        match self {
+            Transport::Udp { src, dst, .. } | Transport::Tcp { src, dst, .. } => Some((*src, *dst)),
+            _ => None,
+        }
+    }
+}
+
+/// One frame after decoding: what every layer said of it.
+#[derive(Debug)]
+pub struct DecodedFrame<'a> {
+    pub number: u64,
+    pub ts_ns: i64,
+    pub link_type: u32,
+    pub caplen: u32,
+    pub orig_len: u32,
+    pub vlan: Option<u16>,
+    pub ip: Option<IpInfo>,
+    pub transport: Transport,
+    /// Set on the frame that completed an IP datagram: how many fragments
+    /// it was rebuilt from.
+    pub reassembled_fragments: Option<u32>,
+    /// The protocol messages in the frame, in order (several for SIP or
+    /// STUN over TCP when one segment completes several messages).
+    pub pdus: Vec<Pdu<'a>>,
+}
+
+impl DecodedFrame<'_> {
+    /// The frame could not be read below the application layer.
+    pub fn undecodable_reason(&self) -> Option<&'static str> {
+        match &self.transport {
+            Transport::Undecodable { reason } => Some(reason),
+            Transport::UnsupportedLink { .. } => Some("unsupported link type"),
+            _ => None,
+        }
+    }
+}

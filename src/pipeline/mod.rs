@@ -1,0 +1,379 @@
+//! From raw frames to decoded frames, in frame order.
+//!
+//! Per batch of frames: (1) link/IP/transport dissection in parallel (it is
+//! stateless); (2) one sequential pass for what needs state: IP fragment
+//! reassembly, TCP stream reassembly and message framing; (3) application
+//! decoding in parallel, where the costly work is (SIP/SDP text, DTLS
+//! handshakes). Results come back in frame order whatever the number of
+//! threads, so the output is identical with one thread and with many.
+
+mod frame;
+mod stream;
+
+pub use frame::{DecodedFrame, Transport};
+pub use stream::{StreamKind, StreamLimits, StreamStats};
+
+use std::net::{IpAddr, SocketAddr};
+
+use rayon::prelude::*;
+
+use crate::capture::{FrameBatch, RawFrame};
+use crate::decode::{demux, Pdu};
+use crate::net::{
+    self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, TcpLimits, TcpReassembler,
+    TcpStats, L4,
+};
+use stream::StreamFramer;
+
+/// Below this many frames a parallel pass costs more than it saves.
+const MIN_PAR_CHUNK: usize = 256;
+
+/// Counters of what the stateful pass did, for the closing summary.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct PipelineStats {
+    pub fragments: FragmentStats,
+    pub tcp: TcpStats,
+    pub streams: StreamStats,
+}
+
+/// What the application decoder gets for one frame after the stateful pass.
+#[derive(Debug, Clone, Copy)]
+enum AppInput {
+    None,
+    /// The frame's own UDP payload: a byte range of the frame.
+    Frame { start: usize, end: usize, ports: (u16, u16) },
+    /// A datagram rebuilt from fragments: a side buffer.
+    Side { index: usize, ports: (u16, u16) },
+    /// Whole messages framed out of a TCP stream: a run of side buffers.
+    Stream { first: usize, count: usize, kind: StreamKind, ports: (u16, u16) },
+}
+
+/// Where the payload slices of a dissected segment point.
+enum Owner<'a> {
+    /// Into the frame: keep them as ranges, no copy.
+    Frame(&'a [u8]),
+    /// Into a buffer about to be dropped (a reassembled datagram): copy.
+    Copy,
+}
+
+/// The stateful decoder. Feed it batches in capture order.
+pub struct Decoder {
+    frags: FragmentReassembler,
+    tcp: TcpReassembler,
+    streams: StreamFramer,
+    pool: Option<std::sync::Arc<rayon::ThreadPool>>,
+    side: Vec<Vec<u8>>,
+}
+
+impl Decoder {
+    /// `threads`: 0 for one per core, 1 for strictly sequential decoding.
+    pub fn new(threads: usize) -> Self {
+        let pool = if threads == 1 {
+            None
+        } else {
+            rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .ok()
+                .map(std::sync::Arc::new)
+        };
+        Self {
+            frags: FragmentReassembler::new(FragmentLimits::default()),
+            tcp: TcpReassembler::new(TcpLimits::default()),
+            streams: StreamFramer::new(StreamLimits::default()),
+            pool,
+            side: Vec::new(),
+        }
+    }
+
+    pub fn stats(&self) -> PipelineStats {
+        PipelineStats {
+            fragments: self.frags.stats(),
+            tcp: self.tcp.stats(),
+            streams: self.streams.stats(),
+        }
+    }
+
+    /// Decodes one batch. The decoded frames borrow from the batch and from
+    /// this decoder's side buffers, so they live until the next call.
+    pub fn decode_batch<'b>(&'b mut self, batch: &'b FrameBatch) -> Vec<DecodedFrame<'b>> {
+        let frames: Vec<RawFrame<'b>> = batch.iter().collect();
+        let pool_handle = self.pool.clone();
+        let pool = pool_handle.as_deref();
+        let dissected: Vec<Dissected<'b>> =
+            run(pool, &frames, |f| net::dissect(f.link_type, f.data));
+
+        self.side.clear();
+        let mut states = Vec::with_capacity(frames.len());
+        for (frame, d) in frames.iter().zip(&dissected) {
+            states.push(self.stateful(frame, d));
+        }
+
+        let side = &self.side;
+        let work: Vec<(&RawFrame<'b>, &(Transport, Option<u32>, AppInput))> =
+            frames.iter().zip(&states).collect();
+        let pdus = run(pool, &work, |(f, (_, _, input))| decode_app(f.data, *input, side));
+
+        frames
+            .iter()
+            .zip(dissected)
+            .zip(states)
+            .zip(pdus)
+            .map(|(((f, d), (transport, reassembled, _)), pdus)| DecodedFrame {
+                number: f.number,
+                ts_ns: f.ts_ns,
+                link_type: f.link_type,
+                caplen: f.data.len() as u32,
+                orig_len: f.orig_len,
+                vlan: d.vlan,
+                ip: d.ip,
+                transport,
+                reassembled_fragments: reassembled,
+                pdus,
+            })
+            .collect()
+    }
+
+    /// The sequential part: fragments and TCP streams.
+    fn stateful(
+        &mut self,
+        frame: &RawFrame<'_>,
+        d: &Dissected<'_>,
+    ) -> (Transport, Option<u32>, AppInput) {
+        let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
+        match &d.l4 {
+            L4::Fragment(frag) => match self.frags.push(frag, frame.ts_ns) {
+                Some(datagram) => {
+                    let l4 = net::dissect_l4(
+                        datagram.protocol,
+                        datagram.src,
+                        datagram.dst,
+                        &datagram.data,
+                    );
+                    let ips = Some((datagram.src, datagram.dst));
+                    let (t, input) = self.segment(frame.ts_ns, ips, &l4, Owner::Copy);
+                    (t, Some(datagram.fragments), input)
+                }
+                None => (
+                    Transport::FragmentHeld {
+                        src: frag.src,
+                        dst: frag.dst,
+                        protocol: frag.protocol,
+                        offset: frag.offset,
+                        more: frag.more,
+                    },
+                    None,
+                    AppInput::None,
+                ),
+            },
+            l4 => {
+                let (t, input) = self.segment(frame.ts_ns, ips, l4, Owner::Frame(frame.data));
+                (t, None, input)
+            }
+        }
+    }
+
+    fn segment(
+        &mut self,
+        ts_ns: i64,
+        ips: Option<(IpAddr, IpAddr)>,
+        l4: &L4<'_>,
+        owner: Owner<'_>,
+    ) -> (Transport, AppInput) {
+        let addr = |port_src: u16, port_dst: u16| {
+            ips.map(|(s, d)| (SocketAddr::new(s, port_src), SocketAddr::new(d, port_dst)))
+        };
+        match l4 {
+            L4::Udp {
+                src_port,
+                dst_port,
+                payload,
+            } => {
+                let Some((src, dst)) = addr(*src_port, *dst_port) else {
+                    return (Transport::Undecodable { reason: "UDP outside IP" }, AppInput::None);
+                };
+                let ports = (*src_port, *dst_port);
+                let input = match owner {
+                    Owner::Frame(base) => match range_within(base, payload) {
+                        Some((start, end)) => AppInput::Frame { start, end, ports },
+                        None => self.copy_to_side(payload, ports),
+                    },
+                    Owner::Copy => self.copy_to_side(payload, ports),
+                };
+                (
+                    Transport::Udp {
+                        src,
+                        dst,
+                        len: payload.len() as u32,
+                    },
+                    input,
+                )
+            }
+            L4::Tcp(seg) => {
+                let Some((src, dst)) = addr(seg.src_port, seg.dst_port) else {
+                    return (Transport::Undecodable { reason: "TCP outside IP" }, AppInput::None);
+                };
+                let delivery = self.tcp.push(src, dst, seg, ts_ns);
+                let first = self.side.len();
+                let kind = self.streams.push(
+                    delivery.stream_id,
+                    delivery.direction,
+                    &delivery.data,
+                    delivery.gap_skipped,
+                    &mut self.side,
+                );
+                let count = self.side.len() - first;
+                let transport = Transport::Tcp {
+                    src,
+                    dst,
+                    flags: seg.flags,
+                    seq: seg.seq,
+                    ack: seg.ack,
+                    len: seg.payload.len() as u32,
+                    kind: delivery.kind,
+                    stream_id: delivery.stream_id,
+                    stream_kind: kind,
+                };
+                let input = if count > 0 {
+                    AppInput::Stream {
+                        first,
+                        count,
+                        kind,
+                        ports: (seg.src_port, seg.dst_port),
+                    }
+                } else {
+                    AppInput::None
+                };
+                (transport, input)
+            }
+            L4::Icmp(info) => (Transport::Icmp(info.clone()), AppInput::None),
+            L4::Fragment(_) => (
+                Transport::Undecodable {
+                    reason: "fragment inside a reassembled datagram",
+                },
+                AppInput::None,
+            ),
+            L4::OtherIp { protocol } => (Transport::OtherIp { protocol: *protocol }, AppInput::None),
+            L4::NonIp { ether_type } => (Transport::NonIp { ether_type: *ether_type }, AppInput::None),
+            L4::UnsupportedLink { link_type } => (
+                Transport::UnsupportedLink { link_type: *link_type },
+                AppInput::None,
+            ),
+            L4::Undecodable { reason } => (Transport::Undecodable { reason }, AppInput::None),
+        }
+    }
+
+    fn copy_to_side(&mut self, payload: &[u8], ports: (u16, u16)) -> AppInput {
+        self.side.push(payload.to_vec());
+        AppInput::Side {
+            index: self.side.len() - 1,
+            ports,
+        }
+    }
+}
+
+/// The range `inner` occupies inside `base`, if it is a sub-slice of it.
+fn range_within(base: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
+    let b = base.as_ptr() as usize;
+    let i = inner.as_ptr() as usize;
+    let start = i.checked_sub(b)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= base.len()).then_some((start, end))
+}
+
+/// Application decoding of one frame: pure, so it runs in parallel.
+fn decode_app<'a>(frame: &'a [u8], input: AppInput, side: &'a [Vec<u8>]) -> Vec<Pdu<'a>> {
+    match input {
+        AppInput::None => Vec::new(),
+        AppInput::Frame { start, end, ports } => frame
+            .get(start..end)
+            .and_then(|p| demux::decode_datagram(p, ports.0, ports.1))
+            .into_iter()
+            .collect(),
+        AppInput::Side { index, ports } => side
+            .get(index)
+            .and_then(|p| demux::decode_datagram(p, ports.0, ports.1))
+            .into_iter()
+            .collect(),
+        AppInput::Stream {
+            first,
+            count,
+            kind,
+            ports,
+        } => side
+            .get(first..first + count)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|m| match kind {
+                StreamKind::Sip => Some(demux::decode_sip(m)),
+                StreamKind::Tls => demux::decode_tls(m),
+                _ => demux::decode_datagram(m, ports.0, ports.1),
+            })
+            .collect(),
+    }
+}
+
+/// Runs `f` over `items`, in parallel when a pool is given and the batch is
+/// large enough, keeping the order of `items`.
+fn run<T: Sync, R: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    match pool {
+        Some(pool) if items.len() >= MIN_PAR_CHUNK => pool.install(|| {
+            items
+                .par_iter()
+                .with_min_len(MIN_PAR_CHUNK / 2)
+                .map(&f)
+                .collect()
+        }),
+        _ => items.iter().map(f).collect(),
+    }
+}
+
+/// The end of a run over a capture.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub info: crate::capture::CaptureInfo,
+    pub stats: PipelineStats,
+    /// An error met after some frames were read (e.g. a file cut short):
+    /// the frames before it were all handed out.
+    pub late_error: Option<crate::capture::CaptureError>,
+}
+
+/// Reads a whole capture and hands every decoded frame, in order, to
+/// `on_frame`. A file that cannot be read at all is an error; an error after
+/// some frames comes back in [`RunOutcome::late_error`].
+pub fn run_capture(
+    path: &str,
+    threads: usize,
+    mut on_frame: impl FnMut(&DecodedFrame<'_>),
+) -> Result<RunOutcome, crate::capture::CaptureError> {
+    let mut reader = crate::capture::CaptureReader::open(path)?;
+    let mut decoder = Decoder::new(threads);
+    let mut batch = FrameBatch::new();
+    let mut late_error = None;
+    loop {
+        match reader.next_batch(&mut batch) {
+            Ok(0) => break,
+            Ok(_) => {
+                for f in decoder.decode_batch(&batch) {
+                    on_frame(&f);
+                }
+            }
+            Err(e) => {
+                if reader.info().frames == 0 {
+                    return Err(e);
+                }
+                late_error = Some(e);
+                break;
+            }
+        }
+    }
+    Ok(RunOutcome {
+        info: reader.info().clone(),
+        stats: decoder.stats(),
+        late_error,
+    })
+}

@@ -1,0 +1,241 @@
+//! DTLS stage: does the DTLS-SRTP handshake complete on the selected pair,
+//! with the certificate the SDP promised (RFC 5763, RFC 8842)?
+
+use crate::analysis::dtls::DtlsAssociation;
+use crate::analysis::{CallKind, CallParts, Evidence};
+
+use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+
+/// DTLS retransmits its flights from 1 s with back-off (RFC 6347 s4.2.4.1);
+/// three ClientHellos or this long without an answer is a failure.
+const PATIENCE_NS: i64 = 3_000_000_000;
+const HELLOS_FOR_VERDICT: u32 = 3;
+/// ICE worked this long ago and no DTLS handshake began.
+const NOT_STARTED_NS: i64 = 5_000_000_000;
+
+fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
+    Evidence::new(frame, ts, text)
+}
+
+/// The association that carries the call's media: the one on the ICE
+/// selected pair, else the one that got furthest.
+fn main_association<'a>(p: &CallParts<'a>) -> Option<&'a DtlsAssociation> {
+    let selected: Vec<_> = p
+        .sessions
+        .iter()
+        .filter_map(|s| s.selected_pair())
+        .collect();
+    p.associations
+        .iter()
+        .copied()
+        .find(|a| selected.iter().any(|pair| a.has(pair.local, pair.remote)))
+        .or_else(|| {
+            p.associations
+                .iter()
+                .copied()
+                .max_by_key(|a| (a.complete(), a.server_hello.is_some(), a.client_hellos))
+        })
+}
+
+pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
+    if p.associations.is_empty() && !p.dtls_offered() {
+        return Outcome::NotApplicable;
+    }
+    let Some(a) = main_association(p) else {
+        return not_started(p, now);
+    };
+    let mut evidence = Vec::new();
+    if let Some((f, ts)) = a.client_hello_frames.items().first() {
+        evidence.push(ev(*f, *ts, format!("ClientHello {} -> {}", a.client, a.server)));
+    }
+    if a.client_hello_frames.len() > 1 {
+        if let Some((f, ts)) = a.client_hello_frames.last() {
+            evidence.push(ev(*f, *ts, format!("ClientHello ({} transmissions)", a.client_hellos)));
+        }
+    }
+    if let Some((f, ts)) = a.server_hello {
+        evidence.push(ev(f, ts, "ServerHello"));
+    }
+    if let Some(alert) = a.fatal_alert().or_else(|| {
+        // An encrypted alert before the handshake completed ended it too.
+        (!a.complete()).then(|| a.alerts.items().first()).flatten()
+    }) {
+        let who = if alert.from_client { a.client } else { a.server };
+        evidence.push(ev(alert.frame, alert.ts, format!("{} from {who}", alert.text())));
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Dtls,
+                "dtls-alert",
+                format!(
+                    "DTLS: handshake {} -> {} ended by a {} from {who}{}",
+                    a.client,
+                    a.server,
+                    alert.text(),
+                    if a.relayed { " (relayed through TURN)" } else { "" }
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    if a.complete() {
+        if let Some(v) = fingerprint_mismatch(a, p, &evidence) {
+            return Outcome::Done(v);
+        }
+        return Outcome::Passed;
+    }
+    let first_hello = a.client_hello_frames.items().first().map(|x| x.1).unwrap_or(a.first_ts);
+    let answered = a.server_hello.is_some() || a.from_server.records > 0;
+    if !answered {
+        if a.client_hellos < HELLOS_FOR_VERDICT && now - first_hello < PATIENCE_NS {
+            return Outcome::Done(
+                Verdict::new(
+                    Stage::Dtls,
+                    CAPTURE_ENDED,
+                    format!(
+                        "DTLS: capture ends {} after the ClientHello {} -> {}; too soon to call the handshake failed",
+                        s(now - first_hello),
+                        a.client,
+                        a.server
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Dtls,
+                "dtls-no-response",
+                format!(
+                    "DTLS: ClientHello sent {} times over {} ({} -> {}{}), no ServerHello or HelloVerifyRequest came back",
+                    a.client_hellos,
+                    s(a.last_ts - first_hello),
+                    a.client,
+                    a.server,
+                    if a.relayed { ", relayed through TURN" } else { "" }
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    let last = a.last_ts;
+    if now - last < PATIENCE_NS && a.client_hellos < HELLOS_FOR_VERDICT + 1 {
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Dtls,
+                CAPTURE_ENDED,
+                format!("DTLS: capture ends {} into the handshake {} -> {}", s(now - first_hello), a.client, a.server),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    let missing = match (a.from_client.ccs.is_some(), a.from_server.ccs.is_some()) {
+        (false, false) => "neither side's ChangeCipherSpec/Finished arrived",
+        (true, false) => "the server's ChangeCipherSpec/Finished never arrived",
+        (false, true) => "the client's ChangeCipherSpec/Finished never arrived",
+        (true, true) => "the handshake did not finish",
+    };
+    if let Some((f, ts)) = a.from_client.ccs {
+        evidence.push(ev(f, ts, "ChangeCipherSpec from client"));
+    }
+    if let Some((f, ts)) = a.from_server.ccs {
+        evidence.push(ev(f, ts, "ChangeCipherSpec from server"));
+    }
+    Outcome::Done(
+        Verdict::new(
+            Stage::Dtls,
+            "dtls-incomplete",
+            format!(
+                "DTLS: handshake {} -> {} started both ways ({} ClientHellos, ServerHello {}) but {}; last DTLS record {} before the capture ended",
+                a.client,
+                a.server,
+                a.client_hellos,
+                if a.server_hello.is_some() { "seen" } else { "not seen" },
+                missing,
+                s(now - last)
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
+    // DTLS was offered in SDP but no record was seen. If media flows
+    // anyway (SDES-SRTP or plain RTP), there is nothing to judge here.
+    if !p.streams.is_empty() {
+        return Outcome::Passed;
+    }
+    let ice_ok = p
+        .sessions
+        .iter()
+        .filter_map(|s| s.last_success)
+        .min_by_key(|x| x.1);
+    let since = match ice_ok {
+        Some((_, ts)) => ts,
+        None => match p.dialog.and_then(|d| d.accepted()) {
+            Some((_, r)) => r.ts,
+            None => return Outcome::Passed,
+        },
+    };
+    let mut evidence = Vec::new();
+    if let Some((f, ts)) = ice_ok {
+        evidence.push(ev(f, ts, "ICE check answered"));
+    }
+    if now - since < NOT_STARTED_NS {
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Dtls,
+                CAPTURE_ENDED,
+                format!("DTLS: capture ends {} after ICE connected, before any DTLS record", s(now - since)),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    Outcome::Done(
+        Verdict::new(
+            Stage::Dtls,
+            "dtls-no-response",
+            format!(
+                "DTLS: the SDP offered DTLS-SRTP but no DTLS record was sent in the {} after the media path was up",
+                s(now - since)
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+fn fingerprint_mismatch(a: &DtlsAssociation, p: &CallParts<'_>, base: &[Evidence]) -> Option<Verdict> {
+    let sdp: Vec<&(bool, String, String)> = p
+        .sdp_fingerprints
+        .iter()
+        .filter(|(_, h, _)| h.eq_ignore_ascii_case("sha-256"))
+        .collect();
+    if sdp.is_empty() {
+        return None;
+    }
+    for (side, addr, fp) in [
+        ("client", a.client, &a.from_client.certificate_fingerprint),
+        ("server", a.server, &a.from_server.certificate_fingerprint),
+    ] {
+        let Some(fp) = fp else { continue };
+        if !sdp.iter().any(|(_, _, v)| v.eq_ignore_ascii_case(fp)) {
+            let mut evidence = base.to_vec();
+            evidence.push(ev(
+                a.first_frame,
+                a.first_ts,
+                format!("{side} certificate sha-256 {fp}"),
+            ));
+            return Some(
+                Verdict::new(
+                    Stage::Dtls,
+                    "dtls-fingerprint-mismatch",
+                    format!(
+                        "DTLS: the {side} {addr} presented a certificate with sha-256 {fp}, which matches none of the SDP a=fingerprint values ({})",
+                        sdp.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+    }
+    None
+}

@@ -1,0 +1,377 @@
+//! ICE stage: are candidates gathered, is a working candidate pair found,
+//! and is it kept alive (RFC 8445, RFC 8656, RFC 7675)?
+
+use crate::analysis::ice::IceSession;
+use crate::analysis::turn::Allocation;
+use crate::analysis::{CallKind, CallParts, Evidence};
+
+use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+
+/// Checks (or Allocate/Binding requests) unanswered for this long, or sent
+/// this many times, have failed; less is a capture that stopped too soon.
+/// RFC 8445 pacing sends checks every 50 ms and retransmits with back-off
+/// from 500 ms; agents give up after 5-40 s.
+const PATIENCE_NS: i64 = 5_000_000_000;
+const TRANSMISSIONS_FOR_VERDICT: u32 = 3;
+/// Consent (RFC 7675 s5.1): checks every ~5 s; consent expires after 30 s
+/// without a response. Three unanswered checks over 10 s show it going.
+const CONSENT_UNANSWERED: u32 = 3;
+const CONSENT_SPAN_NS: i64 = 10_000_000_000;
+/// ICE offered and the call answered this long ago, and not one check.
+const NOT_STARTED_NS: i64 = 5_000_000_000;
+
+fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
+    Evidence::new(frame, ts, text)
+}
+
+pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
+    let applies = !p.sessions.is_empty()
+        || p.ice_offered()
+        || !p.allocations.is_empty()
+        || !p.server_queries.is_empty();
+    if !applies {
+        return Outcome::NotApplicable;
+    }
+    // A session that worked passes ICE, unless consent was lost later.
+    let working: Vec<&IceSession> = p.sessions.iter().copied().filter(|s| s.answered > 0).collect();
+    if !working.is_empty() {
+        for s in &working {
+            if let Some(v) = consent_lost(s) {
+                return Outcome::Done(v);
+            }
+        }
+        return Outcome::Passed;
+    }
+    if kind == CallKind::TurnAllocation {
+        return match p.allocations.first() {
+            Some(a) if a.succeeded() => Outcome::Done(allocation_ok(a)),
+            Some(a) => turn_failure(a, now).map_or(Outcome::Passed, Outcome::Done),
+            None => Outcome::NotApplicable,
+        };
+    }
+    // No pair worked. TURN failing explains a missing relay candidate.
+    let failed_turn: Vec<&Allocation> = p.allocations.iter().copied().filter(|a| !a.succeeded()).collect();
+    let turn_verdict = failed_turn.iter().find_map(|a| turn_failure(a, now));
+    let has_checks = p.sessions.iter().any(|s| s.checks > 0);
+    if !has_checks {
+        if let Some(v) = turn_verdict {
+            return Outcome::Done(v);
+        }
+        if let Some(v) = stun_unreachable(p, now) {
+            return Outcome::Done(v);
+        }
+        if p.ice_offered() {
+            return Outcome::Done(not_started(p, now));
+        }
+        return Outcome::Passed;
+    }
+    let session = p.sessions.iter().max_by_key(|s| s.checks).copied();
+    let Some(session) = session else {
+        return Outcome::Passed;
+    };
+    Outcome::Done(checks_failed(session, p, turn_verdict, now))
+}
+
+fn allocation_ok(a: &Allocation) -> Verdict {
+    let mut evidence = Vec::new();
+    for at in a.attempts.items() {
+        evidence.push(ev(at.frame, at.ts, format!("Allocate request{}", if at.with_credentials { " with credentials" } else { "" })));
+        if let (Some(f), Some(outcome)) = (at.response_frame, at.outcome) {
+            evidence.push(ev(f, at.ts, match outcome {
+                None => "Allocate success".to_string(),
+                Some(c) => format!("Allocate error {c} {}", at.reason),
+            }));
+        }
+    }
+    Verdict::new(
+        Stage::None,
+        "ok-allocated",
+        format!(
+            "TURN: allocation for {} on {} succeeded{}; no ICE connectivity check used it in this capture",
+            a.client,
+            a.server,
+            a.relayed.map(|r| format!(", relayed address {r}")).unwrap_or_default()
+        ),
+    )
+    .with_evidence(evidence)
+}
+
+/// Why an allocation failed, or None if it did not (yet).
+fn turn_failure(a: &Allocation, now: i64) -> Option<Verdict> {
+    if a.succeeded() {
+        return None;
+    }
+    let attempts = a.attempts.items();
+    let last = attempts.last()?;
+    let mut evidence = Vec::new();
+    for at in attempts {
+        evidence.push(ev(
+            at.frame,
+            at.ts,
+            format!(
+                "Allocate {} -> {}{} ({} transmission{})",
+                a.client,
+                a.server,
+                if at.with_credentials { " with credentials" } else { "" },
+                at.transmissions,
+                if at.transmissions == 1 { "" } else { "s" }
+            ),
+        ));
+        if let (Some(f), Some(Some(code))) = (at.response_frame, at.outcome) {
+            evidence.push(ev(f, at.ts, format!("Allocate error {code} {}", at.reason)));
+        }
+    }
+    let answered_any = attempts.iter().any(|at| at.outcome.is_some());
+    if !answered_any {
+        let sent: u32 = attempts.iter().map(|at| at.transmissions).sum();
+        let first = attempts.first().map(|at| at.ts).unwrap_or(a.first_ts);
+        if sent < TRANSMISSIONS_FOR_VERDICT && now - first < PATIENCE_NS {
+            return Some(
+                Verdict::new(
+                    Stage::Ice,
+                    CAPTURE_ENDED,
+                    format!("TURN: capture ends {} after the Allocate to {}", s(now - first), a.server),
+                )
+                .with_evidence(evidence),
+            );
+        }
+        return Some(
+            Verdict::new(
+                Stage::Ice,
+                "turn-unreachable",
+                format!(
+                    "ICE: TURN Allocate from {} to {} ({}) sent {} times over {}, no response; no relay candidate",
+                    a.client,
+                    a.server,
+                    if a.tcp { "TCP" } else { "UDP" },
+                    sent,
+                    s(a.last_ts - first)
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    let code = match last.outcome {
+        Some(Some(c)) => c,
+        // The last attempt is unanswered but an earlier one was: judge by
+        // the last answer.
+        _ => attempts.iter().rev().find_map(|at| at.outcome.flatten())?,
+    };
+    let credentials_tried = attempts.iter().any(|at| at.with_credentials);
+    let auth = matches!(code, 441 | 431) || (code == 401 && credentials_tried);
+    if auth {
+        return Some(
+            Verdict::new(
+                Stage::Ice,
+                "turn-auth-failed",
+                format!(
+                    "ICE: TURN server {} refused the credentials of {}: Allocate with credentials answered {} {}",
+                    a.server, a.client, code, last.reason
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    if code == 401 {
+        // A challenge never answered with credentials: the client stopped
+        // (or the capture did).
+        return Some(
+            Verdict::new(
+                Stage::Ice,
+                "turn-auth-failed",
+                format!(
+                    "ICE: TURN server {} challenged {} (401) and no Allocate with credentials followed",
+                    a.server, a.client
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    Some(
+        Verdict::new(
+            Stage::Ice,
+            "turn-allocate-error",
+            format!(
+                "ICE: TURN Allocate from {} to {} failed with {} {}",
+                a.client, a.server, code, last.reason
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
+    let unanswered: Vec<_> = p
+        .server_queries
+        .iter()
+        .filter(|q| q.successes == 0 && q.errors == 0)
+        .collect();
+    if unanswered.is_empty() || p.server_queries.iter().any(|q| q.successes > 0) {
+        return None;
+    }
+    let q = unanswered[0];
+    let evidence = vec![ev(
+        q.first.0,
+        q.first.1,
+        format!("Binding request {} -> {} (STUN server)", q.client, q.server),
+    )];
+    if q.transmissions < TRANSMISSIONS_FOR_VERDICT && now - q.first.1 < PATIENCE_NS {
+        return Some(
+            Verdict::new(
+                Stage::Ice,
+                CAPTURE_ENDED,
+                format!("ICE: capture ends {} after the STUN Binding to {}", s(now - q.first.1), q.server),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    Some(
+        Verdict::new(
+            Stage::Ice,
+            "stun-server-unreachable",
+            format!(
+                "ICE: STUN Binding from {} to {} sent {} times over {}, no response; no server-reflexive candidate{}",
+                q.client,
+                q.server,
+                q.transmissions,
+                s(q.last_ts - q.first.1),
+                if unanswered.len() > 1 {
+                    format!(" ({} STUN servers unanswered)", unanswered.len())
+                } else {
+                    String::new()
+                }
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}
+
+fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
+    let accepted = p.dialog.and_then(|d| d.accepted()).map(|(_, r)| (r.frame, r.ts));
+    let mut evidence = Vec::new();
+    for m in p.sdp_media.iter().take(2) {
+        evidence.push(ev(m.frame, 0, format!("SDP offers ICE for {} {}", m.kind, m.endpoint)));
+    }
+    let (since_frame, since) = accepted.unwrap_or((0, p.start_ts()));
+    if let Some((f, ts)) = accepted {
+        evidence.push(ev(f, ts, "call accepted"));
+    }
+    for e in evidence.iter_mut() {
+        if e.ts == 0 {
+            e.ts = since;
+        }
+    }
+    let _ = since_frame;
+    if now - since < NOT_STARTED_NS {
+        return Verdict::new(
+            Stage::Ice,
+            CAPTURE_ENDED,
+            format!("ICE: capture ends {} after the call was accepted, before any connectivity check", s(now - since)),
+        )
+        .with_evidence(evidence);
+    }
+    Verdict::new(
+        Stage::Ice,
+        "ice-not-started",
+        format!(
+            "ICE: SDP offered ICE (ufrags {}) and the call was accepted, but no connectivity check was sent in the following {}",
+            p.sdp_ufrags.join(", "),
+            s(now - since)
+        ),
+    )
+    .with_evidence(evidence)
+}
+
+fn checks_failed(session: &IceSession, p: &CallParts<'_>, turn: Option<Verdict>, now: i64) -> Verdict {
+    let pairs = session.pairs.items();
+    let locals: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.local).collect();
+    let remotes: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.remote).collect();
+    let transmissions = session.transmissions;
+    let mut evidence = Vec::new();
+    if let Some(first) = pairs.iter().min_by_key(|p| p.first_check.0) {
+        evidence.push(ev(first.first_check.0, first.first_check.1, format!("first check {} -> {}", first.local, first.remote)));
+    }
+    for (code, reason, f, ts) in session.errors.items().iter().take(4) {
+        evidence.push(ev(*f, *ts, format!("Binding error {code} {reason}")));
+    }
+    let span = session.last_ts - session.first_ts;
+    let relay_offered = p.sdp_candidates.iter().any(|(t, _)| t == "relay")
+        || p.allocations.iter().any(|a| a.succeeded());
+    if session.errors.is_empty() {
+        if transmissions < TRANSMISSIONS_FOR_VERDICT && now - session.first_ts < PATIENCE_NS {
+            return Verdict::new(
+                Stage::Ice,
+                CAPTURE_ENDED,
+                format!("ICE: capture ends {} after the first connectivity check", s(now - session.first_ts)),
+            )
+            .with_evidence(evidence);
+        }
+        let mut summary = format!(
+            "ICE: {} connectivity checks ({} transmissions) from {} to {} remote candidate{} over {}, none answered",
+            session.checks,
+            session.transmissions,
+            locals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
+            remotes.len(),
+            if remotes.len() == 1 { "" } else { "s" },
+            s(span)
+        );
+        match (&turn, relay_offered) {
+            (Some(t), _) => summary.push_str(&format!("; TURN failed too: {}", t.summary.trim_start_matches("ICE: "))),
+            (None, false) => summary.push_str("; no relay candidate offered"),
+            (None, true) => summary.push_str("; a relay candidate was available"),
+        }
+        if let Some(t) = turn {
+            evidence.extend(t.evidence);
+        }
+        return Verdict::new(Stage::Ice, "ice-no-response", summary).with_evidence(evidence);
+    }
+    let codes: Vec<String> = session
+        .errors
+        .items()
+        .iter()
+        .map(|(c, r, _, _)| format!("{c} {r}"))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    Verdict::new(
+        Stage::Ice,
+        "ice-check-errors",
+        format!(
+            "ICE: {} connectivity checks answered only with errors ({}) over {}",
+            session.checks,
+            codes.join(", "),
+            s(span)
+        ),
+    )
+    .with_evidence(evidence)
+}
+
+fn consent_lost(session: &IceSession) -> Option<Verdict> {
+    let (first_f, first_ts) = session.first_unanswered_after_success?;
+    let (last_ok_f, last_ok_ts) = session.last_success?;
+    if session.unanswered_since_success < CONSENT_UNANSWERED
+        || session.last_unanswered_ts - first_ts < CONSENT_SPAN_NS
+    {
+        return None;
+    }
+    let pair = session.selected_pair();
+    let evidence = vec![
+        ev(last_ok_f, last_ok_ts, "last answered check"),
+        ev(first_f, first_ts, "first unanswered consent check"),
+    ];
+    Some(
+        Verdict::new(
+            Stage::Ice,
+            "ice-consent-lost",
+            format!(
+                "ICE: the pair {} worked for {}, then {} consent checks over {} went unanswered",
+                pair.map(|p| format!("{} <-> {}", p.local, p.remote))
+                    .unwrap_or_else(|| "in use".into()),
+                s(last_ok_ts - session.first_ts),
+                session.unanswered_since_success,
+                s(session.last_unanswered_ts - first_ts)
+            ),
+        )
+        .with_evidence(evidence),
+    )
+}

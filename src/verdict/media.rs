@@ -1,0 +1,187 @@
+//! Media stage: does RTP/SRTP flow in both directions once the call is up?
+//! Quality (loss, jitter) is reported per stream, not judged here, unless
+//! the media stopped.
+
+use std::net::SocketAddr;
+
+use crate::analysis::rtp::RtpStream;
+use crate::analysis::{CallKind, CallParts, Evidence};
+use crate::decode::sdp::Direction;
+
+use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+
+/// The call was up this long before the capture ended without media: too
+/// soon to say it has none (a first packet may take ~1 s after answer).
+const PATIENCE_NS: i64 = 2_000_000_000;
+/// Media that stopped this long before the call ended (BYE or capture
+/// end) while the call went on.
+const STOPPED_NS: i64 = 5_000_000_000;
+
+fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
+    Evidence::new(frame, ts, text)
+}
+
+pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
+    // When was the call up, from which evidence?
+    let up: Option<(u64, i64, &str)> = match kind {
+        CallKind::SipCall => match p.dialog.and_then(|d| d.accepted()) {
+            Some((_, r)) => Some((r.frame, r.ts, "call accepted")),
+            None => return Outcome::NotApplicable,
+        },
+        CallKind::Webrtc | CallKind::DtlsSession => {
+            let dtls_done = p.associations.iter().filter_map(|a| a.completed_at()).min_by_key(|x| x.1);
+            let ice_ok = p.sessions.iter().filter_map(|s| s.last_success).min_by_key(|x| x.1);
+            match (dtls_done, ice_ok) {
+                (Some((f, ts)), _) => Some((f, ts, "DTLS handshake complete")),
+                (None, Some((f, ts))) if p.associations.is_empty() => Some((f, ts, "ICE connected")),
+                _ => return Outcome::NotApplicable,
+            }
+        }
+        CallKind::RtpSession => None,
+        _ => return Outcome::NotApplicable,
+    };
+    let end_of_call = p
+        .dialog
+        .and_then(|d| d.transaction("BYE"))
+        .map(|t| (t.frames.items().first().copied().unwrap_or(0), t.first_ts));
+
+    let (forward, backward) = split_directions(p);
+    let mut evidence = Vec::new();
+    if let Some((f, ts, text)) = up {
+        evidence.push(ev(f, ts, text));
+    }
+    for st in forward.iter().chain(backward.iter()).take(4) {
+        evidence.push(ev(
+            st.first_frame,
+            st.first_ts,
+            format!(
+                "RTP SSRC 0x{:08X} {} -> {}: {} packets",
+                st.key.ssrc, st.key.src, st.key.dst, st.packets
+            ),
+        ));
+    }
+    if let Some((f, ts)) = end_of_call {
+        evidence.push(ev(f, ts, "BYE"));
+    }
+    let until = end_of_call.map(|x| x.1).unwrap_or(now);
+    let up_ts = up.map(|x| x.1).unwrap_or_else(|| p.start_ts());
+
+    if forward.is_empty() && backward.is_empty() {
+        if until - up_ts < PATIENCE_NS && end_of_call.is_none() {
+            return Outcome::Done(
+                Verdict::new(
+                    Stage::Media,
+                    CAPTURE_ENDED,
+                    format!("media: capture ends {} after the call was up, before any RTP", s(until - up_ts)),
+                )
+                .with_evidence(evidence),
+            );
+        }
+        let expected: Vec<String> = p.sdp_media.iter().map(|m| m.endpoint.to_string()).collect();
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Media,
+                "media-none",
+                format!(
+                    "media: {} up for {}{}, no RTP/SRTP in either direction{}",
+                    if kind == CallKind::SipCall { "call" } else { "session" },
+                    s(until - up_ts),
+                    if end_of_call.is_some() { " until BYE" } else { "" },
+                    if expected.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (SDP expected media at {})", expected.join(", "))
+                    }
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    if forward.is_empty() || backward.is_empty() {
+        let one_way_expected = p
+            .sdp_media
+            .iter()
+            .any(|m| m.direction != Direction::SendRecv);
+        if !one_way_expected {
+            let flowing = if forward.is_empty() { &backward } else { &forward };
+            let st = flowing[0];
+            let packets: u64 = flowing.iter().map(|s| s.packets).sum();
+            return Outcome::Done(
+                Verdict::new(
+                    Stage::Media,
+                    "media-one-way",
+                    format!(
+                        "media: RTP only from {} to {} ({} packets over {}), nothing in the other direction",
+                        st.key.src,
+                        st.key.dst,
+                        packets,
+                        s(st.last_ts - st.first_ts)
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+    }
+    // Media that stopped while the call went on.
+    let last_media = forward
+        .iter()
+        .chain(backward.iter())
+        .map(|s| s.last_ts)
+        .max()
+        .unwrap_or(up_ts);
+    if until - last_media >= STOPPED_NS && kind == CallKind::SipCall {
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Media,
+                "media-stopped",
+                format!(
+                    "media: RTP flowed both ways, then stopped {} before the call ended",
+                    s(until - last_media)
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    Outcome::Passed
+}
+
+/// Splits the call's streams into the two directions of the call.
+fn split_directions<'a>(p: &CallParts<'a>) -> (Vec<&'a RtpStream>, Vec<&'a RtpStream>) {
+    // Reference side: the caller's SDP endpoints; else the DTLS client;
+    // else the first ICE checker; else the first stream's source.
+    let mut side_a: Vec<SocketAddr> = p
+        .sdp_media
+        .iter()
+        .filter(|m| m.from_caller)
+        .map(|m| m.endpoint)
+        .collect();
+    let side_b: Vec<SocketAddr> = p
+        .sdp_media
+        .iter()
+        .filter(|m| !m.from_caller)
+        .map(|m| m.endpoint)
+        .collect();
+    if side_a.is_empty() && side_b.is_empty() {
+        if let Some(a) = p.associations.first() {
+            side_a.push(a.client);
+        } else if let Some(pair) = p.sessions.first().and_then(|s| s.pairs.items().first()) {
+            side_a.push(pair.local);
+        } else if let Some(s) = p.streams.first() {
+            side_a.push(s.key.src);
+        }
+    }
+    let mut forward = Vec::new();
+    let mut backward = Vec::new();
+    for st in &p.streams {
+        let from_a = side_a.contains(&st.key.src)
+            || side_b.contains(&st.key.dst)
+            || (side_a.iter().any(|a| a.ip() == st.key.src.ip())
+                && !side_a.iter().any(|a| a.ip() == st.key.dst.ip()));
+        if from_a {
+            forward.push(*st);
+        } else {
+            backward.push(*st);
+        }
+    }
+    (forward, backward)
+}

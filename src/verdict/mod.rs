@@ -1,0 +1,138 @@
+//! The rules of `verdicts.md`: a call is judged stage by stage, in the order
+//! a real call goes through them (SIP, ICE, DTLS, media); the verdict names
+//! the first stage that failed, with a code, a line for a ticket, the frames
+//! that prove it and what to do next.
+//!
+//! A stage that was still in progress when the capture ended, too soon to
+//! call it failed by the protocol's own timers, gets the code
+//! `capture-ended` rather than an invented failure.
+
+mod advice;
+mod dtls;
+mod ice;
+mod media;
+mod sip;
+
+use serde::Serialize;
+
+use crate::analysis::{CallKind, CallParts, Evidence};
+
+pub use advice::advice_for;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    None,
+    Sip,
+    Ice,
+    Dtls,
+    Media,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::None => "none",
+            Stage::Sip => "sip",
+            Stage::Ice => "ice",
+            Stage::Dtls => "dtls",
+            Stage::Media => "media",
+        }
+    }
+}
+
+/// Code for a stage the capture stopped in the middle of.
+pub const CAPTURE_ENDED: &str = "capture-ended";
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verdict {
+    pub stage: Stage,
+    pub code: String,
+    pub twilio_error: Option<u32>,
+    pub summary: String,
+    pub evidence: Vec<Evidence>,
+    pub advice: Vec<String>,
+}
+
+impl Verdict {
+    pub fn new(stage: Stage, code: impl Into<String>, summary: impl Into<String>) -> Self {
+        let code = code.into();
+        Self {
+            stage,
+            twilio_error: twilio_hint(&code),
+            advice: advice_for(&code),
+            code,
+            summary: summary.into(),
+            evidence: Vec::new(),
+        }
+    }
+
+    pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Self {
+        self.evidence = evidence;
+        self.evidence.sort_by_key(|e| e.frame);
+        self.evidence.dedup_by(|a, b| a.frame == b.frame && a.text == b.text);
+        self
+    }
+
+    pub fn failed(&self) -> bool {
+        self.stage != Stage::None && self.code != CAPTURE_ENDED
+    }
+}
+
+/// What a stage concluded.
+pub(crate) enum Outcome {
+    /// The stage did not apply to this call (plain SIP has no ICE).
+    NotApplicable,
+    Passed,
+    /// The stage failed, or the capture ended in the middle of it, or it
+    /// reached a final good state of its own (a registration).
+    Done(Verdict),
+}
+
+/// Judges one call.
+pub fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Verdict {
+    let stages: [fn(CallKind, &CallParts<'_>, i64) -> Outcome; 4] =
+        [sip::judge, ice::judge, dtls::judge, media::judge];
+    let mut passed = Vec::new();
+    for (stage, rule) in [Stage::Sip, Stage::Ice, Stage::Dtls, Stage::Media]
+        .into_iter()
+        .zip(stages)
+    {
+        match rule(kind, p, now) {
+            Outcome::NotApplicable => {}
+            Outcome::Passed => passed.push(stage),
+            Outcome::Done(v) => return v,
+        }
+    }
+    let names: Vec<&str> = passed.iter().map(|s| s.as_str()).collect();
+    Verdict::new(
+        Stage::None,
+        "ok",
+        format!("every stage passed ({})", names.join(", ")),
+    )
+}
+
+/// The catalogue's Twilio column: a hint for support engineers, never the
+/// verdict itself.
+fn twilio_hint(code: &str) -> Option<u32> {
+    Some(match code {
+        "sip-no-response" => 31009,
+        "sip-no-final-response" => 31003,
+        "sip-transport-refused" | "sip-transport-blocked" | "sip-tls-failed" => 31009,
+        "sip-403" | "sip-404" => 31203,
+        "sip-480" => 31480,
+        "sip-486" => 31486,
+        "sip-603" => 31603,
+        "stun-server-unreachable" | "turn-unreachable" => 31003,
+        "turn-auth-failed" | "turn-allocate-error" => 31005,
+        "ice-no-response" | "ice-check-errors" | "ice-not-started" | "ice-consent-lost" => 31005,
+        "dtls-no-response" | "dtls-incomplete" => 31003,
+        "media-none" => 31005,
+        _ => return None,
+    })
+}
+
+/// Formats seconds for summaries: `31.2 s`.
+pub(crate) fn s(ns: i64) -> String {
+    format!("{:.1} s", ns as f64 / 1e9)
+}

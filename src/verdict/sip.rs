@@ -1,0 +1,382 @@
+//! SIP stage: does signalling reach the far end and is the call (or the
+//! registration) accepted?
+
+use crate::analysis::evidence::{ordinal, secs};
+use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
+use crate::analysis::transport::TcpConnection;
+use crate::analysis::{CallKind, CallParts, Evidence};
+
+use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+
+/// RFC 3261 Timer B/F: 64*T1 = 32 s. A request unanswered for that long
+/// has failed by the protocol's own rule.
+const TIMER_B_NS: i64 = 32_000_000_000;
+/// Transmissions that show the client itself was retrying (Timer A/E:
+/// 0.5, 1, 2 s): three means the far end had 3.5 s to answer.
+const RETRANSMISSIONS_FOR_VERDICT: u32 = 3;
+/// A TCP connect that saw this many SYNs (the first one and two
+/// retransmissions, 1 s and 3 s later) is blocked, not slow.
+const SYNS_FOR_VERDICT: usize = 2;
+/// With a single SYN and no answer, wait this long before calling it.
+const SYN_PATIENCE_NS: i64 = 3_000_000_000;
+
+pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
+    match (p.dialog, p.connection) {
+        (Some(d), _) => judge_dialog(kind, d, p, now),
+        (None, Some(c)) => judge_connection(c, now).map_or(Outcome::Passed, Outcome::Done),
+        (None, None) => Outcome::NotApplicable,
+    }
+}
+
+fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
+    Evidence::new(frame, ts, text)
+}
+
+fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
+    let frames = t.frames.items();
+    let mut v = Vec::new();
+    if let Some(f) = frames.first() {
+        v.push(ev(*f, t.first_ts, format!("{} {} -> {}", t.method, t.src, t.dst)));
+    }
+    if frames.len() > 1 {
+        if let Some(f) = frames.last() {
+            v.push(ev(
+                *f,
+                t.last_ts,
+                format!("{} ({} transmission)", t.method, ordinal(t.sent as u64)),
+            ));
+        }
+    }
+    v
+}
+
+fn judge_dialog(kind: CallKind, d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
+    let main: Vec<&SipTransaction> = d.main_transactions().collect();
+    let Some(last) = main.last().copied() else {
+        // Only other methods (a BYE of a call that began before the
+        // capture): nothing to judge at the SIP stage.
+        return Outcome::Passed;
+    };
+    let accepted = d.accepted();
+    if d.kind == DialogKind::Register {
+        if let Some(r) = last.final_response() {
+            if (200..300).contains(&r.status) {
+                let v = Verdict::new(
+                    Stage::None,
+                    "ok-registered",
+                    format!(
+                        "REGISTER {} accepted by {} ({} {}){}",
+                        d.from,
+                        last.dst,
+                        r.status,
+                        r.reason,
+                        if main.len() > 1 {
+                            format!(" after {} attempts", main.len())
+                        } else {
+                            String::new()
+                        }
+                    ),
+                )
+                .with_evidence(vec![
+                    ev(last.frames.items().first().copied().unwrap_or(r.frame), last.first_ts, "REGISTER"),
+                    ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)),
+                ]);
+                return Outcome::Done(v);
+            }
+        }
+    } else if accepted.is_some() {
+        return Outcome::Passed;
+    }
+    let _ = kind;
+
+    // A final failure response to the last attempt.
+    if let Some(r) = last.final_response() {
+        if r.status >= 300 && !(200..300).contains(&r.status) {
+            return Outcome::Done(final_failure(d, &main, last, r.status, now));
+        }
+    }
+    if let Some((_, r)) = accepted {
+        // An earlier attempt was accepted (registration refreshed later).
+        let _ = r;
+        return Outcome::Passed;
+    }
+    // Only provisional responses.
+    if let Some(prov) = last.provisional().last() {
+        let waited = now - prov.ts;
+        let mut evidence = request_evidence(last);
+        for r in last.provisional() {
+            evidence.push(ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)));
+        }
+        let cancel = d.transaction("CANCEL");
+        if waited >= TIMER_B_NS || cancel.is_some() {
+            let mut summary = format!(
+                "SIP: {} {} -> {} answered only with {} ({}), no final response in the next {}",
+                last.method,
+                d.to,
+                last.dst,
+                last.provisional()
+                    .map(|r| r.status.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s(prov.ts - last.first_ts),
+                s(waited)
+            );
+            if let Some(c) = cancel {
+                summary.push_str(&format!("; CANCEL sent {} times, unanswered", c.sent));
+                evidence.extend(request_evidence(c));
+            }
+            return Outcome::Done(
+                Verdict::new(Stage::Sip, "sip-no-final-response", summary).with_evidence(evidence),
+            );
+        }
+        return Outcome::Done(
+            Verdict::new(
+                Stage::Sip,
+                CAPTURE_ENDED,
+                format!(
+                    "SIP: capture ends {} after {} {}, while the call was still being set up (no final response yet)",
+                    s(waited),
+                    prov.status,
+                    prov.reason
+                ),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    // No response at all.
+    Outcome::Done(no_response(d, last, p, now))
+}
+
+fn final_failure(
+    d: &SipDialog,
+    main: &[&SipTransaction],
+    last: &SipTransaction,
+    status: u16,
+    _now: i64,
+) -> Verdict {
+    let r = last.final_response();
+    let reason = r.map(|r| r.reason.clone()).unwrap_or_default();
+    let challenged_before = main.iter().any(|t| {
+        !std::ptr::eq(*t, last)
+            && t.final_response().is_some_and(|r| r.status == 401 || r.status == 407)
+    });
+    let mut evidence = Vec::new();
+    for t in main {
+        evidence.extend(request_evidence(t).into_iter().take(1));
+        if let Some(r) = t.final_response() {
+            evidence.push(ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)));
+        }
+    }
+    if let Some(c) = d.transaction("CANCEL") {
+        evidence.extend(request_evidence(c).into_iter().take(1));
+    }
+    let extra = r
+        .and_then(|r| r.warning.clone().or(r.reason_header.clone()))
+        .map(|w| format!(" ({w})"))
+        .unwrap_or_default();
+    if last.with_credentials && challenged_before && status >= 400 {
+        let v = Verdict::new(
+            Stage::Sip,
+            "sip-auth-failed",
+            format!(
+                "SIP: {} for {} challenged, retried with credentials, then refused with {} {}{}",
+                last.method, d.from, status, reason, extra
+            ),
+        );
+        return v.with_evidence(evidence);
+    }
+    let what = if d.kind == DialogKind::Register {
+        format!("REGISTER {}", d.from)
+    } else {
+        format!("INVITE {} -> {}", d.from, d.to)
+    };
+    let cancel_note = if status == 487 && d.transaction("CANCEL").is_some() {
+        " after the caller sent CANCEL"
+    } else {
+        ""
+    };
+    Verdict::new(
+        Stage::Sip,
+        format!("sip-{status}"),
+        format!(
+            "SIP: {what} refused by {} with {status} {reason}{cancel_note}{extra}, {} after the request",
+            last.dst,
+            r.map(|r| s(r.ts - last.first_ts)).unwrap_or_default()
+        ),
+    )
+    .with_evidence(evidence)
+}
+
+fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -> Verdict {
+    let mut evidence = request_evidence(t);
+    // ICMP says the port or host is closed.
+    if let Some(u) = p.unreachables.first() {
+        evidence.push(ev(
+            u.frame,
+            u.ts,
+            format!("ICMP destination unreachable ({:?}) from {} for {} -> {}", u.kind, u.reporter, u.original_src, u.original_dst),
+        ));
+        return Verdict::new(
+            Stage::Sip,
+            "sip-transport-refused",
+            format!(
+                "SIP: {} {} -> {} answered by ICMP {:?} unreachable from {} ({} ICMP errors)",
+                t.method,
+                t.src,
+                t.dst,
+                u.kind,
+                u.reporter,
+                p.unreachables.len()
+            ),
+        )
+        .with_evidence(evidence);
+    }
+    if let Some(c) = p.connection {
+        if let Some(v) = judge_connection(c, now) {
+            return v;
+        }
+    }
+    let waited = now - t.first_ts;
+    if t.sent >= RETRANSMISSIONS_FOR_VERDICT || waited >= TIMER_B_NS {
+        let mut v = Verdict::new(
+            Stage::Sip,
+            "sip-no-response",
+            format!(
+                "SIP: {} {} -> {} sent {} times over {}, no response at all",
+                t.method,
+                if d.kind == DialogKind::Register { &d.from } else { &d.to },
+                t.dst,
+                t.sent,
+                s(t.last_ts - t.first_ts)
+            ),
+        )
+        .with_evidence(evidence);
+        if d.kind == DialogKind::Register {
+            v.twilio_error = Some(31003);
+        }
+        return v;
+    }
+    Verdict::new(
+        Stage::Sip,
+        CAPTURE_ENDED,
+        format!(
+            "SIP: capture ends {} after {} to {} was sent ({} times); too soon to call it unanswered (Timer B is 32 s)",
+            s(waited),
+            t.method,
+            t.dst,
+            t.sent
+        ),
+    )
+    .with_evidence(evidence)
+}
+
+/// A TCP/TLS signalling connection: refused, blocked, or a failed TLS
+/// handshake. None when the connection worked.
+pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
+    let mut evidence: Vec<Evidence> = c
+        .syns
+        .items()
+        .iter()
+        .enumerate()
+        .map(|(i, (f, ts))| ev(*f, *ts, format!("SYN {} -> {} ({} attempt)", c.client, c.server, ordinal(i as u64 + 1))))
+        .collect();
+    if !c.established() {
+        if let Some((f, ts, true)) = c.rst {
+            evidence.push(ev(f, ts, format!("RST from {}", c.server)));
+            return Some(
+                Verdict::new(
+                    Stage::Sip,
+                    "sip-transport-refused",
+                    format!(
+                        "SIP: TCP connection from {} to {} refused (RST) {} after the SYN",
+                        c.client,
+                        c.server,
+                        s(ts - c.first_ts)
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+        let waited = now - c.first_ts;
+        if c.syns.len() >= SYNS_FOR_VERDICT || waited >= SYN_PATIENCE_NS {
+            let last = c.syns.last().map(|x| x.1).unwrap_or(c.first_ts);
+            return Some(
+                Verdict::new(
+                    Stage::Sip,
+                    "sip-transport-blocked",
+                    format!(
+                        "SIP: TCP SYN from {} to {} sent {} times over {}, no SYN-ACK",
+                        c.client,
+                        c.server,
+                        c.syns.len(),
+                        s(last - c.first_ts)
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
+        return Some(
+            Verdict::new(
+                Stage::Sip,
+                CAPTURE_ENDED,
+                format!("SIP: capture ends {} after the SYN to {}", s(waited), c.server),
+            )
+            .with_evidence(evidence),
+        );
+    }
+    if let Some(tls) = &c.tls {
+        if let Some((f, ts)) = tls.client_hello {
+            evidence.push(ev(f, ts, "TLS ClientHello"));
+        }
+        if let Some((f, ts)) = tls.server_hello {
+            evidence.push(ev(f, ts, "TLS ServerHello"));
+        }
+        let handshake_done = tls.app_data[0] > 0 && tls.app_data[1] > 0;
+        if let Some((f, ts, alert, from_server)) = tls.alert {
+            if !handshake_done {
+                let what = match alert {
+                    Some((l, d)) => format!(
+                        "{} alert {} ({d})",
+                        if l == 2 { "fatal" } else { "warning" },
+                        crate::decode::dtls::alert_description_name(d)
+                    ),
+                    None => "encrypted alert".into(),
+                };
+                let who = if from_server { c.server } else { c.client };
+                evidence.push(ev(f, ts, format!("TLS {what} from {who}")));
+                return Some(
+                    Verdict::new(
+                        Stage::Sip,
+                        "sip-tls-failed",
+                        format!(
+                            "SIP: TLS handshake {} -> {} ended by a {what} from {who} {} after the ClientHello",
+                            c.client,
+                            c.server,
+                            s(ts - tls.client_hello.map(|x| x.1).unwrap_or(c.first_ts))
+                        ),
+                    )
+                    .with_evidence(evidence),
+                );
+            }
+        }
+        if !handshake_done {
+            if let Some((f, ts, from_server)) = c.rst {
+                let who = if from_server { c.server } else { c.client };
+                evidence.push(ev(f, ts, format!("RST from {who}")));
+                return Some(
+                    Verdict::new(
+                        Stage::Sip,
+                        "sip-tls-failed",
+                        format!(
+                            "SIP: TLS handshake {} -> {} reset by {who} before it completed",
+                            c.client, c.server
+                        ),
+                    )
+                    .with_evidence(evidence),
+                );
+            }
+        }
+    }
+    let _ = secs;
+    None
+}
