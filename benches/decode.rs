@@ -64,12 +64,16 @@ fn bench(c: &mut Criterion) {
             b.iter(|| decode_all(&data, threads, false))
         });
     }
-    g.bench_function("analyze/2-threads", |b| b.iter(|| decode_all(&data, 2, true)));
+    g.bench_function("analyze/2-threads", |b| {
+        b.iter(|| decode_all(&data, 2, true))
+    });
     g.finish();
     let mut g = c.benchmark_group("rtp-heavy-bytes");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(data.len() as u64));
-    g.bench_function("decode/2-threads", |b| b.iter(|| decode_all(&data, 2, false)));
+    g.bench_function("decode/2-threads", |b| {
+        b.iter(|| decode_all(&data, 2, false))
+    });
     g.finish();
 }
 

@@ -37,7 +37,11 @@ pub fn load_ethernet_frames(paths: &[String]) -> Result<Vec<StoredFrame>, Captur
 /// least `min_frames` were written. Each copy is shifted in time after the
 /// previous one, and its UDP/TCP ports are shifted by the copy number so the
 /// copies are distinct flows. Returns the number of frames written.
-pub fn write_repeated(w: &mut impl Write, frames: &[StoredFrame], min_frames: u64) -> io::Result<u64> {
+pub fn write_repeated(
+    w: &mut impl Write,
+    frames: &[StoredFrame],
+    min_frames: u64,
+) -> io::Result<u64> {
     let mut header = Vec::with_capacity(24);
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     header.extend_from_slice(&2u16.to_le_bytes());

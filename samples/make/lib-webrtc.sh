@@ -126,6 +126,10 @@ _cs2_link() {
     if [ "$CS2_V6" != 2 ]; then
         ip -n "$ns" addr add "$ip/24" dev eth0
     fi
+    # No segmentation/receive offloads: the capture then shows TCP segments
+    # as they would be on a real link (at most the MTU), not 64 kB bursts.
+    ip netns exec "$ns" ethtool -K eth0 tso off gso off gro off >/dev/null 2>&1 || true
+    ip netns exec "$NS_R" ethtool -K "$rif" tso off gso off gro off >/dev/null 2>&1 || true
     ip -n "$ns" link set eth0 up
     ip -n "$NS_R" link set "$rif" up
     if [ "$CS2_V6" != 2 ]; then

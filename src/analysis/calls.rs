@@ -237,7 +237,8 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
                 fps.extend(m.fingerprint.iter());
                 for c in &m.candidates {
                     if let Ok(ip) = c.address.parse::<IpAddr>() {
-                        p.sdp_candidates.push((c.typ.clone(), SocketAddr::new(ip, c.port)));
+                        p.sdp_candidates
+                            .push((c.typ.clone(), SocketAddr::new(ip, c.port)));
                     }
                 }
             }
@@ -361,7 +362,9 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
         .ice
         .server_queries
         .iter()
-        .filter(|(k, q)| !used.queries.contains(*k) && q.successes == 0 && !an.turn.is_server(q.server))
+        .filter(|(k, q)| {
+            !used.queries.contains(*k) && q.successes == 0 && !an.turn.is_server(q.server)
+        })
         .map(|(_, q)| q)
         .collect();
     queries.sort_by_key(|q| (q.first.1, q.first.0));
@@ -386,7 +389,9 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
             !used.connections.contains(*k)
                 && c.sip_messages == 0
                 && (!c.established()
-                    || c.tls.as_ref().is_some_and(|t| t.alert.is_some() || t.server_hello.is_none())
+                    || c.tls
+                        .as_ref()
+                        .is_some_and(|t| t.alert.is_some() || t.server_hello.is_none())
                     || c.rst.is_some())
         })
         .map(|(_, c)| c)
@@ -536,11 +541,9 @@ fn attach_streams_between<'a>(
     b: SocketAddr,
 ) {
     for k in idx.streams_by_addr.get(&a).into_iter().flatten() {
-        if (k.src == a && k.dst == b) || (k.src == b && k.dst == a) {
-            if used.streams.insert(*k) {
-                if let Some(s) = an.rtp.streams.get(k) {
-                    p.streams.push(s);
-                }
+        if ((k.src == a && k.dst == b) || (k.src == b && k.dst == a)) && used.streams.insert(*k) {
+            if let Some(s) = an.rtp.streams.get(k) {
+                p.streams.push(s);
             }
         }
     }
@@ -555,12 +558,9 @@ fn endpoints_of(kind: CallKind, p: &CallParts<'_>) -> Vec<SocketAddr> {
         v.push(c.client);
         v.push(c.server);
     } else if let Some(s) = p.sessions.first() {
-        match s.selected_pair().or_else(|| s.pairs.items().first()) {
-            Some(pair) => {
-                v.push(pair.local);
-                v.push(pair.remote);
-            }
-            None => {}
+        if let Some(pair) = s.selected_pair().or_else(|| s.pairs.items().first()) {
+            v.push(pair.local);
+            v.push(pair.remote);
         }
     } else if let Some(a) = p.associations.first() {
         v.push(a.client);

@@ -100,7 +100,11 @@ pub(crate) fn summarize(p: &CallParts<'_>) -> CallSummary {
 }
 
 fn ice_part(p: &CallParts<'_>) -> Option<Value> {
-    if p.sessions.is_empty() && !p.ice_offered() && p.allocations.is_empty() && p.server_queries.is_empty() {
+    if p.sessions.is_empty()
+        && !p.ice_offered()
+        && p.allocations.is_empty()
+        && p.server_queries.is_empty()
+    {
         return None;
     }
     let mut ufrags: Vec<String> = Vec::new();

@@ -194,14 +194,18 @@ impl DtlsTracker {
             match &rec.body {
                 DtlsRecordBody::Handshake(frags) => {
                     for f in frags {
-                        let noted = match &f.message {
-                            Some(m) => noted(m),
-                            None => a.reassembly[usize::from(!from_client)]
-                                .push(f)
-                                .and_then(|done| {
-                                    noted(&dtls::parse_handshake_message(done.msg_type, &done.body))
-                                }),
-                        };
+                        let noted =
+                            match &f.message {
+                                Some(m) => noted(m),
+                                None => a.reassembly[usize::from(!from_client)].push(f).and_then(
+                                    |done| {
+                                        noted(&dtls::parse_handshake_message(
+                                            done.msg_type,
+                                            &done.body,
+                                        ))
+                                    },
+                                ),
+                            };
                         match f.msg_type {
                             HT_CLIENT_HELLO if f.fragment_offset == 0 => client_hello_here = true,
                             HT_SERVER_HELLO => {
@@ -280,7 +284,9 @@ fn noted(m: &HandshakeMessage<'_>) -> Option<Noted> {
             // DTLS 1.3 keeps 0xfefd in the version field and says the real
             // one in supported_versions.
             sh.selected_version.unwrap_or(sh.version),
-            sh.use_srtp.as_ref().and_then(|p| p.profiles.first().copied()),
+            sh.use_srtp
+                .as_ref()
+                .and_then(|p| p.profiles.first().copied()),
         )),
         HandshakeMessage::Certificate { certificates } => certificates
             .first()

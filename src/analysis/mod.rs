@@ -72,7 +72,8 @@ impl Analyzer {
                 ..
             } => {
                 let sip = *stream_kind == StreamKind::Sip;
-                self.transport.on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
+                self.transport
+                    .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
             }
             Transport::Icmp(info) => {
                 if let Some(ip) = &f.ip {

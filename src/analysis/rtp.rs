@@ -154,6 +154,7 @@ pub struct RtpTracker {
 }
 
 impl RtpTracker {
+    #[allow(clippy::too_many_arguments)]
     pub fn on_rtp(
         &mut self,
         p: &RtpPacket<'_>,
@@ -177,7 +178,8 @@ impl RtpTracker {
             self.dropped += 1;
             return;
         }
-        let clock_rate = clock_hint.or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
+        let clock_rate =
+            clock_hint.or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
         self.streams.insert(
             key,
             RtpStream {

@@ -100,11 +100,17 @@ impl SipDialog {
     /// The INVITE or REGISTER transactions, in order.
     pub fn main_transactions(&self) -> impl Iterator<Item = &SipTransaction> {
         let m = self.method.clone();
-        self.transactions.items().iter().filter(move |t| t.method == m)
+        self.transactions
+            .items()
+            .iter()
+            .filter(move |t| t.method == m)
     }
 
     pub fn transaction(&self, method: &str) -> Option<&SipTransaction> {
-        self.transactions.items().iter().find(|t| t.method == method)
+        self.transactions
+            .items()
+            .iter()
+            .find(|t| t.method == method)
     }
 
     /// The first transaction of the main method that got a 2xx.
@@ -239,7 +245,8 @@ impl SipTracker {
             dialog.sdps.push(SdpSeen {
                 frame,
                 ts,
-                from_caller: src == dialog.caller || (src.ip() == dialog.caller.ip() && dst != dialog.caller),
+                from_caller: src == dialog.caller
+                    || (src.ip() == dialog.caller.ip() && dst != dialog.caller),
                 sdp,
             });
         }
@@ -343,6 +350,11 @@ pub fn transmissions_text(t: &SipTransaction) -> String {
     if t.sent <= 1 {
         format!("{} sent once", t.method)
     } else {
-        format!("{} sent {} times ({} transmission last)", t.method, t.sent, ordinal(t.sent as u64))
+        format!(
+            "{} sent {} times ({} transmission last)",
+            t.method,
+            t.sent,
+            ordinal(t.sent as u64)
+        )
     }
 }

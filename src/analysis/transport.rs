@@ -22,11 +22,14 @@ const MAX_UNREACHABLES: usize = 10_000;
 /// SIP message is seen on it (RFC 3261 s18.1: 5060, and 5061 for TLS).
 pub const SIP_PORTS: [u16; 4] = [5060, 5061, 5080, 5081];
 
+/// (frame, time, (level, description) when in clear, sent by the server)
+pub type TlsAlertSeen = (u64, i64, Option<(u8, u8)>, bool);
+
 #[derive(Debug, Clone)]
 pub struct TlsOnConnection {
     pub client_hello: Option<(u64, i64)>,
     pub server_hello: Option<(u64, i64)>,
-    pub alert: Option<(u64, i64, Option<(u8, u8)>, bool)>,
+    pub alert: Option<TlsAlertSeen>,
     pub app_data: [u64; 2],
 }
 
@@ -150,7 +153,14 @@ impl TransportTracker {
         }
     }
 
-    pub fn on_tls(&mut self, rec: &TlsRecord, src: SocketAddr, dst: SocketAddr, frame: u64, ts: i64) {
+    pub fn on_tls(
+        &mut self,
+        rec: &TlsRecord,
+        src: SocketAddr,
+        dst: SocketAddr,
+        frame: u64,
+        ts: i64,
+    ) {
         let Some(c) = self.conn_mut(src, dst) else {
             return;
         };
@@ -168,10 +178,8 @@ impl TransportTracker {
             (22, Some(2)) if from_server => {
                 tls.server_hello.get_or_insert((frame, ts));
             }
-            (CT_ALERT, _) => {
-                if tls.alert.is_none() {
-                    tls.alert = Some((frame, ts, rec.alert, from_server));
-                }
+            (CT_ALERT, _) if tls.alert.is_none() => {
+                tls.alert = Some((frame, ts, rec.alert, from_server));
             }
             (CT_APPLICATION_DATA, _) => tls.app_data[usize::from(from_server)] += 1,
             _ => {}
@@ -198,7 +206,11 @@ impl TransportTracker {
     }
 
     /// ICMP errors about datagrams sent from `src` to `dst`.
-    pub fn unreachable_for(&self, src: SocketAddr, dst: SocketAddr) -> impl Iterator<Item = &UnreachableSeen> {
+    pub fn unreachable_for(
+        &self,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) -> impl Iterator<Item = &UnreachableSeen> {
         self.unreachables
             .iter()
             .filter(move |u| u.original_src == src && u.original_dst == dst)

@@ -124,31 +124,43 @@ impl TurnTracker {
         }
     }
 
-    fn allocation(&mut self, client: SocketAddr, server: SocketAddr, ts: i64, tcp: bool) -> Option<&mut Allocation> {
-        if !self.allocations.contains_key(&(client, server)) && self.allocations.len() >= MAX_ALLOCATIONS {
+    fn allocation(
+        &mut self,
+        client: SocketAddr,
+        server: SocketAddr,
+        ts: i64,
+        tcp: bool,
+    ) -> Option<&mut Allocation> {
+        if !self.allocations.contains_key(&(client, server))
+            && self.allocations.len() >= MAX_ALLOCATIONS
+        {
             self.dropped += 1;
             return None;
         }
-        Some(self.allocations.entry((client, server)).or_insert_with(|| Allocation {
-            client,
-            server,
-            tcp,
-            first_ts: ts,
-            last_ts: ts,
-            attempts: Bounded::new(MAX_ATTEMPTS),
-            relayed: None,
-            mapped: None,
-            success: None,
-            permissions: Bounded::new(MAX_PEERS),
-            channels: HashMap::new(),
-            refreshes: 0,
-            other_errors: Bounded::new(MAX_ATTEMPTS),
-            send_indications: 0,
-            data_indications: 0,
-            channel_data_out: 0,
-            channel_data_in: 0,
-            pending_channel: HashMap::new(),
-        }))
+        Some(
+            self.allocations
+                .entry((client, server))
+                .or_insert_with(|| Allocation {
+                    client,
+                    server,
+                    tcp,
+                    first_ts: ts,
+                    last_ts: ts,
+                    attempts: Bounded::new(MAX_ATTEMPTS),
+                    relayed: None,
+                    mapped: None,
+                    success: None,
+                    permissions: Bounded::new(MAX_PEERS),
+                    channels: HashMap::new(),
+                    refreshes: 0,
+                    other_errors: Bounded::new(MAX_ATTEMPTS),
+                    send_indications: 0,
+                    data_indications: 0,
+                    channel_data_out: 0,
+                    channel_data_in: 0,
+                    pending_channel: HashMap::new(),
+                }),
+        )
     }
 
     fn on_request(
@@ -235,7 +247,11 @@ impl TurnTracker {
                     if at.outcome.is_none() {
                         // An error response with no ERROR-CODE is still an
                         // error (seen in the field); code 0 marks it.
-                        at.outcome = Some(if success { None } else { Some(code.unwrap_or(0)) });
+                        at.outcome = Some(if success {
+                            None
+                        } else {
+                            Some(code.unwrap_or(0))
+                        });
                         at.reason = reason;
                         at.response_frame = Some(frame);
                     }
@@ -255,7 +271,8 @@ impl TurnTracker {
                 }
             }
             _ if !success => {
-                a.other_errors.push((method, code.unwrap_or(0), reason, frame));
+                a.other_errors
+                    .push((method, code.unwrap_or(0), reason, frame));
             }
             _ => {}
         }

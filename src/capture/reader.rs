@@ -84,7 +84,9 @@ pub struct CaptureReader {
 
 impl std::fmt::Debug for CaptureReader {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CaptureReader").field("info", &self.info).finish()
+        f.debug_struct("CaptureReader")
+            .field("info", &self.info)
+            .finish()
     }
 }
 
@@ -111,12 +113,14 @@ impl CaptureReader {
             offset,
             kind,
         };
-        let (head, source) = peek(source, HEAD_BYTES).map_err(|e| err(0, CaptureErrorKind::Read(e.to_string())))?;
+        let (head, source) =
+            peek(source, HEAD_BYTES).map_err(|e| err(0, CaptureErrorKind::Read(e.to_string())))?;
         let mut gzip = false;
         let (head, source) = if head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b {
             gzip = true;
             let inflated: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(source));
-            peek(inflated, HEAD_BYTES).map_err(|e| err(0, CaptureErrorKind::Read(format!("gzip: {e}"))))?
+            peek(inflated, HEAD_BYTES)
+                .map_err(|e| err(0, CaptureErrorKind::Read(format!("gzip: {e}"))))?
         } else {
             (head, source)
         };
@@ -132,18 +136,20 @@ impl CaptureReader {
             PcapError::ReadError => CaptureErrorKind::Read("read failed".into()),
             other => CaptureErrorKind::Malformed(format!("{other:?}")),
         };
-        let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) =
-            if magic_le == MAGIC_PCAPNG {
-                let r = PcapNGReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
-                (Box::new(r), CaptureFormat::Pcapng)
-            } else if [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_le)
-                || [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_be)
-            {
-                let r = LegacyPcapReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
-                (Box::new(r), CaptureFormat::Pcap)
-            } else {
-                return Err(err(0, CaptureErrorKind::NotACapture));
-            };
+        let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) = if magic_le
+            == MAGIC_PCAPNG
+        {
+            let r = PcapNGReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
+            (Box::new(r), CaptureFormat::Pcapng)
+        } else if [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_le)
+            || [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_be)
+        {
+            let r =
+                LegacyPcapReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
+            (Box::new(r), CaptureFormat::Pcap)
+        } else {
+            return Err(err(0, CaptureErrorKind::NotACapture));
+        };
         Ok(Self {
             inner,
             info: CaptureInfo {
@@ -210,7 +216,11 @@ impl CaptureReader {
                     }
                     PcapBlockOwned::Legacy(b) => {
                         let (link, nanos) = self.legacy.unwrap_or((1, false));
-                        let frac = if nanos { b.ts_usec as i64 } else { b.ts_usec as i64 * 1000 };
+                        let frac = if nanos {
+                            b.ts_usec as i64
+                        } else {
+                            b.ts_usec as i64 * 1000
+                        };
                         let ts = (b.ts_sec as i64) * 1_000_000_000 + frac;
                         let caplen = (b.caplen as usize).min(b.data.len());
                         Some((ts, link, b.origlen, &b.data[..caplen]))
@@ -341,10 +351,7 @@ fn ticks_to_ns(ticks: u64, resolution: u64, offset_s: i64) -> i64 {
 /// The readers built on it parse their file header from their first
 /// `read`, which returns at most these bytes: so `n` must cover a header
 /// (see [`HEAD_BYTES`]).
-fn peek(
-    mut source: Box<dyn Read + Send>,
-    n: usize,
-) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
+fn peek(mut source: Box<dyn Read + Send>, n: usize) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
     let mut head = Vec::with_capacity(n);
     (&mut source).take(n as u64).read_to_end(&mut head)?;
     let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(source));

@@ -7,7 +7,13 @@ use callscope::analysis::Analyzer;
 use callscope::pipeline::run_capture;
 use callscope::report::analyze::{report_json, write_call_details, write_text, CaptureFacts};
 
-pub fn run(files: &[String], json: bool, fail_on_failure: bool, verbose: bool, threads: usize) -> ExitCode {
+pub fn run(
+    files: &[String],
+    json: bool,
+    fail_on_failure: bool,
+    verbose: bool,
+    threads: usize,
+) -> ExitCode {
     let mut out = BufWriter::new(io::stdout().lock());
     let mut unreadable = false;
     let mut any_failed = false;

@@ -10,7 +10,11 @@ mod analyze;
 mod live;
 
 #[derive(Parser)]
-#[command(name = "callscope", version, about = "Tells where a failed VoIP/WebRTC call stopped: SIP, ICE, DTLS or media")]
+#[command(
+    name = "callscope",
+    version,
+    about = "Tells where a failed VoIP/WebRTC call stopped: SIP, ICE, DTLS or media"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -76,7 +80,13 @@ pub fn main() -> ExitCode {
             verbose,
             threads,
             files,
-        } => analyze::run(&files, matches!(format, OutputFormat::Json), fail_on_failure, verbose, threads),
+        } => analyze::run(
+            &files,
+            matches!(format, OutputFormat::Json),
+            fail_on_failure,
+            verbose,
+            threads,
+        ),
         Command::Live { interface } => live::run(&interface),
     }
 }

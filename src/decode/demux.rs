@@ -17,7 +17,9 @@ const MAX_DEPTH: u8 = 2;
 /// Ports whose traffic is never taken for RTP even when its first byte
 /// looks like RTP version 2: a DNS id or syslog priority can start with
 /// 0x80..0xBF. (DNS, DHCP, NTP, NetBIOS, SNMP, syslog, SSDP, mDNS, LLMNR.)
-const NOT_RTP_PORTS: [u16; 13] = [53, 67, 68, 123, 137, 138, 161, 162, 514, 1900, 5353, 5355, 443];
+const NOT_RTP_PORTS: [u16; 13] = [
+    53, 67, 68, 123, 137, 138, 161, 162, 514, 1900, 5353, 5355, 443,
+];
 
 /// Decodes one datagram. `None` means no protocol of ours claims it.
 pub fn decode_datagram(payload: &[u8], src_port: u16, dst_port: u16) -> Option<Pdu<'_>> {
@@ -33,7 +35,8 @@ fn decode_at_depth(payload: &[u8], src_port: u16, dst_port: u16, depth: u8) -> O
                     Ok(msg) => {
                         let inner = match (msg.data(), depth < MAX_DEPTH) {
                             (Some(data), true) => {
-                                let peer_port = msg.xor_peer_address().map(|a| a.port()).unwrap_or(0);
+                                let peer_port =
+                                    msg.xor_peer_address().map(|a| a.port()).unwrap_or(0);
                                 decode_at_depth(data, peer_port, peer_port, depth + 1).map(Box::new)
                             }
                             _ => None,

@@ -35,7 +35,9 @@ pub fn parse_tls_record(input: &[u8]) -> Result<TlsRecord, TlsError> {
         content_type,
         version: rec.hdr.version.0,
         length: rec.hdr.len,
-        handshake_type: (content_type == CT_HANDSHAKE).then(|| data.first().copied()).flatten(),
+        handshake_type: (content_type == CT_HANDSHAKE)
+            .then(|| data.first().copied())
+            .flatten(),
         alert: match (content_type, data) {
             (CT_ALERT, [level, desc]) => Some((*level, *desc)),
             _ => None,

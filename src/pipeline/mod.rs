@@ -41,12 +41,28 @@ pub struct PipelineStats {
 enum AppInput {
     None,
     /// The frame's own UDP payload: a byte range of the frame.
-    Frame { start: usize, end: usize, ports: (u16, u16) },
+    Frame {
+        start: usize,
+        end: usize,
+        ports: (u16, u16),
+    },
     /// A datagram rebuilt from fragments: a side buffer.
-    Side { index: usize, ports: (u16, u16) },
+    Side {
+        index: usize,
+        ports: (u16, u16),
+    },
     /// Whole messages framed out of a TCP stream: a run of side buffers.
-    Stream { first: usize, count: usize, kind: StreamKind, ports: (u16, u16) },
+    Stream {
+        first: usize,
+        count: usize,
+        kind: StreamKind,
+        ports: (u16, u16),
+    },
 }
+
+/// What the stateful pass found for one frame: its transport, the number
+/// of fragments its datagram was rebuilt from, and its application input.
+type FrameState = (Transport, Option<u32>, AppInput);
 
 /// Where the payload slices of a dissected segment point.
 enum Owner<'a> {
@@ -110,36 +126,35 @@ impl Decoder {
         }
 
         let side = &self.side;
-        let work: Vec<(&RawFrame<'b>, &(Transport, Option<u32>, AppInput))> =
-            frames.iter().zip(&states).collect();
-        let pdus = run(pool, &work, |(f, (_, _, input))| decode_app(f.data, *input, side));
+        let work: Vec<(&RawFrame<'b>, &FrameState)> = frames.iter().zip(&states).collect();
+        let pdus = run(pool, &work, |(f, (_, _, input))| {
+            decode_app(f.data, *input, side)
+        });
 
         frames
             .iter()
             .zip(dissected)
             .zip(states)
             .zip(pdus)
-            .map(|(((f, d), (transport, reassembled, _)), pdus)| DecodedFrame {
-                number: f.number,
-                ts_ns: f.ts_ns,
-                link_type: f.link_type,
-                caplen: f.data.len() as u32,
-                orig_len: f.orig_len,
-                vlan: d.vlan,
-                ip: d.ip,
-                transport,
-                reassembled_fragments: reassembled,
-                pdus,
-            })
+            .map(
+                |(((f, d), (transport, reassembled, _)), pdus)| DecodedFrame {
+                    number: f.number,
+                    ts_ns: f.ts_ns,
+                    link_type: f.link_type,
+                    caplen: f.data.len() as u32,
+                    orig_len: f.orig_len,
+                    vlan: d.vlan,
+                    ip: d.ip,
+                    transport,
+                    reassembled_fragments: reassembled,
+                    pdus,
+                },
+            )
             .collect()
     }
 
     /// The sequential part: fragments and TCP streams.
-    fn stateful(
-        &mut self,
-        frame: &RawFrame<'_>,
-        d: &Dissected<'_>,
-    ) -> (Transport, Option<u32>, AppInput) {
+    fn stateful(&mut self, frame: &RawFrame<'_>, d: &Dissected<'_>) -> FrameState {
         let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
         match &d.l4 {
             L4::Fragment(frag) => match self.frags.push(frag, frame.ts_ns) {
@@ -190,7 +205,12 @@ impl Decoder {
                 payload,
             } => {
                 let Some((src, dst)) = addr(*src_port, *dst_port) else {
-                    return (Transport::Undecodable { reason: "UDP outside IP" }, AppInput::None);
+                    return (
+                        Transport::Undecodable {
+                            reason: "UDP outside IP",
+                        },
+                        AppInput::None,
+                    );
                 };
                 let ports = (*src_port, *dst_port);
                 let input = match owner {
@@ -211,7 +231,12 @@ impl Decoder {
             }
             L4::Tcp(seg) => {
                 let Some((src, dst)) = addr(seg.src_port, seg.dst_port) else {
-                    return (Transport::Undecodable { reason: "TCP outside IP" }, AppInput::None);
+                    return (
+                        Transport::Undecodable {
+                            reason: "TCP outside IP",
+                        },
+                        AppInput::None,
+                    );
                 };
                 let delivery = self.tcp.push(src, dst, seg, ts_ns);
                 let first = self.side.len();
@@ -246,17 +271,29 @@ impl Decoder {
                 };
                 (transport, input)
             }
-            L4::Icmp(info) => (Transport::Icmp(info.clone()), AppInput::None),
+            L4::Icmp(info) => (Transport::Icmp(*info), AppInput::None),
             L4::Fragment(_) => (
                 Transport::Undecodable {
                     reason: "fragment inside a reassembled datagram",
                 },
                 AppInput::None,
             ),
-            L4::OtherIp { protocol } => (Transport::OtherIp { protocol: *protocol }, AppInput::None),
-            L4::NonIp { ether_type } => (Transport::NonIp { ether_type: *ether_type }, AppInput::None),
+            L4::OtherIp { protocol } => (
+                Transport::OtherIp {
+                    protocol: *protocol,
+                },
+                AppInput::None,
+            ),
+            L4::NonIp { ether_type } => (
+                Transport::NonIp {
+                    ether_type: *ether_type,
+                },
+                AppInput::None,
+            ),
             L4::UnsupportedLink { link_type } => (
-                Transport::UnsupportedLink { link_type: *link_type },
+                Transport::UnsupportedLink {
+                    link_type: *link_type,
+                },
                 AppInput::None,
             ),
             L4::Undecodable { reason } => (Transport::Undecodable { reason }, AppInput::None),

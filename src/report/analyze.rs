@@ -131,7 +131,14 @@ pub fn write_text(out: &mut impl Write, facts: &CaptureFacts, calls: &[Call]) ->
 
 /// Details of one call, for `--verbose` text output.
 pub fn write_call_details(out: &mut impl Write, i: usize, c: &Call) -> io::Result<()> {
-    writeln!(out, "\n[{}] {} {} {}", i + 1, c.kind.as_str(), c.id, c.verdict.code)?;
+    writeln!(
+        out,
+        "\n[{}] {} {} {}",
+        i + 1,
+        c.kind.as_str(),
+        c.id,
+        c.verdict.code
+    )?;
     writeln!(out, "    {}", c.verdict.summary)?;
     for e in &c.verdict.evidence {
         writeln!(out, "    frame {:>6}  {}", e.frame, e.text)?;

@@ -135,7 +135,13 @@ impl<W: Write> PacketPrinter<W> {
                     continue;
                 };
                 for frag in frags {
-                    let key = (src, dst, frag.msg_type, frag.message_seq, frag.fragment_offset);
+                    let key = (
+                        src,
+                        dst,
+                        frag.msg_type,
+                        frag.message_seq,
+                        frag.fragment_offset,
+                    );
                     let n = self.dtls.copies.entry(key).or_insert(0);
                     *n += 1;
                     if *n > 1 {
@@ -175,7 +181,8 @@ impl<W: Write> PacketPrinter<W> {
     pub fn finish(mut self, info: &CaptureInfo, stats: &PipelineStats) -> io::Result<W> {
         match self.format {
             Format::Text => {
-                let links: Vec<String> = info.link_types.iter().map(|l| link_type_name(*l)).collect();
+                let links: Vec<String> =
+                    info.link_types.iter().map(|l| link_type_name(*l)).collect();
                 writeln!(self.out)?;
                 writeln!(
                     self.out,
@@ -270,13 +277,18 @@ fn pdu_summary(p: &Pdu<'_>) -> String {
         Pdu::Sip(m) => m.summary(),
         Pdu::Stun { msg, .. } => format!("STUN {}", msg.summary()),
         Pdu::ChannelData { data, .. } => {
-            format!("TURN ChannelData channel=0x{:04X} len={}", data.channel, data.length)
+            format!(
+                "TURN ChannelData channel=0x{:04X} len={}",
+                data.channel, data.length
+            )
         }
         Pdu::Dtls(d) => d.summary(),
         Pdu::Rtp(r) => r.summary(),
         Pdu::Rtcp(r) => r.summary(),
         Pdu::Tls(t) => t.summary(),
-        Pdu::Malformed { protocol, reason } => format!("{} (malformed: {reason})", protocol.to_uppercase()),
+        Pdu::Malformed { protocol, reason } => {
+            format!("{} (malformed: {reason})", protocol.to_uppercase())
+        }
     };
     match p.inner() {
         Some(inner) => format!("{own} | relayed: {}", pdu_summary(inner)),
@@ -289,7 +301,11 @@ pub fn frame_info(f: &DecodedFrame<'_>) -> String {
     let mut info = if f.pdus.is_empty() {
         transport_info(f)
     } else {
-        f.pdus.iter().map(pdu_summary).collect::<Vec<_>>().join(" ; ")
+        f.pdus
+            .iter()
+            .map(pdu_summary)
+            .collect::<Vec<_>>()
+            .join(" ; ")
     };
     if let Some(n) = f.reassembled_fragments {
         info.push_str(&format!(" [reassembled from {n} IP fragments]"));
@@ -317,18 +333,35 @@ fn transport_info(f: &DecodedFrame<'_>) -> String {
             len,
             kind,
             ..
-        } => format!("TCP [{}] seq={seq} ack={ack} len={len} {kind:?}", tcp_flags(*flags)),
+        } => format!(
+            "TCP [{}] seq={seq} ack={ack} len={len} {kind:?}",
+            tcp_flags(*flags)
+        ),
         Transport::Icmp(i) => match &i.unreachable {
             Some(u) => format!(
                 "ICMP{} destination unreachable ({:?}) for {} -> {}",
                 if i.v6 { "v6" } else { "" },
                 u.kind,
-                u.original_src.map(|a| a.to_string()).unwrap_or_else(|| "?".into()),
-                u.original_dst.map(|a| a.to_string()).unwrap_or_else(|| "?".into()),
+                u.original_src
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "?".into()),
+                u.original_dst
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| "?".into()),
             ),
-            None => format!("ICMP{} type={} code={}", if i.v6 { "v6" } else { "" }, i.icmp_type, i.code),
+            None => format!(
+                "ICMP{} type={} code={}",
+                if i.v6 { "v6" } else { "" },
+                i.icmp_type,
+                i.code
+            ),
         },
-        Transport::FragmentHeld { offset, more, protocol, .. } => format!(
+        Transport::FragmentHeld {
+            offset,
+            more,
+            protocol,
+            ..
+        } => format!(
             "IP fragment proto={protocol} offset={offset}{} (held for reassembly)",
             if *more { " MF" } else { "" }
         ),
@@ -396,8 +429,17 @@ fn frame_json(f: &DecodedFrame<'_>) -> Map<String, Value> {
         }
     }
     match &f.transport {
-        Transport::Tcp { flags, seq, ack, len, .. } => {
-            obj.insert("tcp".into(), json!({"flags": tcp_flags(*flags), "seq": seq, "ack": ack, "len": len}));
+        Transport::Tcp {
+            flags,
+            seq,
+            ack,
+            len,
+            ..
+        } => {
+            obj.insert(
+                "tcp".into(),
+                json!({"flags": tcp_flags(*flags), "seq": seq, "ack": ack, "len": len}),
+            );
         }
         Transport::Icmp(i) => {
             let u = i.unreachable.as_ref();

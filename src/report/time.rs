@@ -8,5 +8,9 @@ pub fn format_relative(ts_ns: i64, base: i64) -> String {
     let d = ts_ns.saturating_sub(base);
     let sign = if d < 0 { "-" } else { "" };
     let d = d.unsigned_abs();
-    format!("{sign}{}.{:06}", d / 1_000_000_000, (d % 1_000_000_000) / 1_000)
+    format!(
+        "{sign}{}.{:06}",
+        d / 1_000_000_000,
+        (d % 1_000_000_000) / 1_000
+    )
 }

@@ -46,11 +46,19 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     };
     let mut evidence = Vec::new();
     if let Some((f, ts)) = a.client_hello_frames.items().first() {
-        evidence.push(ev(*f, *ts, format!("ClientHello {} -> {}", a.client, a.server)));
+        evidence.push(ev(
+            *f,
+            *ts,
+            format!("ClientHello {} -> {}", a.client, a.server),
+        ));
     }
     if a.client_hello_frames.len() > 1 {
         if let Some((f, ts)) = a.client_hello_frames.last() {
-            evidence.push(ev(*f, *ts, format!("ClientHello ({} transmissions)", a.client_hellos)));
+            evidence.push(ev(
+                *f,
+                *ts,
+                format!("ClientHello ({} transmissions)", a.client_hellos),
+            ));
         }
     }
     if let Some((f, ts)) = a.server_hello {
@@ -60,8 +68,16 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         // An encrypted alert before the handshake completed ended it too.
         (!a.complete()).then(|| a.alerts.items().first()).flatten()
     }) {
-        let who = if alert.from_client { a.client } else { a.server };
-        evidence.push(ev(alert.frame, alert.ts, format!("{} from {who}", alert.text())));
+        let who = if alert.from_client {
+            a.client
+        } else {
+            a.server
+        };
+        evidence.push(ev(
+            alert.frame,
+            alert.ts,
+            format!("{} from {who}", alert.text()),
+        ));
         return Outcome::Done(
             Verdict::new(
                 Stage::Dtls,
@@ -71,7 +87,11 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
                     a.client,
                     a.server,
                     alert.text(),
-                    if a.relayed { " (relayed through TURN)" } else { "" }
+                    if a.relayed {
+                        " (relayed through TURN)"
+                    } else {
+                        ""
+                    }
                 ),
             )
             .with_evidence(evidence),
@@ -83,7 +103,12 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         }
         return Outcome::Passed;
     }
-    let first_hello = a.client_hello_frames.items().first().map(|x| x.1).unwrap_or(a.first_ts);
+    let first_hello = a
+        .client_hello_frames
+        .items()
+        .first()
+        .map(|x| x.1)
+        .unwrap_or(a.first_ts);
     let answered = a.server_hello.is_some() || a.from_server.records > 0;
     if !answered {
         if a.client_hellos < HELLOS_FOR_VERDICT && now - first_hello < PATIENCE_NS {
@@ -123,7 +148,12 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             Verdict::new(
                 Stage::Dtls,
                 CAPTURE_ENDED,
-                format!("DTLS: capture ends {} into the handshake {} -> {}", s(now - first_hello), a.client, a.server),
+                format!(
+                    "DTLS: capture ends {} into the handshake {} -> {}",
+                    s(now - first_hello),
+                    a.client,
+                    a.server
+                ),
             )
             .with_evidence(evidence),
         );
@@ -185,7 +215,10 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
             Verdict::new(
                 Stage::Dtls,
                 CAPTURE_ENDED,
-                format!("DTLS: capture ends {} after ICE connected, before any DTLS record", s(now - since)),
+                format!(
+                    "DTLS: capture ends {} after ICE connected, before any DTLS record",
+                    s(now - since)
+                ),
             )
             .with_evidence(evidence),
         );
@@ -203,7 +236,11 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
     )
 }
 
-fn fingerprint_mismatch(a: &DtlsAssociation, p: &CallParts<'_>, base: &[Evidence]) -> Option<Verdict> {
+fn fingerprint_mismatch(
+    a: &DtlsAssociation,
+    p: &CallParts<'_>,
+    base: &[Evidence],
+) -> Option<Verdict> {
     let sdp: Vec<&(bool, String, String)> = p
         .sdp_fingerprints
         .iter()

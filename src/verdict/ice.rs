@@ -33,7 +33,12 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         return Outcome::NotApplicable;
     }
     // A session that worked passes ICE, unless consent was lost later.
-    let working: Vec<&IceSession> = p.sessions.iter().copied().filter(|s| s.answered > 0).collect();
+    let working: Vec<&IceSession> = p
+        .sessions
+        .iter()
+        .copied()
+        .filter(|s| s.answered > 0)
+        .collect();
     if !working.is_empty() {
         for s in &working {
             if let Some(v) = consent_lost(s) {
@@ -50,7 +55,12 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         };
     }
     // No pair worked. TURN failing explains a missing relay candidate.
-    let failed_turn: Vec<&Allocation> = p.allocations.iter().copied().filter(|a| !a.succeeded()).collect();
+    let failed_turn: Vec<&Allocation> = p
+        .allocations
+        .iter()
+        .copied()
+        .filter(|a| !a.succeeded())
+        .collect();
     let turn_verdict = failed_turn.iter().find_map(|a| turn_failure(a, now));
     let has_checks = p.sessions.iter().any(|s| s.checks > 0);
     if !has_checks {
@@ -75,12 +85,27 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
 fn allocation_ok(a: &Allocation) -> Verdict {
     let mut evidence = Vec::new();
     for at in a.attempts.items() {
-        evidence.push(ev(at.frame, at.ts, format!("Allocate request{}", if at.with_credentials { " with credentials" } else { "" })));
+        evidence.push(ev(
+            at.frame,
+            at.ts,
+            format!(
+                "Allocate request{}",
+                if at.with_credentials {
+                    " with credentials"
+                } else {
+                    ""
+                }
+            ),
+        ));
         if let (Some(f), Some(outcome)) = (at.response_frame, at.outcome) {
-            evidence.push(ev(f, at.ts, match outcome {
-                None => "Allocate success".to_string(),
-                Some(c) => format!("Allocate error {c} {}", at.reason),
-            }));
+            evidence.push(ev(
+                f,
+                at.ts,
+                match outcome {
+                    None => "Allocate success".to_string(),
+                    Some(c) => format!("Allocate error {c} {}", at.reason),
+                },
+            ));
         }
     }
     Verdict::new(
@@ -112,7 +137,11 @@ fn turn_failure(a: &Allocation, now: i64) -> Option<Verdict> {
                 "Allocate {} -> {}{} ({} transmission{})",
                 a.client,
                 a.server,
-                if at.with_credentials { " with credentials" } else { "" },
+                if at.with_credentials {
+                    " with credentials"
+                } else {
+                    ""
+                },
                 at.transmissions,
                 if at.transmissions == 1 { "" } else { "s" }
             ),
@@ -130,7 +159,11 @@ fn turn_failure(a: &Allocation, now: i64) -> Option<Verdict> {
                 Verdict::new(
                     Stage::Ice,
                     CAPTURE_ENDED,
-                    format!("TURN: capture ends {} after the Allocate to {}", s(now - first), a.server),
+                    format!(
+                        "TURN: capture ends {} after the Allocate to {}",
+                        s(now - first),
+                        a.server
+                    ),
                 )
                 .with_evidence(evidence),
             );
@@ -220,7 +253,11 @@ fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
             Verdict::new(
                 Stage::Ice,
                 CAPTURE_ENDED,
-                format!("ICE: capture ends {} after the STUN Binding to {}", s(now - q.first.1), q.server),
+                format!(
+                    "ICE: capture ends {} after the STUN Binding to {}",
+                    s(now - q.first.1),
+                    q.server
+                ),
             )
             .with_evidence(evidence),
         );
@@ -247,10 +284,17 @@ fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
 }
 
 fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
-    let accepted = p.dialog.and_then(|d| d.accepted()).map(|(_, r)| (r.frame, r.ts));
+    let accepted = p
+        .dialog
+        .and_then(|d| d.accepted())
+        .map(|(_, r)| (r.frame, r.ts));
     let mut evidence = Vec::new();
     for m in p.sdp_media.iter().take(2) {
-        evidence.push(ev(m.frame, 0, format!("SDP offers ICE for {} {}", m.kind, m.endpoint)));
+        evidence.push(ev(
+            m.frame,
+            0,
+            format!("SDP offers ICE for {} {}", m.kind, m.endpoint),
+        ));
     }
     let (since_frame, since) = accepted.unwrap_or((0, p.start_ts()));
     if let Some((f, ts)) = accepted {
@@ -266,7 +310,10 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
         return Verdict::new(
             Stage::Ice,
             CAPTURE_ENDED,
-            format!("ICE: capture ends {} after the call was accepted, before any connectivity check", s(now - since)),
+            format!(
+                "ICE: capture ends {} after the call was accepted, before any connectivity check",
+                s(now - since)
+            ),
         )
         .with_evidence(evidence);
     }
@@ -282,14 +329,23 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
     .with_evidence(evidence)
 }
 
-fn checks_failed(session: &IceSession, p: &CallParts<'_>, turn: Option<Verdict>, now: i64) -> Verdict {
+fn checks_failed(
+    session: &IceSession,
+    p: &CallParts<'_>,
+    turn: Option<Verdict>,
+    now: i64,
+) -> Verdict {
     let pairs = session.pairs.items();
     let locals: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.local).collect();
     let remotes: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.remote).collect();
     let transmissions = session.transmissions;
     let mut evidence = Vec::new();
     if let Some(first) = pairs.iter().min_by_key(|p| p.first_check.0) {
-        evidence.push(ev(first.first_check.0, first.first_check.1, format!("first check {} -> {}", first.local, first.remote)));
+        evidence.push(ev(
+            first.first_check.0,
+            first.first_check.1,
+            format!("first check {} -> {}", first.local, first.remote),
+        ));
     }
     for (code, reason, f, ts) in session.errors.items().iter().take(4) {
         evidence.push(ev(*f, *ts, format!("Binding error {code} {reason}")));
@@ -302,7 +358,10 @@ fn checks_failed(session: &IceSession, p: &CallParts<'_>, turn: Option<Verdict>,
             return Verdict::new(
                 Stage::Ice,
                 CAPTURE_ENDED,
-                format!("ICE: capture ends {} after the first connectivity check", s(now - session.first_ts)),
+                format!(
+                    "ICE: capture ends {} after the first connectivity check",
+                    s(now - session.first_ts)
+                ),
             )
             .with_evidence(evidence);
         }
@@ -316,7 +375,10 @@ fn checks_failed(session: &IceSession, p: &CallParts<'_>, turn: Option<Verdict>,
             s(span)
         );
         match (&turn, relay_offered) {
-            (Some(t), _) => summary.push_str(&format!("; TURN failed too: {}", t.summary.trim_start_matches("ICE: "))),
+            (Some(t), _) => summary.push_str(&format!(
+                "; TURN failed too: {}",
+                t.summary.trim_start_matches("ICE: ")
+            )),
             (None, false) => summary.push_str("; no relay candidate offered"),
             (None, true) => summary.push_str("; a relay candidate was available"),
         }

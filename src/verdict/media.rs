@@ -29,11 +29,21 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             None => return Outcome::NotApplicable,
         },
         CallKind::Webrtc | CallKind::DtlsSession => {
-            let dtls_done = p.associations.iter().filter_map(|a| a.completed_at()).min_by_key(|x| x.1);
-            let ice_ok = p.sessions.iter().filter_map(|s| s.last_success).min_by_key(|x| x.1);
+            let dtls_done = p
+                .associations
+                .iter()
+                .filter_map(|a| a.completed_at())
+                .min_by_key(|x| x.1);
+            let ice_ok = p
+                .sessions
+                .iter()
+                .filter_map(|s| s.last_success)
+                .min_by_key(|x| x.1);
             match (dtls_done, ice_ok) {
                 (Some((f, ts)), _) => Some((f, ts, "DTLS handshake complete")),
-                (None, Some((f, ts))) if p.associations.is_empty() => Some((f, ts, "ICE connected")),
+                (None, Some((f, ts))) if p.associations.is_empty() => {
+                    Some((f, ts, "ICE connected"))
+                }
                 _ => return Outcome::NotApplicable,
             }
         }
@@ -72,7 +82,10 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
                 Verdict::new(
                     Stage::Media,
                     CAPTURE_ENDED,
-                    format!("media: capture ends {} after the call was up, before any RTP", s(until - up_ts)),
+                    format!(
+                        "media: capture ends {} after the call was up, before any RTP",
+                        s(until - up_ts)
+                    ),
                 )
                 .with_evidence(evidence),
             );
@@ -84,9 +97,17 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
                 "media-none",
                 format!(
                     "media: {} up for {}{}, no RTP/SRTP in either direction{}",
-                    if kind == CallKind::SipCall { "call" } else { "session" },
+                    if kind == CallKind::SipCall {
+                        "call"
+                    } else {
+                        "session"
+                    },
                     s(until - up_ts),
-                    if end_of_call.is_some() { " until BYE" } else { "" },
+                    if end_of_call.is_some() {
+                        " until BYE"
+                    } else {
+                        ""
+                    },
                     if expected.is_empty() {
                         String::new()
                     } else {
@@ -103,7 +124,11 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             .iter()
             .any(|m| m.direction != Direction::SendRecv);
         if !one_way_expected {
-            let flowing = if forward.is_empty() { &backward } else { &forward };
+            let flowing = if forward.is_empty() {
+                &backward
+            } else {
+                &forward
+            };
             let st = flowing[0];
             let packets: u64 = flowing.iter().map(|s| s.packets).sum();
             return Outcome::Done(

@@ -70,7 +70,8 @@ impl Verdict {
     pub fn with_evidence(mut self, evidence: Vec<Evidence>) -> Self {
         self.evidence = evidence;
         self.evidence.sort_by_key(|e| e.frame);
-        self.evidence.dedup_by(|a, b| a.frame == b.frame && a.text == b.text);
+        self.evidence
+            .dedup_by(|a, b| a.frame == b.frame && a.text == b.text);
         self
     }
 

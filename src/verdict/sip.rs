@@ -36,7 +36,11 @@ fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
     let frames = t.frames.items();
     let mut v = Vec::new();
     if let Some(f) = frames.first() {
-        v.push(ev(*f, t.first_ts, format!("{} {} -> {}", t.method, t.src, t.dst)));
+        v.push(ev(
+            *f,
+            t.first_ts,
+            format!("{} {} -> {}", t.method, t.src, t.dst),
+        ));
     }
     if frames.len() > 1 {
         if let Some(f) = frames.last() {
@@ -78,7 +82,11 @@ fn judge_dialog(kind: CallKind, d: &SipDialog, p: &CallParts<'_>, now: i64) -> O
                     ),
                 )
                 .with_evidence(vec![
-                    ev(last.frames.items().first().copied().unwrap_or(r.frame), last.first_ts, "REGISTER"),
+                    ev(
+                        last.frames.items().first().copied().unwrap_or(r.frame),
+                        last.first_ts,
+                        "REGISTER",
+                    ),
                     ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)),
                 ]);
                 return Outcome::Done(v);
@@ -158,7 +166,8 @@ fn final_failure(
     let reason = r.map(|r| r.reason.clone()).unwrap_or_default();
     let challenged_before = main.iter().any(|t| {
         !std::ptr::eq(*t, last)
-            && t.final_response().is_some_and(|r| r.status == 401 || r.status == 407)
+            && t.final_response()
+                .is_some_and(|r| r.status == 401 || r.status == 407)
     });
     let mut evidence = Vec::new();
     for t in main {
@@ -214,7 +223,10 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
         evidence.push(ev(
             u.frame,
             u.ts,
-            format!("ICMP destination unreachable ({:?}) from {} for {} -> {}", u.kind, u.reporter, u.original_src, u.original_dst),
+            format!(
+                "ICMP destination unreachable ({:?}) from {} for {} -> {}",
+                u.kind, u.reporter, u.original_src, u.original_dst
+            ),
         ));
         return Verdict::new(
             Stage::Sip,
@@ -244,7 +256,11 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
             format!(
                 "SIP: {} {} -> {} sent {} times over {}, no response at all",
                 t.method,
-                if d.kind == DialogKind::Register { &d.from } else { &d.to },
+                if d.kind == DialogKind::Register {
+                    &d.from
+                } else {
+                    &d.to
+                },
                 t.dst,
                 t.sent,
                 s(t.last_ts - t.first_ts)
@@ -278,7 +294,18 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
         .items()
         .iter()
         .enumerate()
-        .map(|(i, (f, ts))| ev(*f, *ts, format!("SYN {} -> {} ({} attempt)", c.client, c.server, ordinal(i as u64 + 1))))
+        .map(|(i, (f, ts))| {
+            ev(
+                *f,
+                *ts,
+                format!(
+                    "SYN {} -> {} ({} attempt)",
+                    c.client,
+                    c.server,
+                    ordinal(i as u64 + 1)
+                ),
+            )
+        })
         .collect();
     if !c.established() {
         if let Some((f, ts, true)) = c.rst {
@@ -319,7 +346,11 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
             Verdict::new(
                 Stage::Sip,
                 CAPTURE_ENDED,
-                format!("SIP: capture ends {} after the SYN to {}", s(waited), c.server),
+                format!(
+                    "SIP: capture ends {} after the SYN to {}",
+                    s(waited),
+                    c.server
+                ),
             )
             .with_evidence(evidence),
         );
