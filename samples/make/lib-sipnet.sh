@@ -177,7 +177,7 @@ sipnet_cleanup() {
     SIPNET_PIDS=()
     ip netns del "$SIPNET_A" 2>/dev/null
     ip netns del "$SIPNET_B" 2>/dev/null
-    [ -n "$SIPNET_WORK" ] && rm -rf "$SIPNET_WORK"
+    if [ -n "$SIPNET_WORK" ] && [ -z "${SIPNET_KEEP:-}" ]; then rm -rf "$SIPNET_WORK"; fi
     SIPNET_WORK=
     return "$rc"
 }

@@ -177,7 +177,7 @@ cs2_topology() {
 cs2_capture() {
     local iface=$1 out=$2 secs=${3:-120}
     rm -f "$out"
-    ip netns exec "$NS_R" timeout "$secs" tcpdump -i "$iface" -n -U -s 0 -w "$out" \
+    ip netns exec "$NS_R" timeout "$secs" tcpdump -i "$iface" -n -U --immediate-mode -s 0 -w "$out" \
         'udp or tcp' 2>"$CS2_WORK/tcpdump.err" &
     CS2_TCPDUMP_PID=$!
     # Wait (bounded) until tcpdump is listening.
@@ -192,24 +192,45 @@ cs2_capture() {
 }
 
 cs2_capture_stop() {
-    sleep 0.3
+    # --immediate-mode and a pause: packets still in the kernel ring when
+    # tcpdump gets SIGINT would otherwise be lost.
+    sleep 1
     if [ -n "$CS2_TCPDUMP_PID" ]; then
         kill -INT "$CS2_TCPDUMP_PID" 2>/dev/null || true
         wait "$CS2_TCPDUMP_PID" 2>/dev/null || true
         CS2_TCPDUMP_PID=""
     fi
-    grep -E "captured|dropped" "$CS2_WORK/tcpdump.err" >&2 || true
+    grep -E "captured|received|dropped" "$CS2_WORK/tcpdump.err" >&2 || true
+    local c r
+    c=$(sed -n 's/^\([0-9]*\) packets\{0,1\} captured.*/\1/p' "$CS2_WORK/tcpdump.err")
+    r=$(sed -n 's/^\([0-9]*\) packets\{0,1\} received by filter.*/\1/p' "$CS2_WORK/tcpdump.err")
+    if [ -n "$c" ] && [ -n "$r" ] && [ "$c" != "$r" ]; then
+        echo "tcpdump lost packets ($c captured, $r received)" >&2
+        return 1
+    fi
 }
 
-# cs2_nft NS 'rule text' : add a rule to an inet filter INPUT chain in NS.
+# cs2_nft_input NS 'rule text' : add a rule to an inet filter INPUT chain in NS.
 cs2_nft_input() {
     local ns=$1
     shift
-    if ! ip netns exec "$ns" nft list table inet cs2 >/dev/null 2>&1; then
+    if ! ip netns exec "$ns" nft list chain inet cs2 input >/dev/null 2>&1; then
         ip netns exec "$ns" nft add table inet cs2
         ip netns exec "$ns" nft add chain inet cs2 input '{ type filter hook input priority 0; policy accept; }'
     fi
     ip netns exec "$ns" nft add rule inet cs2 input "$@"
+}
+
+# cs2_nft_output NS 'rule text' : the same in an OUTPUT chain (the packet is
+# dropped before it reaches the link, so captures never see it).
+cs2_nft_output() {
+    local ns=$1
+    shift
+    if ! ip netns exec "$ns" nft list chain inet cs2 output >/dev/null 2>&1; then
+        ip netns exec "$ns" nft add table inet cs2
+        ip netns exec "$ns" nft add chain inet cs2 output '{ type filter hook output priority 0; policy accept; }'
+    fi
+    ip netns exec "$ns" nft add rule inet cs2 output "$@"
 }
 
 cs2_nft_flush() {

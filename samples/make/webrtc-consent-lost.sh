@@ -17,7 +17,7 @@ cs2_capture ra "$OUT" 90
 
 CS2_PEER_TIMEOUT=75
 cs2_peer "$NS_A" alice --role offer --sig "$CS2_WORK/sig" --marks "$CS2_WORK/marks" --hold --deadline 65 --amplitude 0
-cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --marks "$CS2_WORK/marks" --hold --deadline 65 --amplitude 0 --tone 660
+cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --marks "$CS2_WORK/marks" --hold --deadline 65 --amplitude 0 --tone 600
 cs2_wait_file "$CS2_WORK/marks/alice.connected" 15
 cs2_wait_file "$CS2_WORK/marks/bob.connected" 15
 sleep 7

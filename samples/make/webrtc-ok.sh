@@ -10,8 +10,8 @@ cs2_topology
 mkdir -p "$CS2_WORK/sig"
 cs2_capture ra "$OUT" 60
 
-cs2_peer "$NS_A" alice --role offer --sig "$CS2_WORK/sig" --media-seconds 3 --deadline 30 --tone 440
-cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --media-seconds 3.5 --deadline 30 --tone 660
+cs2_peer "$NS_A" alice --role offer --sig "$CS2_WORK/sig" --media-seconds 3 --deadline 30 --tone 400
+cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --media-seconds 3.5 --deadline 30 --tone 600
 cs2_wait_all || { cs2_show_logs; exit 1; }
 cs2_capture_stop
 cat "$CS2_WORK"/alice.out "$CS2_WORK"/bob.out >&2

@@ -14,9 +14,9 @@ mkdir -p "$CS2_WORK/sig"
 cs2_turnserver
 cs2_capture rt "$OUT" 60
 
-cs2_peer "$NS_A" alice --role offer --sig "$CS2_WORK/sig" --media-seconds 3 --deadline 40 --tone 440 \
+cs2_peer "$NS_A" alice --role offer --sig "$CS2_WORK/sig" --media-seconds 3 --deadline 40 --tone 400 \
     --turn "turn:$IP_T:3478" --turn-user alice --turn-pass s3cret-turn --relay-only
-cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --media-seconds 3.5 --deadline 40 --tone 660
+cs2_peer "$NS_B" bob --role answer --sig "$CS2_WORK/sig" --media-seconds 3.5 --deadline 40 --tone 600
 cs2_wait_all || { cs2_show_logs; exit 1; }
 cs2_capture_stop
 cat "$CS2_WORK"/alice.out "$CS2_WORK"/bob.out >&2

@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
-"""One aiortc peer for the callscope sample captures.
+"""aiortc peer(s) for the callscope sample captures.
 
-Two of these run in two network namespaces and exchange the SDP offer and
-answer through files in a shared directory (offer.sdp, answer.sdp).  Each
-sends a synthetic audio tone (no media files), so the capture holds real ICE,
-DTLS-SRTP and SRTP traffic from a real WebRTC stack.
+Two of these run in two network namespaces and exchange SDP offers and
+answers through files in a shared directory (offer.sdp, answer.sdp).  Each
+session sends a synthetic audio tone (no media files), so the capture holds
+real ICE, DTLS-SRTP and SRTP traffic from a real WebRTC stack.
 
-Everything is bounded in time: --deadline is a hard limit for the whole run.
-Events are logged to stderr with timestamps; the final states are printed to
-stdout as key=value lines for the calling script.
+With --sessions N one process runs N independent sessions (for the large
+capture); session i then uses the sub-directory <sig>/<i> and the offerer
+starts it after a random delay of up to --stagger seconds.
+
+Everything is bounded in time: --deadline is a hard limit for each session,
+counted from its start.  Events are logged to stderr with timestamps; the
+final states are printed to stdout as key=value lines for the calling script.
 """
 
 import argparse
@@ -17,6 +21,7 @@ import fractions
 import logging
 import math
 import os
+import random
 import struct
 import sys
 import time
@@ -45,16 +50,24 @@ def log(msg: str) -> None:
 
 
 class ToneTrack(MediaStreamTrack):
-    """48 kHz mono 20 ms frames of a sine tone, paced in real time."""
+    """48 kHz mono 20 ms frames of a sine tone, paced in real time.
+
+    The frequency is rounded so that a frame holds whole periods: every frame
+    is then the same PCM block, computed once.
+    """
 
     kind = "audio"
+    RATE = 48000
+    SAMPLES = 960
 
     def __init__(self, freq: float, amplitude: float) -> None:
         super().__init__()
-        self.freq = freq
-        self.amplitude = amplitude
-        self.rate = 48000
-        self.samples = 960
+        periods = max(1, round(freq * self.SAMPLES / self.RATE))
+        pcm = bytearray()
+        for i in range(self.SAMPLES):
+            v = int(amplitude * 32767 * math.sin(2 * math.pi * periods * i / self.SAMPLES))
+            pcm += struct.pack("<h", v)
+        self.pcm = bytes(pcm)
         self.pts = 0
         self.start = None
 
@@ -64,20 +77,15 @@ class ToneTrack(MediaStreamTrack):
         if self.start is None:
             self.start = time.monotonic()
         else:
-            wait = self.start + self.pts / self.rate - time.monotonic()
+            wait = self.start + self.pts / self.RATE - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-        pcm = bytearray()
-        for i in range(self.samples):
-            t = (self.pts + i) / self.rate
-            v = int(self.amplitude * 32767 * math.sin(2 * math.pi * self.freq * t))
-            pcm += struct.pack("<h", v)
-        frame = av.AudioFrame(format="s16", layout="mono", samples=self.samples)
-        frame.planes[0].update(bytes(pcm))
-        frame.sample_rate = self.rate
+        frame = av.AudioFrame(format="s16", layout="mono", samples=self.SAMPLES)
+        frame.planes[0].update(self.pcm)
+        frame.sample_rate = self.RATE
         frame.pts = self.pts
-        frame.time_base = fractions.Fraction(1, self.rate)
-        self.pts += self.samples
+        frame.time_base = fractions.Fraction(1, self.RATE)
+        self.pts += self.SAMPLES
         return frame
 
 
@@ -139,14 +147,14 @@ def write_atomic(path: str, text: str) -> None:
     os.rename(tmp, path)
 
 
-async def run(args) -> int:
-    deadline = T0 + args.deadline
+async def run_session(args, idx: int, sig: str, tag: str) -> dict:
+    start = time.monotonic()
+    deadline = start + args.deadline
+    give_up_at = min(deadline, start + args.give_up) if args.give_up else deadline
     servers = []
     if args.turn:
         servers.append(
-            RTCIceServer(
-                urls=args.turn, username=args.turn_user, credential=args.turn_pass
-            )
+            RTCIceServer(urls=args.turn, username=args.turn_user, credential=args.turn_pass)
         )
     config = RTCConfiguration(
         iceServers=servers,
@@ -158,15 +166,19 @@ async def run(args) -> int:
     done = asyncio.Event()
     connected = asyncio.Event()
     sink = MediaBlackhole()
-    states = {}
+    states: dict = {}
 
-    def mark(path_name: str) -> None:
+    def slog(msg: str) -> None:
+        log(f"{tag}{msg}")
+
+    def mark(state: str) -> None:
         if args.marks:
-            write_atomic(os.path.join(args.marks, f"{NAME}.{path_name}"), "")
+            sfx = "" if args.sessions is None else f".{idx}"
+            write_atomic(os.path.join(args.marks, f"{NAME}{sfx}.{state}"), "")
 
     @pc.on("connectionstatechange")
     async def on_conn():
-        log(f"connectionState {pc.connectionState}")
+        slog(f"connectionState {pc.connectionState}")
         states.setdefault("connection", []).append(pc.connectionState)
         mark(pc.connectionState)
         if pc.connectionState == "connected":
@@ -176,7 +188,7 @@ async def run(args) -> int:
 
     @pc.on("iceconnectionstatechange")
     async def on_ice():
-        log(f"iceConnectionState {pc.iceConnectionState}")
+        slog(f"iceConnectionState {pc.iceConnectionState}")
         states.setdefault("ice", []).append(pc.iceConnectionState)
         mark("ice-" + pc.iceConnectionState)
         if pc.iceConnectionState in ("failed", "closed"):
@@ -184,89 +196,112 @@ async def run(args) -> int:
 
     @pc.on("icegatheringstatechange")
     async def on_gather():
-        log(f"iceGatheringState {pc.iceGatheringState}")
+        slog(f"iceGatheringState {pc.iceGatheringState}")
 
     @pc.on("track")
     def on_track(track):
-        log(f"remote track {track.kind}")
+        slog(f"remote track {track.kind}")
         sink.addTrack(track)
 
     tone = ToneTrack(args.tone, args.amplitude)
-    sig_offer = os.path.join(args.sig, "offer.sdp")
-    sig_answer = os.path.join(args.sig, "answer.sdp")
+    sig_offer = os.path.join(sig, "offer.sdp")
+    sig_answer = os.path.join(sig, "answer.sdp")
 
-    if args.role == "offer":
-        pc.addTransceiver(tone, direction="sendrecv")
-        await pc.setLocalDescription(await pc.createOffer())
-        write_atomic(sig_offer, pc.localDescription.sdp)
-        log("offer written")
-        await wait_file(sig_answer, deadline)
-        with open(sig_answer) as f:
-            answer = f.read()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
-        log("answer applied")
-    else:
-        await wait_file(sig_offer, deadline)
-        with open(sig_offer) as f:
-            offer = f.read()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
-        pc.addTrack(tone)
-        await pc.setLocalDescription(await pc.createAnswer())
-        write_atomic(sig_answer, pc.localDescription.sdp)
-        log("answer written")
+    stopper = None
+    try:
+        if args.role == "offer":
+            pc.addTransceiver(tone, direction="sendrecv")
+            await pc.setLocalDescription(await pc.createOffer())
+            write_atomic(sig_offer, pc.localDescription.sdp)
+            slog("offer written")
+            await wait_file(sig_answer, deadline)
+            with open(sig_answer) as f:
+                answer = f.read()
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            slog("answer applied")
+        else:
+            await wait_file(sig_offer, deadline)
+            with open(sig_offer) as f:
+                offer = f.read()
+            await pc.setRemoteDescription(RTCSessionDescription(sdp=offer, type="offer"))
+            pc.addTrack(tone)
+            await pc.setLocalDescription(await pc.createAnswer())
+            write_atomic(sig_answer, pc.localDescription.sdp)
+            slog("answer written")
+        await sink.start()
 
-    await sink.start()
+        if args.stop_file:
+            # The signalling ended the call (e.g. SIP BYE): close.
+            async def watch_stop():
+                while not os.path.exists(args.stop_file):
+                    await asyncio.sleep(0.05)
+                slog("stop file seen")
+                done.set()
 
-    async def until(ev: asyncio.Event) -> bool:
-        left = deadline - time.monotonic()
-        if left <= 0:
-            return False
-        try:
-            await asyncio.wait_for(ev.wait(), left)
-            return True
-        except asyncio.TimeoutError:
-            return False
+            stopper = asyncio.ensure_future(watch_stop())
 
-    # Wait for the session to come up (or fail).
-    up_or_done = asyncio.Event()
-
-    async def watch():
+        # Wait for the session to come up, fail, or the give-up time.
         waits = [asyncio.ensure_future(connected.wait()), asyncio.ensure_future(done.wait())]
-        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait(
+            waits,
+            timeout=max(0.0, give_up_at - time.monotonic()),
+            return_when=asyncio.FIRST_COMPLETED,
+        )
         for w in waits:
             w.cancel()
-        up_or_done.set()
+        if not connected.is_set() and not done.is_set():
+            slog("gave up waiting for the connection")
 
-    watcher = asyncio.ensure_future(watch())
-    if args.give_up:
-        give_up_at = min(deadline, T0 + args.give_up)
-    else:
-        give_up_at = deadline
-    try:
-        await asyncio.wait_for(up_or_done.wait(), max(0.0, give_up_at - time.monotonic()))
-    except asyncio.TimeoutError:
-        log("gave up waiting for the connection")
-    watcher.cancel()
-
-    if connected.is_set() and not done.is_set():
-        if args.hold:
-            # Keep the session until it fails by itself (consent expiry).
-            log("connected; holding until the session fails")
-            await until(done)
-        else:
-            log(f"connected; media for {args.media_seconds} s")
+        if connected.is_set() and not done.is_set():
+            if args.hold:
+                # Keep the session until it fails by itself (consent expiry).
+                slog("connected; holding until the session fails")
+                limit = deadline - time.monotonic()
+            else:
+                slog(f"connected; media for {args.media_seconds} s")
+                limit = min(args.media_seconds, deadline - time.monotonic())
             try:
-                await asyncio.wait_for(done.wait(), args.media_seconds)
+                await asyncio.wait_for(done.wait(), max(0.0, limit))
             except asyncio.TimeoutError:
                 pass
+    except TimeoutError as exc:
+        slog(str(exc))
+    finally:
+        if stopper is not None:
+            stopper.cancel()
+        slog("closing")
+        await sink.stop()
+        await pc.close()
+    return {
+        "connection": ",".join(states.get("connection", ["new"])),
+        "ice": ",".join(states.get("ice", ["new"])),
+        "connected": "yes" if connected.is_set() else "no",
+    }
 
-    log("closing")
-    await sink.stop()
-    await pc.close()
-    # Histories, e.g. ice=checking,failed,closed
-    print(f"connection={','.join(states.get('connection', ['new']))}")
-    print(f"ice={','.join(states.get('ice', ['new']))}")
-    print(f"connected={'yes' if connected.is_set() else 'no'}")
+
+async def run(args) -> int:
+    if args.sessions is None:
+        res = await run_session(args, 0, args.sig, "")
+        # Histories, e.g. ice=checking,failed,closed
+        for k, v in res.items():
+            print(f"{k}={v}")
+        return 0
+
+    async def one(i: int):
+        sig = os.path.join(args.sig, str(i))
+        os.makedirs(sig, exist_ok=True)
+        if args.role == "offer" and args.stagger:
+            await asyncio.sleep(random.uniform(0, args.stagger))
+        return await run_session(args, i, sig, f"[{i}] ")
+
+    results = await asyncio.gather(
+        *(one(i) for i in range(args.sessions)), return_exceptions=True
+    )
+    for i, res in enumerate(results):
+        if isinstance(res, BaseException):
+            print(f"session={i} error={type(res).__name__}:{res}")
+        else:
+            print(f"session={i} " + " ".join(f"{k}={v}" for k, v in res.items()))
     return 0
 
 
@@ -284,10 +319,13 @@ def main() -> int:
     p.add_argument("--media-seconds", type=float, default=3.0)
     p.add_argument("--hold", action="store_true", help="stay up until the session fails")
     p.add_argument("--give-up", type=float, default=0, help="seconds to wait for connected")
-    p.add_argument("--deadline", type=float, default=60)
-    p.add_argument("--tone", type=float, default=440.0)
+    p.add_argument("--deadline", type=float, default=60, help="hard limit per session")
+    p.add_argument("--tone", type=float, default=400.0)
     p.add_argument("--amplitude", type=float, default=0.3, help="0 sends silence")
     p.add_argument("--go-file", help="wait for this file before starting ICE checks")
+    p.add_argument("--stop-file", help="close the session when this file appears")
+    p.add_argument("--sessions", type=int, help="run N sessions, in <sig>/<i>")
+    p.add_argument("--stagger", type=float, default=0)
     p.add_argument(
         "--stun-retransmissions",
         type=int,

@@ -41,11 +41,11 @@ impl AlertSeen {
     pub fn text(&self) -> String {
         match (self.level, self.description) {
             (Some(l), Some(d)) => format!(
-                "{} alert {} ({d})",
+                "a {} alert {} ({d})",
                 if l == 2 { "fatal" } else { "warning" },
                 dtls::alert_description_name(d)
             ),
-            _ => "encrypted alert".to_string(),
+            _ => "an encrypted alert".to_string(),
         }
     }
 }
@@ -66,6 +66,7 @@ pub struct DtlsAssociation {
     /// missed it, the first side seen).
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// Seen carried through TURN (on the client's leg).
     pub relayed: bool,
     pub first_frame: u64,
     pub first_ts: i64,
@@ -171,6 +172,7 @@ impl DtlsTracker {
             return;
         };
         a.last_ts = ts;
+        a.relayed |= leg == Leg::Relayed;
         // The first ClientHello decides the roles, even if the server
         // spoke first in the capture.
         let sends_client_hello = d.records.iter().any(|r| match &r.body {

@@ -64,10 +64,10 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if let Some((f, ts)) = a.server_hello {
         evidence.push(ev(f, ts, "ServerHello"));
     }
-    if let Some(alert) = a.fatal_alert().or_else(|| {
-        // An encrypted alert before the handshake completed ended it too.
-        (!a.complete()).then(|| a.alerts.items().first()).flatten()
-    }) {
+    // Only an alert in clear says it was fatal and why; an encrypted one
+    // is most often the close_notify of a side that gave up, and is told
+    // in the summary of the incomplete handshake instead.
+    if let Some(alert) = a.fatal_alert() {
         let who = if alert.from_client {
             a.client
         } else {
@@ -83,7 +83,7 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
                 Stage::Dtls,
                 "dtls-alert",
                 format!(
-                    "DTLS: handshake {} -> {} ended by a {} from {who}{}",
+                    "DTLS: handshake {} -> {} ended by {} from {who}{}",
                     a.client,
                     a.server,
                     alert.text(),
@@ -143,7 +143,9 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         );
     }
     let last = a.last_ts;
-    if now - last < PATIENCE_NS && a.client_hellos < HELLOS_FOR_VERDICT + 1 {
+    // A handshake takes well under a second; one still open 3 s after
+    // its ClientHello, or given up on with an alert, has failed.
+    if now - first_hello < PATIENCE_NS && a.alerts.is_empty() {
         return Outcome::Done(
             Verdict::new(
                 Stage::Dtls,
@@ -170,17 +172,24 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if let Some((f, ts)) = a.from_server.ccs {
         evidence.push(ev(f, ts, "ChangeCipherSpec from server"));
     }
+    let closing = a.alerts.items().first().map(|al| {
+        let who = if al.from_client { a.client } else { a.server };
+        evidence.push(ev(al.frame, al.ts, format!("{} from {who}", al.text())));
+        format!("; {who} then sent {}", al.text())
+    });
     Outcome::Done(
         Verdict::new(
             Stage::Dtls,
             "dtls-incomplete",
             format!(
-                "DTLS: handshake {} -> {} started both ways ({} ClientHellos, ServerHello {}) but {}; last DTLS record {} before the capture ended",
+                "DTLS: handshake {} -> {} started both ways ({} ClientHello{}, ServerHello {}) but {}{}; last DTLS record {} before the capture ended",
                 a.client,
                 a.server,
                 a.client_hellos,
+                if a.client_hellos == 1 { "" } else { "s" },
                 if a.server_hello.is_some() { "seen" } else { "not seen" },
                 missing,
+                closing.unwrap_or_default(),
                 s(now - last)
             ),
         )

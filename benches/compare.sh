@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Puts callscope next to tshark (and a plain cat) on the same captures, in the
+# same run: wall time and peak memory of each command.
+#
+#   benches/compare.sh            # RTP-heavy capture built from the samples
+#   benches/compare.sh FILE...    # also these captures (e.g. samples/large/*)
+#
+# The built capture repeats real sample frames with shifted times and ports
+# (examples/repeat_capture.rs) up to FRAMES frames (default 2,000,000).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+FRAMES=${FRAMES:-2000000}
+mkdir -p samples/large
+command -v /usr/bin/time >/dev/null || { echo "needs GNU time (apt-get install time)"; exit 2; }
+
+cargo build --release --quiet
+cargo build --release --quiet --example repeat_capture
+built=samples/large/rtp-heavy.pcap
+if [ ! -f "$built" ]; then
+  target/release/examples/repeat_capture "$built" "$FRAMES" \
+    samples/sip-call-rtp.pcap samples/webrtc-ok.pcap samples/webrtc-turn-relay.pcap
+fi
+
+measure() { # label command...
+  local out
+  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
+  printf '  %-58s %8s s %8.1f MB\n' "$1" "${out% *}" "$(echo "${out#* } / 1024" | bc -l)"
+}
+
+run_all() { # file
+  local f=$1 frames size
+  frames=$(target/release/callscope packets -q --format json "$f" | tail -1 | sed 's/.*"frames":\([0-9]*\).*/\1/')
+  size=$(stat -c %s "$f")
+  echo "$f: $frames frames, $((size / 1024 / 1024)) MiB"
+  measure "cat" cat "$f"
+  measure "callscope packets -q --threads 1" target/release/callscope packets -q --threads 1 "$f"
+  measure "callscope packets -q --threads 2" target/release/callscope packets -q --threads 2 "$f"
+  measure "callscope analyze --format json" target/release/callscope analyze --format json "$f"
+  if command -v tshark >/dev/null; then
+    measure "tshark -T fields -e frame.number" tshark -n -r "$f" -T fields -e frame.number
+    measure "tshark -q -z sip,stat -z rtp,streams" tshark -n -r "$f" -q -z sip,stat -z rtp,streams
+    measure "tshark --enable-heuristic rtp_udp -q -z rtp,streams" tshark -n -r "$f" --enable-heuristic rtp_udp -q -z rtp,streams
+  fi
+}
+
+run_all "$built"
+for f in "$@"; do run_all "$f"; done

@@ -1,0 +1,312 @@
+//! Every sample's calls judged as the verdict catalogue says, with the key
+//! counts. Frame numbers and counts were checked against tshark on the same
+//! files (`tshark -r F -Y sip`, `-q -z rtp,streams`, `-Y stun`, `-Y dtls`).
+
+mod common;
+
+use common::{analyze, evidence_frames, verdicts};
+
+fn v(kind: &str, stage: &str, code: &str) -> (String, String, String) {
+    (kind.to_string(), stage.to_string(), code.to_string())
+}
+
+/// Streams of a call as (src, dst, packets, lost).
+fn streams(c: &callscope::analysis::Call) -> Vec<(String, String, u64, u64)> {
+    c.summary
+        .streams
+        .iter()
+        .map(|s| {
+            (
+                s["src"].as_str().unwrap().to_string(),
+                s["dst"].as_str().unwrap().to_string(),
+                s["packets"].as_u64().unwrap(),
+                s["lost"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn good_sip_call_has_rtp_both_ways() {
+    let calls = analyze("sip-call-rtp.pcap");
+    assert_eq!(verdicts(&calls), vec![v("sip-call", "none", "ok")]);
+    let mut s = streams(&calls[0]);
+    s.sort();
+    assert_eq!(
+        s,
+        vec![
+            ("10.201.1.1:40000".into(), "10.201.1.2:30000".into(), 100, 0),
+            ("10.201.1.2:30000".into(), "10.201.1.1:40000".into(), 150, 0),
+        ]
+    );
+    assert_eq!(calls[0].summary.sip.as_ref().unwrap()["final_status"], 200);
+}
+
+#[test]
+fn good_calls_over_other_transports_and_link_types() {
+    for f in [
+        "sip-call-tcp.pcap",
+        "sip-call-ipv6.pcap",
+        "sip-call-any.pcapng",
+        "sip-invite-fragmented.pcap",
+        "sip-invite-fragmented-ipv6.pcap",
+        "sip-407-then-ok.pcap",
+        "sip-call-rtcp-mux.pcap",
+    ] {
+        let calls = analyze(f);
+        assert_eq!(verdicts(&calls), vec![v("sip-call", "none", "ok")], "{f}");
+        assert!(streams(&calls[0]).len() >= 2, "{f}: RTP both ways");
+    }
+}
+
+#[test]
+fn sip_final_responses() {
+    for (f, code, status) in [
+        ("sip-603-decline.pcap", "sip-603", 603),
+        ("sip-486-busy.pcap", "sip-486", 486),
+        ("sip-480-unavailable.pcap", "sip-480", 480),
+        ("sip-404-not-found.pcap", "sip-404", 404),
+        ("sip-487-cancel.pcap", "sip-487", 487),
+    ] {
+        let calls = analyze(f);
+        assert_eq!(verdicts(&calls), vec![v("sip-call", "sip", code)], "{f}");
+        assert_eq!(
+            calls[0].summary.sip.as_ref().unwrap()["final_status"],
+            status,
+            "{f}"
+        );
+    }
+    let twilio = |f: &str| analyze(f)[0].verdict.twilio_error;
+    assert_eq!(twilio("sip-603-decline.pcap"), Some(31603));
+    assert_eq!(twilio("sip-486-busy.pcap"), Some(31486));
+    assert_eq!(twilio("sip-480-unavailable.pcap"), Some(31480));
+    assert_eq!(twilio("sip-404-not-found.pcap"), Some(31203));
+    assert_eq!(twilio("sip-487-cancel.pcap"), None);
+    // The 487 names the CANCEL that caused it.
+    let c = &analyze("sip-487-cancel.pcap")[0];
+    assert!(
+        c.verdict.summary.contains("after the caller sent CANCEL"),
+        "{}",
+        c.verdict.summary
+    );
+}
+
+#[test]
+fn sip_authentication() {
+    let calls = analyze("sip-register-401-403.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-registration", "sip", "sip-auth-failed")]
+    );
+    assert!(calls[0].verdict.summary.contains("403"));
+    assert_eq!(evidence_frames(&calls[0]), vec![1, 2, 3, 4]);
+
+    let calls = analyze("sip-auth-failed.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "sip-auth-failed")]
+    );
+
+    let calls = analyze("sip-register-ok.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-registration", "none", "ok-registered")]
+    );
+}
+
+#[test]
+fn sip_unanswered() {
+    let calls = analyze("sip-invite-no-response.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "sip-no-response")]
+    );
+    // Timer A: the INVITE went out 7 times (frames 3 to 9) over 31.5 s.
+    assert!(
+        calls[0]
+            .verdict
+            .summary
+            .contains("sent 7 times over 31.5 s"),
+        "{}",
+        calls[0].verdict.summary
+    );
+    assert_eq!(calls[0].verdict.twilio_error, Some(31009));
+
+    let calls = analyze("sip-register-no-response.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-registration", "sip", "sip-no-response")]
+    );
+    assert_eq!(calls[0].verdict.twilio_error, Some(31003));
+
+    let calls = analyze("sip-udp-port-unreachable.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "sip-transport-refused")]
+    );
+}
+
+#[test]
+fn media_failures() {
+    let calls = analyze("sip-call-one-way-rtp.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "media", "media-one-way")]
+    );
+    assert_eq!(
+        streams(&calls[0]),
+        vec![("10.201.1.1:40000".into(), "10.201.2.3:30000".into(), 100, 0)]
+    );
+    let calls = analyze("sip-call-no-rtp.pcap");
+    assert_eq!(verdicts(&calls), vec![v("sip-call", "media", "media-none")]);
+    assert_eq!(calls[0].verdict.twilio_error, Some(31005));
+}
+
+#[test]
+fn webrtc_success_direct_and_relayed() {
+    let calls = analyze("webrtc-ok.pcap");
+    assert_eq!(verdicts(&calls), vec![v("webrtc", "none", "ok")]);
+    let c = &calls[0];
+    assert_eq!(c.summary.ice.as_ref().unwrap()["checks_answered"], 2);
+    assert_eq!(c.summary.dtls.as_ref().unwrap()["handshake_complete"], true);
+    let s = streams(c);
+    assert_eq!(s.len(), 2);
+    assert!(s.iter().all(|x| x.2 == 151 && x.3 == 0), "{s:?}");
+
+    let calls = analyze("webrtc-turn-relay.pcap");
+    assert_eq!(verdicts(&calls), vec![v("webrtc", "none", "ok")]);
+    let c = &calls[0];
+    assert_eq!(
+        c.summary.turn.len(),
+        1,
+        "the allocation is part of the call"
+    );
+    assert_eq!(c.summary.turn[0]["succeeded"], true);
+    assert_eq!(c.summary.dtls.as_ref().unwrap()["relayed"], true);
+    assert!(streams(c).iter().all(|x| x.2 == 302), "{:?}", streams(c));
+}
+
+#[test]
+fn ice_failures() {
+    let calls = analyze("webrtc-udp-blocked.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "ice", "ice-no-response")]
+    );
+    assert_eq!(calls[0].summary.ice.as_ref().unwrap()["checks_answered"], 0);
+
+    let calls = analyze("turn-wrong-password.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("turn-allocation", "ice", "turn-auth-failed")]
+    );
+    let calls = analyze("turn-unreachable.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("turn-allocation", "ice", "turn-unreachable")]
+    );
+
+    let calls = analyze("webrtc-consent-lost.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "ice", "ice-consent-lost")]
+    );
+    // Media flowed both ways before consent was lost.
+    assert!(streams(&calls[0]).iter().all(|x| x.2 > 1900));
+}
+
+#[test]
+fn dtls_failures() {
+    let calls = analyze("dtls-dropped-one-way.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "dtls", "dtls-no-response")]
+    );
+    let c = &calls[0];
+    assert_eq!(c.summary.dtls.as_ref().unwrap()["client_hellos"], 6);
+    assert!(
+        c.summary.ice.as_ref().unwrap()["checks_answered"]
+            .as_u64()
+            .unwrap()
+            > 0
+    );
+
+    let calls = analyze("dtls-alert.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("dtls-session", "dtls", "dtls-alert")]
+    );
+    assert!(calls[0].verdict.summary.contains("unknown_ca"));
+
+    let calls = analyze("dtls-openssl-alerts.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![
+            v("dtls-session", "dtls", "dtls-alert"),
+            v("dtls-session", "dtls", "dtls-alert")
+        ]
+    );
+    assert!(calls[1].verdict.summary.contains("handshake_failure"));
+}
+
+#[test]
+fn dtls_incomplete_and_fingerprint() {
+    let calls = analyze("webrtc-dtls-incomplete.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "dtls", "dtls-incomplete")]
+    );
+    // ClientHello 5, ServerHello 6, the client's CCS 7, the closing alert 633.
+    assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 633]);
+
+    let calls = analyze("sip-webrtc-fingerprint-mismatch.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "dtls", "dtls-fingerprint-mismatch")]
+    );
+}
+
+#[test]
+fn sip_signalled_webrtc_is_one_call() {
+    let calls = analyze("sip-webrtc-dtls-fail.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "dtls", "dtls-no-response")]
+    );
+    let c = &calls[0];
+    assert_eq!(c.summary.sip.as_ref().unwrap()["final_status"], 200);
+    let ice = c.summary.ice.as_ref().unwrap();
+    assert!(ice["checks_answered"].as_u64().unwrap() > 0);
+    // The ufrags come from both the SDP and the STUN USERNAMEs.
+    assert_eq!(ice["ufrags"].as_array().unwrap().len(), 2);
+    assert_eq!(c.summary.dtls.as_ref().unwrap()["client_hellos"], 6);
+}
+
+#[test]
+fn webrtc_ipv6_and_one_way_media() {
+    assert_eq!(
+        verdicts(&analyze("webrtc-ipv6.pcap")),
+        vec![v("webrtc", "none", "ok")]
+    );
+    let calls = analyze("webrtc-media-one-way.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "media", "media-one-way")]
+    );
+    assert_eq!(streams(&calls[0]).len(), 1);
+}
+
+#[test]
+fn call_ids_are_stable_and_ordered() {
+    let a: Vec<String> = analyze("turn-coturn.pcap")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let b: Vec<String> = analyze("turn-coturn.pcap")
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(a, b);
+    let calls = analyze("turn-coturn.pcap");
+    assert!(calls.windows(2).all(|w| w[0].start_ts <= w[1].start_ts));
+}
