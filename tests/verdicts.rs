@@ -297,6 +297,37 @@ fn webrtc_ipv6_and_one_way_media() {
 }
 
 #[test]
+fn capture_cut_off_is_not_a_failure() {
+    let calls = analyze("dtls-cut-off.pcap");
+    assert_eq!(verdicts(&calls), vec![v("webrtc", "dtls", "capture-ended")]);
+    assert!(!calls[0].verdict.failed());
+    assert!(calls[0]
+        .verdict
+        .summary
+        .contains("1.0 s after the ClientHello"));
+    let calls = analyze("sip-invite-cut-off.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "capture-ended")]
+    );
+}
+
+#[test]
+fn ok_verdicts_carry_their_evidence() {
+    let c = &analyze("sip-call-rtp.pcap")[0];
+    assert!(
+        c.verdict.summary.starts_with("SIP 200 OK after"),
+        "{}",
+        c.verdict.summary
+    );
+    assert!(c
+        .verdict
+        .summary
+        .contains("2 RTP streams (100/150 packets, 0 lost)"));
+    assert!(c.verdict.evidence.len() >= 4);
+}
+
+#[test]
 fn call_ids_are_stable_and_ordered() {
     let a: Vec<String> = analyze("turn-coturn.pcap")
         .into_iter()

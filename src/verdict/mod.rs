@@ -105,12 +105,85 @@ pub fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Verdict {
             Outcome::Done(v) => return v,
         }
     }
-    let names: Vec<&str> = passed.iter().map(|s| s.as_str()).collect();
-    Verdict::new(
-        Stage::None,
-        "ok",
-        format!("every stage passed ({})", names.join(", ")),
-    )
+    ok_verdict(p, &passed)
+}
+
+/// A call that went through every stage: say what each stage showed, with
+/// the frames, so the engineer sees why it is judged good.
+fn ok_verdict(p: &CallParts<'_>, passed: &[Stage]) -> Verdict {
+    let mut parts = Vec::new();
+    let mut evidence = Vec::new();
+    if let Some((t, r)) = p.dialog.and_then(|d| d.accepted()) {
+        if let Some(f) = t.frames.items().first() {
+            evidence.push(Evidence::new(
+                *f,
+                t.first_ts,
+                format!("{} {} -> {}", t.method, t.src, t.dst),
+            ));
+        }
+        evidence.push(Evidence::new(
+            r.frame,
+            r.ts,
+            format!("{} {}", r.status, r.reason),
+        ));
+        parts.push(format!(
+            "SIP {} {} after {}",
+            r.status,
+            r.reason,
+            s(r.ts - t.first_ts)
+        ));
+    }
+    if let Some((sess, pair)) = p
+        .sessions
+        .iter()
+        .find_map(|x| x.selected_pair().map(|pair| (x, pair)))
+    {
+        if let Some((f, ts)) = pair.first_success {
+            evidence.push(Evidence::new(
+                f,
+                ts,
+                format!("ICE check answered {} -> {}", pair.local, pair.remote),
+            ));
+        }
+        parts.push(format!(
+            "ICE pair {} <-> {}{} ({} of {} checks answered)",
+            pair.local,
+            pair.remote,
+            if pair.relayed { " via TURN" } else { "" },
+            sess.answered,
+            sess.checks
+        ));
+    }
+    if let Some((f, ts)) = p.associations.iter().find_map(|a| a.completed_at()) {
+        evidence.push(Evidence::new(f, ts, "DTLS handshake complete"));
+        parts.push("DTLS complete".to_string());
+    }
+    if !p.streams.is_empty() {
+        for st in p.streams.iter().take(4) {
+            evidence.push(Evidence::new(
+                st.first_frame,
+                st.first_ts,
+                format!(
+                    "RTP SSRC 0x{:08X} {} -> {}",
+                    st.key.ssrc, st.key.src, st.key.dst
+                ),
+            ));
+        }
+        let counts: Vec<String> = p.streams.iter().map(|st| st.packets.to_string()).collect();
+        let lost: u64 = p.streams.iter().map(|st| st.lost()).sum();
+        parts.push(format!(
+            "{} RTP stream{} ({} packets, {} lost)",
+            p.streams.len(),
+            if p.streams.len() == 1 { "" } else { "s" },
+            counts.join("/"),
+            lost
+        ));
+    }
+    if parts.is_empty() {
+        let names: Vec<&str> = passed.iter().map(|s| s.as_str()).collect();
+        parts.push(format!("every stage passed ({})", names.join(", ")));
+    }
+    Verdict::new(Stage::None, "ok", parts.join("; ")).with_evidence(evidence)
 }
 
 /// The catalogue's Twilio column: a hint for support engineers, never the

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Captures that stop in the middle of a stage, made by keeping the first
+# frames of real captures (editcap), as when tcpdump is stopped too early:
+#   dtls-cut-off.pcap: the first 6 frames of dtls-dropped-one-way.pcap: ICE
+#     answered, then the capture ends 1.0 s after the first ClientHello
+#     (2 transmissions).
+#   sip-invite-cut-off.pcap: the first 4 frames of sip-invite-no-response.pcap:
+#     the capture ends 0.5 s after the INVITE (2 transmissions).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+editcap -r dtls-dropped-one-way.pcap dtls-cut-off.pcap 1-6
+editcap -r sip-invite-no-response.pcap sip-invite-cut-off.pcap 1-4
