@@ -30,7 +30,7 @@ CS_MAC_C=02:c5:01:02:00:03
 
 CS_MAKE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CS_SAMPLES_DIR="$(cd "$CS_MAKE_DIR/.." && pwd)"
-CS_SIPP_DIR="$CS_MAKE_DIR/sipp"
+CS_SIPP_DIR="$CS_MAKE_DIR/sip-scenarios"
 CS_LOCK=/run/lock/callscope-cs1-samples.lock
 
 CS_PIDS=()
@@ -102,7 +102,8 @@ cs_link() {
   local pair
   for pair in "$1:$2" "$4:$5"; do
     # Checksums filled in and no GSO/GRO super-packets, as on a real NIC.
-    cs_x "${pair%%:*}" ethtool -K "${pair#*:}" tx off rx off tso off gso off gro off >/dev/null 2>&1 || true
+    cs_x "${pair%%:*}" ethtool -K "${pair#*:}" tx off rx off tso off gso off gro off >/dev/null \
+      || cs_die "ethtool could not turn offloads off on ${pair#*:}"
   done
 }
 
@@ -197,7 +198,7 @@ cs_capture_start() {
   local ns="$1" ifc="$2" file="$3" i log
   shift 3
   log="$CS_WORK/tcpdump-$ns-$ifc.log"
-  timeout -k 2 120 ip netns exec "$ns" tcpdump -i "$ifc" -s 0 -U -n "$@" -w "$file" "$CS_CAP_FILTER" >"$log" 2>&1 &
+  timeout -k 2 120 ip netns exec "$ns" tcpdump -Z root -i "$ifc" -s 0 -U -n "$@" -w "$file" "$CS_CAP_FILTER" >"$log" 2>&1 &
   CS_CAP_PIDS+=("$!")
   for i in $(seq 1 100); do
     grep -q "listening on" "$log" 2>/dev/null && { sleep 0.2; return 0; }
@@ -249,10 +250,10 @@ cs_sipp() {
     -trace_msg -message_file "$CS_WORK/$name-messages.log" "$@"
 }
 
-# cs_kamailio DEFINE...: run kamailio-sample.cfg (foreground, 60 s at most)
+# cs_kamailio DEFINE...: run kamailio-sip.cfg (foreground, 60 s at most)
 # in cs1b with the given -A defines, and wait until it listens.
 cs_kamailio() {
-  local cfg="$CS_MAKE_DIR/kamailio-sample.cfg" defs=() d
+  local cfg="$CS_MAKE_DIR/kamailio-sip.cfg" defs=() d
   for d in "$@"; do defs+=(-A "$d"); done
   mkdir -p "$CS_WORK/kamailio-run"
   cs_x "$CS_NS_B" kamailio -c -f "$cfg" "${defs[@]}" >"$CS_WORK/kamailio-check.log" 2>&1 \
@@ -272,7 +273,7 @@ cs_finish() {
 }
 
 # cs_scenario TEMPLATE OUT [KEY=VALUE...]: copy a sipp scenario template from
-# sipp/, replacing each @KEY@ by VALUE (VALUE may span lines). A placeholder
+# sip-scenarios/, replacing each @KEY@ by VALUE (VALUE may span lines). A placeholder
 # alone on its line is dropped with its line when its value is empty, so an
 # empty @EXTRA_HEADERS@ cannot end a header section early. Defaults: RTP,
 # EXTRA_HEADERS, OFFER_EXTRA, ANSWER_EXTRA empty; AUDIO_FORMATS (the caller's

@@ -14,12 +14,14 @@
 #   sipnet_up                 create both namespaces (after removing stale ones)
 #   sipnet_run NS SECS CMD..  run CMD in NS, bounded by `timeout SECS`, in the
 #                             background; its pid goes to $SIPNET_LASTPID
+#   sipnet_wait PID           wait for a sipnet_run process, status in $SIPNET_RC
 #   sipnet_exec NS SECS CMD.. the same in the foreground (exit status kept)
 #   sipnet_capture_start FILE start tcpdump in cs3a writing FILE
 #   sipnet_capture_stop       stop tcpdump and wait for the file to be flushed
 #   sipnet_hold_until SECS    sleep until SECS after the capture started
 #   sipnet_tool NS SECS LOG CMD..  run a tool to its end, status in $SIPNET_RC
 #   sipnet_expect FILE FILTER N    fail unless N frames match the tshark FILTER
+#   sipnet_wait_listen NS PROTO PORT  wait until a server listens
 #   sipnet_nft_b RULESET      load an nft ruleset into cs3b
 #   sipnet_finish TMP DEST    move a finished capture into place
 #   sipnet_cleanup            stop every process started here, delete namespaces
@@ -78,8 +80,7 @@ sipnet_up() {
     sipnet_ns_setup "$SIPNET_B" "$SIPNET_B_IF" "$SIPNET_B_MAC" "$SIPNET_B_IP"
     SIPNET_WORK=$(mktemp -d /tmp/cs3-sipnet.XXXXXX)
     # Both ends must be up before anything is recorded.
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         ip netns exec "$SIPNET_A" ip -o link show "$SIPNET_A_IF" | grep -q 'LOWER_UP' && break
         sleep 0.1
     done
@@ -91,6 +92,19 @@ sipnet_run() {
     ip netns exec "$ns" timeout --kill-after=5 "$secs" "$@" &
     SIPNET_LASTPID=$!
     SIPNET_PIDS+=("$SIPNET_LASTPID")
+}
+
+# Wait for a process started by sipnet_run; its status goes to $SIPNET_RC.
+# A reaped pid is dropped from the list so cleanup never signals a pid that
+# the system may have handed to someone else.
+sipnet_wait() {
+    local pid=$1 p keep=()
+    SIPNET_RC=0
+    wait "$pid" || SIPNET_RC=$?
+    for p in "${SIPNET_PIDS[@]}"; do
+        [ "$p" = "$pid" ] || keep+=("$p")
+    done
+    SIPNET_PIDS=("${keep[@]}")
 }
 
 sipnet_exec() {
@@ -106,8 +120,7 @@ sipnet_capture_start() {
     ip netns exec "$SIPNET_A" timeout --kill-after=5 900 \
         tcpdump -Z root -i "$SIPNET_A_IF" -s 0 -U --immediate-mode -w "$file" "$@" 2>"$err" &
     SIPNET_CAP_PID=$!
-    local i
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         grep -q 'listening on' "$err" && break
         sleep 0.1
     done
@@ -180,6 +193,18 @@ sipnet_cleanup() {
     if [ -n "$SIPNET_WORK" ] && [ -z "${SIPNET_KEEP:-}" ]; then rm -rf "$SIPNET_WORK"; fi
     SIPNET_WORK=
     return "$rc"
+}
+
+# Wait (up to 5 s) until something in NS listens on PROTO (udp|tcp) PORT.
+sipnet_wait_listen() {
+    local ns=$1 proto=$2 port=$3 flag
+    case $proto in udp) flag=-Hlun ;; tcp) flag=-Hltn ;; *) return 1 ;; esac
+    for _ in $(seq 1 50); do
+        ip netns exec "$ns" ss "$flag" "sport = :$port" | grep -q . && return 0
+        sleep 0.1
+    done
+    sipnet_log "nothing listens on $proto/$port in $ns"
+    return 1
 }
 
 # Drop rules live only in cs3b's own nft ruleset (deleted with the namespace).

@@ -18,10 +18,7 @@ NAME=sip-no-final-response.pcap
 sipnet_up
 sipnet_run "$SIPNET_B" 60 sipp -sf "$HERE/sipp/ring-no-answer-uas.xml" \
     -i "$SIPNET_B_IP" -p 5060 -m 1 -nd </dev/null >"$SIPNET_WORK/uas.log" 2>&1
-for _ in $(seq 1 50); do
-    ip netns exec "$SIPNET_B" ss -Hlun 'sport = :5060' | grep -q . && break
-    sleep 0.1
-done
+sipnet_wait_listen "$SIPNET_B" udp 5060
 
 TMP=$SIPNET_WORK/$NAME
 sipnet_capture_start "$TMP"

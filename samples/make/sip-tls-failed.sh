@@ -28,11 +28,8 @@ cp "$HERE/baresip-tls/config" "$HERE/baresip-tls/accounts" "$W/baresip/"
 # s_server reads stdin for commands; a bounded sleep keeps stdin open.
 sipnet_run "$SIPNET_B" 30 sh -c "sleep 25 | openssl s_server -accept $SIPNET_B_IP:5061 \
     -cert $W/cert.pem -key $W/key.pem -tls1_2 -Verify 1 -verify_return_error \
-    -naccept 1 -quiet"
-for _ in $(seq 1 50); do
-    ip netns exec "$SIPNET_B" ss -Hltn 'sport = :5061' | grep -q . && break
-    sleep 0.1
-done
+    -naccept 1 -quiet" >"$W/server.log" 2>&1
+sipnet_wait_listen "$SIPNET_B" tcp 5061
 
 TMP=$W/$NAME
 sipnet_capture_start "$TMP"

@@ -348,6 +348,7 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
         used.allocations.insert((a.client, a.server));
         let p = CallParts {
             allocations: vec![a],
+            unreachables: an.transport.unreachable_for(a.client, a.server).collect(),
             ..CallParts::default()
         };
         parts_list.push((
@@ -504,9 +505,16 @@ fn attach_media<'a>(
             .map(|(_, a)| *a),
     );
     for addr in turn_addrs {
-        if let Some(a) = an.turn.owning(addr) {
+        for a in an.turn.owning(addr) {
             if used.allocations.insert((a.client, a.server)) {
                 p.allocations.push(a);
+            }
+        }
+    }
+    for a in &p.allocations {
+        for u in an.transport.unreachable_for(a.client, a.server) {
+            if !p.unreachables.iter().any(|x| x.frame == u.frame) {
+                p.unreachables.push(u);
             }
         }
     }

@@ -82,6 +82,12 @@ pub struct DtlsAssociation {
     pub alerts: Bounded<AlertSeen>,
     pub version: Option<u16>,
     pub srtp_profile: Option<u16>,
+    /// When the handshake last moved forward: a handshake message or a
+    /// ChangeCipherSpec seen for the first time (retransmissions do not
+    /// count). A capture that ends right after progress may have cut off a
+    /// handshake that was about to finish.
+    pub last_progress_ts: i64,
+    seen_messages: Vec<(bool, u8, u16)>,
     reassembly: [HandshakeReassembler; 2],
 }
 
@@ -164,6 +170,8 @@ impl DtlsTracker {
                     alerts: Bounded::new(MAX_ALERTS),
                     version: None,
                     srtp_profile: None,
+                    last_progress_ts: ts,
+                    seen_messages: Vec::new(),
                     reassembly: [HandshakeReassembler::new(), HandshakeReassembler::new()],
                 },
             );
@@ -208,6 +216,11 @@ impl DtlsTracker {
                                     },
                                 ),
                             };
+                        let id = (from_client, f.msg_type, f.message_seq);
+                        if !a.seen_messages.contains(&id) && a.seen_messages.len() < 32 {
+                            a.seen_messages.push(id);
+                            a.last_progress_ts = ts;
+                        }
                         match f.msg_type {
                             HT_CLIENT_HELLO if f.fragment_offset == 0 => client_hello_here = true,
                             HT_SERVER_HELLO => {
@@ -234,7 +247,10 @@ impl DtlsTracker {
                     }
                 }
                 DtlsRecordBody::ChangeCipherSpec => {
-                    dir.ccs.get_or_insert((frame, ts));
+                    if dir.ccs.is_none() {
+                        dir.ccs = Some((frame, ts));
+                        a.last_progress_ts = ts;
+                    }
                 }
                 DtlsRecordBody::Alert { level, description } => {
                     a.alerts.push(AlertSeen {

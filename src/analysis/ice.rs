@@ -86,6 +86,12 @@ pub struct CandidatePair {
     pub last_check_ts: i64,
     pub first_success: Option<(u64, i64)>,
     pub last_success: Option<(u64, i64)>,
+    /// Checks on this pair first sent after its last success and still
+    /// unanswered, the first of them and the last transmission: consent
+    /// lost (RFC 7675) shows as a run of these on a pair that worked.
+    pub unanswered_since_success: u32,
+    pub first_unanswered_after_success: Option<(u64, i64)>,
+    pub last_unanswered_ts: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -102,11 +108,6 @@ pub struct IceSession {
     pub answered: u32,
     pub errors: Bounded<(u16, String, u64, i64)>,
     pub last_success: Option<(u64, i64)>,
-    /// Checks first sent after the last success, still unanswered, and the
-    /// first of them: consent lost shows as a run of these.
-    pub unanswered_since_success: u32,
-    pub first_unanswered_after_success: Option<(u64, i64)>,
-    pub last_unanswered_ts: i64,
 }
 
 impl IceSession {
@@ -118,6 +119,15 @@ impl IceSession {
             .filter(|p| p.nominated)
             .max_by_key(|p| p.last_success.map(|s| s.1))
             .or_else(|| ok.max_by_key(|p| p.last_success.map(|s| s.1)))
+    }
+
+    /// The first answered check of the session.
+    pub fn first_success(&self) -> Option<(u64, i64)> {
+        self.pairs
+            .items()
+            .iter()
+            .filter_map(|p| p.first_success)
+            .min_by_key(|x| x.1)
     }
 
     pub fn has(&self, ufrag: &str) -> bool {
@@ -207,12 +217,12 @@ impl IceTracker {
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.last_ts = ts;
                     s.transmissions += 1;
-                    if s.last_success.is_some() && t.response.is_none() {
-                        s.last_unanswered_ts = ts;
-                    }
                     if let Some(p) = s.pairs.items_mut().get_mut(pair) {
                         p.transmissions = p.transmissions.max(n);
                         p.last_check_ts = ts;
+                        if p.last_success.is_some() && t.response.is_none() {
+                            p.last_unanswered_ts = ts;
+                        }
                     }
                 }
             }
@@ -307,9 +317,6 @@ impl IceTracker {
                         answered: 0,
                         errors: Bounded::new(MAX_ERRORS),
                         last_success: None,
-                        unanswered_since_success: 0,
-                        first_unanswered_after_success: None,
-                        last_unanswered_ts: 0,
                     },
                 );
                 k
@@ -321,11 +328,6 @@ impl IceTracker {
         s.last_ts = ts;
         s.checks += 1;
         s.transmissions += 1;
-        if s.last_success.is_some() {
-            s.unanswered_since_success += 1;
-            s.first_unanswered_after_success.get_or_insert((frame, ts));
-            s.last_unanswered_ts = ts;
-        }
         let idx = match s
             .pairs
             .items()
@@ -350,6 +352,9 @@ impl IceTracker {
                     last_check_ts: ts,
                     first_success: None,
                     last_success: None,
+                    unanswered_since_success: 0,
+                    first_unanswered_after_success: None,
+                    last_unanswered_ts: 0,
                 });
                 s.pairs.len() - 1
             }
@@ -360,6 +365,11 @@ impl IceTracker {
             p.last_check_ts = ts;
             if msg.use_candidate() {
                 p.nominated = true;
+            }
+            if p.last_success.is_some() {
+                p.unanswered_since_success += 1;
+                p.first_unanswered_after_success.get_or_insert((frame, ts));
+                p.last_unanswered_ts = ts;
             }
         }
         TxnRole::Check {
@@ -376,10 +386,7 @@ impl IceTracker {
             return;
         }
         let success = msg.class == StunClass::SuccessResponse;
-        let (code, reason) = match msg.error_code() {
-            Some((c, r)) => (Some(c), String::from_utf8_lossy(r).into_owned()),
-            None => (None, String::new()),
-        };
+        let (code, reason) = super::stun_error(msg);
         t.response = Some(StunResponse {
             success,
             code,
@@ -394,8 +401,6 @@ impl IceTracker {
                     if success {
                         s.answered += 1;
                         s.last_success = Some((frame, ts));
-                        s.unanswered_since_success = 0;
-                        s.first_unanswered_after_success = None;
                     } else {
                         s.errors.push((code.unwrap_or(0), reason, frame, ts));
                     }
@@ -404,6 +409,8 @@ impl IceTracker {
                             p.successes += 1;
                             p.first_success.get_or_insert((frame, ts));
                             p.last_success = Some((frame, ts));
+                            p.unanswered_since_success = 0;
+                            p.first_unanswered_after_success = None;
                         } else {
                             p.errors += 1;
                         }

@@ -30,6 +30,21 @@ use ice::Leg;
 /// streams fall back to static or guessed rates.
 const MAX_MEDIA_ENDPOINTS: usize = 400_000;
 
+/// The error code and reason of a STUN response, with the standard reason
+/// when the server sent none, and a plain statement when the ERROR-CODE is
+/// missing or unreadable (seen in the field).
+pub(crate) fn stun_error(msg: &crate::decode::stun::StunMessage<'_>) -> (Option<u16>, String) {
+    use crate::decode::stun::{error_code_name, StunClass};
+    if msg.class != StunClass::ErrorResponse {
+        return (None, String::new());
+    }
+    match msg.error_code() {
+        Some((c, r)) if !r.is_empty() => (Some(c), String::from_utf8_lossy(r).into_owned()),
+        Some((c, _)) => (Some(c), error_code_name(c).unwrap_or("").to_string()),
+        None => (None, "(no readable ERROR-CODE)".to_string()),
+    }
+}
+
 /// Serializes capture time (ns) as seconds since the epoch.
 pub fn serialize_ts<S: serde::Serializer>(ts: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(crate::report::format_epoch(*ts))

@@ -78,6 +78,7 @@ pub struct TurnTracker {
     /// Relayed address -> allocation, to find a relayed path from the
     /// peer's side.
     by_relayed: HashMap<SocketAddr, AllocationKey>,
+    by_client: HashMap<SocketAddr, Vec<AllocationKey>>,
     pub dropped: u64,
 }
 
@@ -136,6 +137,12 @@ impl TurnTracker {
         {
             self.dropped += 1;
             return None;
+        }
+        if !self.allocations.contains_key(&(client, server)) {
+            self.by_client
+                .entry(client)
+                .or_default()
+                .push((client, server));
         }
         Some(
             self.allocations
@@ -232,10 +239,7 @@ impl TurnTracker {
         };
         a.last_ts = ts;
         let success = msg.class == StunClass::SuccessResponse;
-        let (code, reason) = match msg.error_code() {
-            Some((c, r)) => (Some(c), String::from_utf8_lossy(r).into_owned()),
-            None => (None, String::new()),
-        };
+        let (code, reason) = super::stun_error(msg);
         match method {
             METHOD_ALLOCATE => {
                 if let Some(at) = a
@@ -317,12 +321,30 @@ impl TurnTracker {
         None
     }
 
-    /// The allocation whose relayed address or client address is `addr`.
-    pub fn owning(&self, addr: SocketAddr) -> Option<&Allocation> {
-        if let Some(k) = self.by_relayed.get(&addr) {
-            return self.allocations.get(k);
+    /// The allocations whose relayed address or client address is `addr`,
+    /// oldest first (a client often asks several servers or ports from one
+    /// socket; all of them belong to the same candidate gathering).
+    pub fn owning(&self, addr: SocketAddr) -> Vec<&Allocation> {
+        let mut found: Vec<&Allocation> = Vec::new();
+        if let Some(a) = self
+            .by_relayed
+            .get(&addr)
+            .and_then(|k| self.allocations.get(k))
+        {
+            found.push(a);
         }
-        self.allocations.values().find(|a| a.client == addr)
+        for k in self.by_client.get(&addr).into_iter().flatten() {
+            if let Some(a) = self.allocations.get(k) {
+                if !found
+                    .iter()
+                    .any(|f| f.client == a.client && f.server == a.server)
+                {
+                    found.push(a);
+                }
+            }
+        }
+        found.sort_by_key(|a| (a.first_ts, a.server));
+        found
     }
 }
 

@@ -206,10 +206,25 @@ fn ip_payload(info: IpInfo, payload: &[u8], depth: u8) -> (Option<IpInfo>, L4<'_
         _ => None,
     };
     match inner {
-        None => (
-            Some(info),
-            transport::dissect_l4(info.protocol, info.src, info.dst, payload),
-        ),
+        None => {
+            let l4 = transport::dissect_l4(info.protocol, info.src, info.dst, payload);
+            if let L4::Udp {
+                src_port,
+                dst_port,
+                payload: udp,
+            } = &l4
+            {
+                let gtp = tunnel::GTP_U_PORT;
+                if depth < MAX_TUNNEL_DEPTH && (*src_port == gtp || *dst_port == gtp) {
+                    if let Some(inner) = tunnel::gtp_u(udp) {
+                        if let (Some(inner_info), inner_l4) = dissect_ip(inner, depth + 1) {
+                            return (Some(inner_info), inner_l4);
+                        }
+                    }
+                }
+            }
+            (Some(info), l4)
+        }
         Some(Err(l4)) => (Some(info), l4),
         Some(Ok(inner)) => match dissect_ip(inner, depth + 1) {
             (Some(mut inner_info), l4) => {

@@ -110,3 +110,38 @@ pub(crate) fn gre(data: &[u8]) -> Result<Option<(u16, &[u8])>, L4<'_>> {
         _ => Ok(None),
     }
 }
+
+/// UDP port of GTP-U, the user-plane tunnel of mobile networks (3GPP TS
+/// 29.281); VoLTE calls captured on a mobile core sit inside it.
+pub const GTP_U_PORT: u16 = 2152;
+
+/// The inner IP packet of a GTPv1-U G-PDU (TS 29.281 s5.1), if `payload`
+/// is one. Echo and other signalling messages carry no user packet.
+pub fn gtp_u(payload: &[u8]) -> Option<&[u8]> {
+    const G_PDU: u8 = 0xff;
+    let flags = *payload.first()?;
+    // Version 1, protocol type GTP (not GTP').
+    if flags >> 5 != 1 || flags & 0x10 == 0 || *payload.get(1)? != G_PDU {
+        return None;
+    }
+    let length = usize::from(u16::from_be_bytes([*payload.get(2)?, *payload.get(3)?]));
+    let mut at = 8;
+    if flags & 0x07 != 0 {
+        // Sequence number, N-PDU number, then the first extension type.
+        let mut next = *payload.get(11)?;
+        at = 12;
+        while next != 0 {
+            // Each extension header: length in 4-octet units, content, next type.
+            let units = usize::from(*payload.get(at)?);
+            if units == 0 {
+                return None;
+            }
+            at += units * 4;
+            next = *payload.get(at.checked_sub(1)?)?;
+        }
+    }
+    let end = (8 + length).min(payload.len());
+    let inner = payload.get(at..end)?;
+    // An IP packet starts with version 4 or 6.
+    matches!(inner.first().map(|b| b >> 4), Some(4 | 6)).then_some(inner)
+}

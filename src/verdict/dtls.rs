@@ -103,6 +103,11 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         }
         return Outcome::Passed;
     }
+    // A capture that starts mid-session holds only encrypted records: the
+    // handshake happened before it, and there is nothing to judge.
+    if a.client_hellos == 0 && a.server_hello.is_none() && a.hello_verify_requests == 0 {
+        return Outcome::Passed;
+    }
     let first_hello = a
         .client_hello_frames
         .items()
@@ -145,7 +150,9 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     let last = a.last_ts;
     // A handshake takes well under a second; one still open 3 s after
     // its ClientHello, or given up on with an alert, has failed.
-    if now - first_hello < PATIENCE_NS && a.alerts.is_empty() {
+    if (now - first_hello < PATIENCE_NS || now - a.last_progress_ts < PATIENCE_NS)
+        && a.alerts.is_empty()
+    {
         return Outcome::Done(
             Verdict::new(
                 Stage::Dtls,
@@ -206,7 +213,7 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
     let ice_ok = p
         .sessions
         .iter()
-        .filter_map(|s| s.last_success)
+        .filter_map(|s| s.first_success())
         .min_by_key(|x| x.1);
     let since = match ice_ok {
         Some((_, ts)) => ts,

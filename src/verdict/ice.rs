@@ -50,7 +50,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if kind == CallKind::TurnAllocation {
         return match p.allocations.first() {
             Some(a) if a.succeeded() => Outcome::Done(allocation_ok(a)),
-            Some(a) => turn_failure(a, now).map_or(Outcome::Passed, Outcome::Done),
+            Some(a) => turn_failure(a, p, now).map_or(Outcome::Passed, Outcome::Done),
             None => Outcome::NotApplicable,
         };
     }
@@ -61,7 +61,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         .copied()
         .filter(|a| !a.succeeded())
         .collect();
-    let turn_verdict = failed_turn.iter().find_map(|a| turn_failure(a, now));
+    let turn_verdict = failed_turn.iter().find_map(|a| turn_failure(a, p, now));
     let has_checks = p.sessions.iter().any(|s| s.checks > 0);
     if !has_checks {
         if let Some(v) = turn_verdict {
@@ -122,7 +122,7 @@ fn allocation_ok(a: &Allocation) -> Verdict {
 }
 
 /// Why an allocation failed, or None if it did not (yet).
-fn turn_failure(a: &Allocation, now: i64) -> Option<Verdict> {
+fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> {
     if a.succeeded() {
         return None;
     }
@@ -168,21 +168,51 @@ fn turn_failure(a: &Allocation, now: i64) -> Option<Verdict> {
                 .with_evidence(evidence),
             );
         }
-        return Some(
-            Verdict::new(
-                Stage::Ice,
-                "turn-unreachable",
+        let icmp: Vec<_> = p
+            .unreachables
+            .iter()
+            .filter(|u| u.original_src == a.client && u.original_dst == a.server)
+            .collect();
+        let answer = match icmp.first() {
+            Some(u) => {
+                evidence.push(ev(
+                    u.frame,
+                    u.ts,
+                    format!("ICMP {:?} unreachable from {}", u.kind, u.reporter),
+                ));
                 format!(
-                    "ICE: TURN Allocate from {} to {} ({}) sent {} times over {}, no response; no relay candidate",
-                    a.client,
-                    a.server,
-                    if a.tcp { "TCP" } else { "UDP" },
-                    sent,
-                    s(a.last_ts - first)
-                ),
-            )
-            .with_evidence(evidence),
-        );
+                    "answered only by ICMP {:?} unreachable ({} times)",
+                    u.kind,
+                    icmp.len()
+                )
+            }
+            None => "no response".to_string(),
+        };
+        let mut v = Verdict::new(
+            Stage::Ice,
+            "turn-unreachable",
+            format!(
+                "ICE: TURN Allocate from {} to {} ({}) sent {} over {}, {answer}; no relay candidate from this server",
+                a.client,
+                a.server,
+                if a.tcp { "TCP" } else { "UDP" },
+                super::times(sent),
+                s(a.last_ts - first)
+            ),
+        )
+        .with_evidence(evidence);
+        if a.tcp {
+            v.advice = vec![format!(
+                "Open TCP {} outbound to the TURN server, or check its address and that it listens on TCP.",
+                a.server.port()
+            )];
+        } else if a.server.port() != 3478 {
+            v.advice[0] = format!(
+                "Open UDP {} outbound to the TURN server, or use TURN over TCP/TLS on 443 as a fallback.",
+                a.server.port()
+            );
+        }
+        return Some(v);
     }
     let code = match last.outcome {
         Some(Some(c)) => c,
@@ -267,10 +297,10 @@ fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
             Stage::Ice,
             "stun-server-unreachable",
             format!(
-                "ICE: STUN Binding from {} to {} sent {} times over {}, no response; no server-reflexive candidate{}",
+                "ICE: STUN Binding from {} to {} sent {} over {}, no response; no server-reflexive candidate{}",
                 q.client,
                 q.server,
-                q.transmissions,
+                super::times(q.transmissions),
                 s(q.last_ts - q.first.1),
                 if unanswered.len() > 1 {
                     format!(" ({} STUN servers unanswered)", unanswered.len())
@@ -348,7 +378,18 @@ fn checks_failed(
         ));
     }
     for (code, reason, f, ts) in session.errors.items().iter().take(4) {
-        evidence.push(ev(*f, *ts, format!("Binding error {code} {reason}")));
+        evidence.push(ev(
+            *f,
+            *ts,
+            format!(
+                "Binding error {}",
+                if *code == 0 {
+                    reason.clone()
+                } else {
+                    format!("{code} {reason}")
+                }
+            ),
+        ));
     }
     let span = session.last_ts - session.first_ts;
     let relay_offered = p.sdp_candidates.iter().any(|(t, _)| t == "relay")
@@ -365,9 +406,10 @@ fn checks_failed(
             )
             .with_evidence(evidence);
         }
-        let mut summary = format!(
-            "ICE: {} connectivity checks ({} transmissions) from {} to {} remote candidate{} over {}, none answered",
-            session.checks,
+        let mut summary =
+            format!(
+            "ICE: {} ({} transmissions) from {} to {} remote candidate{} over {}, none answered",
+            super::count(session.checks, "connectivity check"),
             session.transmissions,
             locals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
             remotes.len(),
@@ -391,7 +433,13 @@ fn checks_failed(
         .errors
         .items()
         .iter()
-        .map(|(c, r, _, _)| format!("{c} {r}"))
+        .map(|(c, r, _, _)| {
+            if *c == 0 {
+                r.clone()
+            } else {
+                format!("{c} {r}")
+            }
+        })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -399,8 +447,8 @@ fn checks_failed(
         Stage::Ice,
         "ice-check-errors",
         format!(
-            "ICE: {} connectivity checks answered only with errors ({}) over {}",
-            session.checks,
+            "ICE: {} answered only with errors ({}) over {}",
+            super::count(session.checks, "connectivity check"),
             codes.join(", "),
             s(span)
         ),
@@ -409,14 +457,20 @@ fn checks_failed(
 }
 
 fn consent_lost(session: &IceSession) -> Option<Verdict> {
-    let (first_f, first_ts) = session.first_unanswered_after_success?;
-    let (last_ok_f, last_ok_ts) = session.last_success?;
-    if session.unanswered_since_success < CONSENT_UNANSWERED
-        || session.last_unanswered_ts - first_ts < CONSENT_SPAN_NS
-    {
-        return None;
-    }
-    let pair = session.selected_pair();
+    // A pair that worked, then stopped answering, while no pair of the
+    // session answered after that: the path is gone, not just one spare
+    // candidate that never worked.
+    let latest_success = session.last_success.map(|x| x.1)?;
+    let pair = session.pairs.items().iter().find(|p| {
+        p.first_unanswered_after_success
+            .is_some_and(|(_, first_ts)| {
+                p.unanswered_since_success >= CONSENT_UNANSWERED
+                    && p.last_unanswered_ts - first_ts >= CONSENT_SPAN_NS
+                    && latest_success < first_ts
+            })
+    })?;
+    let (first_f, first_ts) = pair.first_unanswered_after_success?;
+    let (last_ok_f, last_ok_ts) = pair.last_success?;
     let evidence = vec![
         ev(last_ok_f, last_ok_ts, "last answered check"),
         ev(first_f, first_ts, "first unanswered consent check"),
@@ -426,12 +480,12 @@ fn consent_lost(session: &IceSession) -> Option<Verdict> {
             Stage::Ice,
             "ice-consent-lost",
             format!(
-                "ICE: the pair {} worked for {}, then {} consent checks over {} went unanswered",
-                pair.map(|p| format!("{} <-> {}", p.local, p.remote))
-                    .unwrap_or_else(|| "in use".into()),
+                "ICE: the pair {} <-> {} worked for {}, then {} consent checks over {} went unanswered",
+                pair.local,
+                pair.remote,
                 s(last_ok_ts - session.first_ts),
-                session.unanswered_since_success,
-                s(session.last_unanswered_ts - first_ts)
+                pair.unanswered_since_success,
+                s(pair.last_unanswered_ts - first_ts)
             ),
         )
         .with_evidence(evidence),

@@ -28,6 +28,11 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             Some((_, r)) => Some((r.frame, r.ts, "call accepted")),
             None => return Outcome::NotApplicable,
         },
+        // DTLS that negotiated no SRTP profile (a VPN, a plain DTLS
+        // application) carries no RTP: media does not apply.
+        CallKind::DtlsSession if !p.associations.iter().any(|a| a.srtp_profile.is_some()) => {
+            return Outcome::NotApplicable
+        }
         CallKind::Webrtc | CallKind::DtlsSession => {
             let dtls_done = p
                 .associations
@@ -37,7 +42,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             let ice_ok = p
                 .sessions
                 .iter()
-                .filter_map(|s| s.last_success)
+                .filter_map(|s| s.first_success())
                 .min_by_key(|x| x.1);
             match (dtls_done, ice_ok) {
                 (Some((f, ts)), _) => Some((f, ts, "DTLS handshake complete")),
@@ -90,7 +95,13 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
                 .with_evidence(evidence),
             );
         }
-        let expected: Vec<String> = p.sdp_media.iter().map(|m| m.endpoint.to_string()).collect();
+        let mut expected: Vec<String> = Vec::new();
+        for m in &p.sdp_media {
+            let e = m.endpoint.to_string();
+            if !expected.contains(&e) {
+                expected.push(e);
+            }
+        }
         return Outcome::Done(
             Verdict::new(
                 Stage::Media,
@@ -119,6 +130,26 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         );
     }
     if forward.is_empty() || backward.is_empty() {
+        let first_media = forward
+            .iter()
+            .chain(backward.iter())
+            .map(|s| s.first_ts)
+            .min()
+            .unwrap_or(up_ts);
+        // The other side's first packet may simply not have come yet.
+        if end_of_call.is_none() && now - first_media.max(up_ts) < PATIENCE_NS {
+            return Outcome::Done(
+                Verdict::new(
+                    Stage::Media,
+                    CAPTURE_ENDED,
+                    format!(
+                        "media: capture ends {} after media started in one direction, too soon to say the other is silent",
+                        s(now - first_media)
+                    ),
+                )
+                .with_evidence(evidence),
+            );
+        }
         let one_way_expected = p
             .sdp_media
             .iter()
@@ -154,7 +185,15 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         .map(|s| s.last_ts)
         .max()
         .unwrap_or(up_ts);
-    if until - last_media >= STOPPED_NS && kind == CallKind::SipCall {
+    // A re-INVITE that moved the call off RTP (T.38 fax is m=image over
+    // UDPTL) stops RTP on purpose.
+    let last_sdp = p.sdp_media.iter().map(|m| m.frame).max();
+    let still_rtp = last_sdp.is_none_or(|f| {
+        p.sdp_media
+            .iter()
+            .any(|m| m.frame == f && (m.kind == "audio" || m.kind == "video"))
+    });
+    if until - last_media >= STOPPED_NS && kind == CallKind::SipCall && still_rtp {
         return Outcome::Done(
             Verdict::new(
                 Stage::Media,
@@ -195,8 +234,8 @@ fn split_directions<'a>(p: &CallParts<'a>) -> (Vec<&'a RtpStream>, Vec<&'a RtpSt
             side_a.push(s.key.src);
         }
     }
-    let mut forward = Vec::new();
-    let mut backward = Vec::new();
+    let mut forward: Vec<&'a RtpStream> = Vec::new();
+    let mut backward: Vec<&'a RtpStream> = Vec::new();
     for st in &p.streams {
         let from_a = side_a.contains(&st.key.src)
             || side_b.contains(&st.key.dst)
@@ -206,6 +245,25 @@ fn split_directions<'a>(p: &CallParts<'a>) -> (Vec<&'a RtpStream>, Vec<&'a RtpSt
             forward.push(*st);
         } else {
             backward.push(*st);
+        }
+    }
+    // SDP can mislead (a re-INVITE from the callee, the same endpoints on
+    // both sides): streams that answer each other between the same two
+    // addresses are two directions whatever the SDP said.
+    if forward.is_empty() || backward.is_empty() {
+        let all: Vec<&'a RtpStream> = forward.drain(..).chain(backward.drain(..)).collect();
+        let Some(first) = all.first().map(|f| f.key) else {
+            return (forward, backward);
+        };
+        let (a, b) = (first.src.ip(), first.dst.ip());
+        for st in all {
+            if st.key.src.ip() == b && st.key.dst.ip() == a && a != b {
+                backward.push(st);
+            } else if a == b && st.key.src != first.src {
+                backward.push(st);
+            } else {
+                forward.push(st);
+            }
         }
     }
     (forward, backward)

@@ -170,12 +170,16 @@ fn ok_verdict(p: &CallParts<'_>, passed: &[Stage]) -> Verdict {
             ));
         }
         let counts: Vec<String> = p.streams.iter().map(|st| st.packets.to_string()).collect();
+        let total: u64 = p.streams.iter().map(|st| st.packets).sum();
         let lost: u64 = p.streams.iter().map(|st| st.lost()).sum();
         parts.push(format!(
-            "{} RTP stream{} ({} packets, {} lost)",
-            p.streams.len(),
-            if p.streams.len() == 1 { "" } else { "s" },
-            counts.join("/"),
+            "{} ({} packets, {} lost)",
+            count(p.streams.len() as u32, "RTP stream"),
+            if counts.len() <= 4 {
+                counts.join("/")
+            } else {
+                total.to_string()
+            },
             lost
         ));
     }
@@ -209,4 +213,21 @@ fn twilio_hint(code: &str) -> Option<u32> {
 /// Formats seconds for summaries: `31.2 s`.
 pub(crate) fn s(ns: i64) -> String {
     format!("{:.1} s", ns as f64 / 1e9)
+}
+
+/// "sent once", "sent 7 times": `times(n)` gives the part after "sent".
+pub(crate) fn times(n: u32) -> String {
+    match n {
+        1 => "once".to_string(),
+        n => format!("{n} times"),
+    }
+}
+
+/// "1 connectivity check", "3 connectivity checks".
+pub(crate) fn count(n: u32, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

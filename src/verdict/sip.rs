@@ -181,9 +181,17 @@ fn final_failure(
     }
     let extra = r
         .and_then(|r| r.warning.clone().or(r.reason_header.clone()))
-        .map(|w| format!(" ({w})"))
+        .map(|w| {
+            // Warning texts can run to hundreds of characters; the ticket
+            // line keeps the start, the evidence has the frame.
+            let short: String = w.chars().take(80).collect();
+            let more = if w.chars().count() > 80 { "..." } else { "" };
+            format!(" ({short}{more})")
+        })
         .unwrap_or_default();
-    if last.with_credentials && challenged_before && status >= 400 {
+    // RFC 3261 s22: credentials refused show as a new challenge or a 403;
+    // any other failure after them (480, 486...) is that failure.
+    if last.with_credentials && challenged_before && matches!(status, 401 | 403 | 407) {
         let v = Verdict::new(
             Stage::Sip,
             "sip-auth-failed",
@@ -228,7 +236,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
                 u.kind, u.reporter, u.original_src, u.original_dst
             ),
         ));
-        return Verdict::new(
+        let mut v = Verdict::new(
             Stage::Sip,
             "sip-transport-refused",
             format!(
@@ -242,6 +250,15 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
             ),
         )
         .with_evidence(evidence);
+        if u.kind == crate::net::UnreachableKind::AdminProhibited {
+            v.advice = vec![format!(
+                "A firewall at {} rejects the signalling (ICMP administratively prohibited): ask for UDP/TCP {} to be allowed to {}.",
+                u.reporter,
+                t.dst.port(),
+                t.dst.ip()
+            )];
+        }
+        return v;
     }
     if let Some(c) = p.connection {
         if let Some(v) = judge_connection(c, now) {
@@ -249,12 +266,30 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
         }
     }
     let waited = now - t.first_ts;
-    if t.sent >= RETRANSMISSIONS_FOR_VERDICT || waited >= TIMER_B_NS {
+    // Earlier attempts of the same request that got nothing either (a
+    // client that starts a new transaction after Timer F): counted together.
+    let unanswered: Vec<&SipTransaction> = {
+        let all: Vec<&SipTransaction> = d.main_transactions().collect();
+        let mut v: Vec<&SipTransaction> = all
+            .into_iter()
+            .rev()
+            .take_while(|x| x.responses.is_empty())
+            .collect();
+        v.reverse();
+        v
+    };
+    let total: u32 = unanswered.iter().map(|x| x.sent).sum::<u32>().max(t.sent);
+    let first_ts = unanswered.first().map_or(t.first_ts, |x| x.first_ts);
+    if total >= RETRANSMISSIONS_FOR_VERDICT || waited >= TIMER_B_NS {
+        let mut evidence = evidence;
+        if unanswered.len() > 1 {
+            evidence.extend(request_evidence(unanswered[0]).into_iter().take(1));
+        }
         let mut v = Verdict::new(
             Stage::Sip,
             "sip-no-response",
             format!(
-                "SIP: {} {} -> {} sent {} times over {}, no response at all",
+                "SIP: {} {} -> {} sent {}{} over {}, no response at all{}",
                 t.method,
                 if d.kind == DialogKind::Register {
                     &d.from
@@ -262,8 +297,18 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
                     &d.to
                 },
                 t.dst,
-                t.sent,
-                s(t.last_ts - t.first_ts)
+                super::times(total),
+                if unanswered.len() > 1 {
+                    format!(" in {} transactions", unanswered.len())
+                } else {
+                    String::new()
+                },
+                s(t.last_ts - first_ts),
+                if total == 1 && !t.tcp {
+                    " (not retransmitted in the capture: it may be filtered or cut)"
+                } else {
+                    ""
+                }
             ),
         )
         .with_evidence(evidence);
@@ -276,11 +321,11 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
         Stage::Sip,
         CAPTURE_ENDED,
         format!(
-            "SIP: capture ends {} after {} to {} was sent ({} times); too soon to call it unanswered (Timer B is 32 s)",
+            "SIP: capture ends {} after {} to {} was sent ({}); too soon to call it unanswered (Timer B is 32 s)",
             s(waited),
             t.method,
             t.dst,
-            t.sent
+            super::times(t.sent)
         ),
     )
     .with_evidence(evidence)
