@@ -341,3 +341,89 @@ fn call_ids_are_stable_and_ordered() {
     let calls = analyze("turn-coturn.pcap");
     assert!(calls.windows(2).all(|w| w[0].start_ts <= w[1].start_ts));
 }
+
+#[test]
+fn sip_transport_failures() {
+    let calls = analyze("sip-tcp-refused.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-connection", "sip", "sip-transport-refused")]
+    );
+    let calls = analyze("sip-tcp-blocked.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-connection", "sip", "sip-transport-blocked")]
+    );
+    assert!(
+        calls[0]
+            .verdict
+            .summary
+            .contains("sent 9 times over 19.6 s"),
+        "{}",
+        calls[0].verdict.summary
+    );
+    let calls = analyze("sip-tls-failed.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-connection", "sip", "sip-tls-failed")]
+    );
+    // tshark: frame 11, TLS Alert (Level: Fatal, Description: Handshake Failure).
+    assert!(evidence_frames(&calls[0]).contains(&11));
+    assert!(calls[0].verdict.summary.contains("handshake_failure (40)"));
+    for c in [&analyze("sip-tcp-refused.pcap")[0], &calls[0]] {
+        assert_eq!(c.verdict.twilio_error, Some(31009));
+    }
+}
+
+#[test]
+fn sip_ringing_without_answer() {
+    let calls = analyze("sip-no-final-response.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "sip-no-final-response")]
+    );
+    assert_eq!(calls[0].verdict.twilio_error, Some(31003));
+}
+
+/// 2000 sipp calls with mixed outcomes. tshark `-z sip,stat` and the INVITE
+/// final responses per Call-ID (samples/make/FACTS-sipnet.md): 200 x1000,
+/// 486 x240, 603 x160, 404 x160, 480 x160, 487 x200, and 80 INVITEs with no
+/// response at all.
+#[test]
+fn load_capture_counts_match_tshark() {
+    let calls = analyze("sip-load-mixed.pcap");
+    assert_eq!(calls.len(), 2000);
+    let mut by_status = std::collections::BTreeMap::new();
+    let mut by_code = std::collections::BTreeMap::new();
+    for c in &calls {
+        let status = c.summary.sip.as_ref().unwrap()["final_status"].as_u64();
+        *by_status.entry(status).or_insert(0) += 1;
+        *by_code.entry(c.verdict.code.clone()).or_insert(0) += 1;
+    }
+    let expected_status: std::collections::BTreeMap<Option<u64>, i32> = [
+        (None, 80),
+        (Some(200), 1000),
+        (Some(404), 160),
+        (Some(480), 160),
+        (Some(486), 240),
+        (Some(487), 200),
+        (Some(603), 160),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(by_status, expected_status);
+    let expected_code: std::collections::BTreeMap<String, i32> = [
+        // Answered calls carry no RTP in this capture.
+        ("media-none", 1000),
+        ("sip-404", 160),
+        ("sip-480", 160),
+        ("sip-486", 240),
+        ("sip-487", 200),
+        ("sip-603", 160),
+        ("sip-no-response", 80),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_string(), n))
+    .collect();
+    assert_eq!(by_code, expected_code);
+}

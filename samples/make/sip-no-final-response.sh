@@ -5,7 +5,9 @@
 # sipp with sipp/ring-no-answer-uas.xml, answers 100 Trying and 180 Ringing
 # and then sends nothing more. The caller waits 20 s for a final response
 # (its receive timeout) and gives up silently: `-nd` keeps it from sending a
-# CANCEL, so the capture ends with the 180 as the last SIP message.
+# CANCEL, so the 180 is the last SIP message. The caller's host also pings the
+# callee every 5 s (other traffic, as on any real link), so the capture runs
+# on past RFC 3261 Timer B (32 s) after the 180. Needs ping (iputils-ping).
 set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 OUT=${OUT:-$(cd "$HERE/.." && pwd)}
@@ -22,9 +24,10 @@ sipnet_wait_listen "$SIPNET_B" udp 5060
 
 TMP=$SIPNET_WORK/$NAME
 sipnet_capture_start "$TMP"
+sipnet_run "$SIPNET_A" 50 ping -n -q -c 9 -i 5 "$SIPNET_B_IP"
 sipnet_tool "$SIPNET_A" 40 "$SIPNET_WORK/uac.log" \
     sipp -sn uac "$SIPNET_B_IP:5060" -i "$SIPNET_A_IP" -p 5060 -m 1 -nd -recv_timeout 20000
-sipnet_hold_until 22
+sipnet_hold_until 42
 sipnet_capture_stop
 
 sipnet_expect "$TMP" 'sip.Method == "INVITE"' 1

@@ -163,15 +163,27 @@ pub struct CallSummary {
 
 struct Indexes {
     streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>>,
+    /// Streams by (source, destination): the exact join, O(1) however many
+    /// calls share one media address (a media server's single port).
+    streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>>,
     assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>>,
     sessions_by_ufrag: HashMap<String, Vec<SessionKey>>,
 }
 
 fn build_indexes(an: &Analyzer) -> Indexes {
     let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::new();
+    let mut streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>> = HashMap::new();
     for k in an.rtp.streams.keys() {
         streams_by_addr.entry(k.src).or_default().push(*k);
         streams_by_addr.entry(k.dst).or_default().push(*k);
+        streams_by_pair.entry((k.src, k.dst)).or_default().push(*k);
+    }
+    // Deterministic claims whatever the hash order.
+    for v in streams_by_addr
+        .values_mut()
+        .chain(streams_by_pair.values_mut())
+    {
+        v.sort_by_key(|k| (k.src, k.dst, k.ssrc));
     }
     let mut assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> = HashMap::new();
     for k in an.dtls.associations.keys() {
@@ -186,6 +198,7 @@ fn build_indexes(an: &Analyzer) -> Indexes {
     }
     Indexes {
         streams_by_addr,
+        streams_by_pair,
         assoc_by_addr,
         sessions_by_ufrag,
     }
@@ -201,8 +214,8 @@ struct Used {
     connections: HashSet<(SocketAddr, SocketAddr)>,
 }
 
-/// Builds and judges every call.
-pub fn assemble(an: &Analyzer) -> Vec<Call> {
+/// Builds and judges every call, borrowing from the trackers.
+pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
     let idx = build_indexes(an);
     let mut used = Used::default();
     let mut parts_list: Vec<(String, CallKind, CallParts<'_>)> = Vec::new();
@@ -278,13 +291,22 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
             }
         }
         let endpoints: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
-        attach_media(an, &idx, &mut used, &mut p, &endpoints);
+        attach_media(an, &idx, &mut used, &mut p, &endpoints, call_window(d));
         let kind = if d.kind == DialogKind::Register {
             CallKind::SipRegistration
         } else {
             CallKind::SipCall
         };
         parts_list.push((format!("sip:{}", d.call_id), kind, p));
+    }
+
+    // NAT: SIP calls whose media came from other addresses than announced.
+    for (_, kind, p) in parts_list.iter_mut() {
+        if *kind == CallKind::SipCall && p.streams.is_empty() {
+            if let Some(d) = p.dialog {
+                attach_media_loose(an, &idx, &mut used, p, call_window(d));
+            }
+        }
     }
 
     // ICE sessions with no signalling seen: WebRTC calls.
@@ -301,7 +323,7 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
             sessions: vec![s],
             ..CallParts::default()
         };
-        attach_media(an, &idx, &mut used, &mut p, &[]);
+        attach_media(an, &idx, &mut used, &mut p, &[], (i64::MIN, i64::MAX));
         let mut ufrags = s.ufrags.clone();
         ufrags.sort();
         parts_list.push((format!("ice:{}", ufrags.join(":")), CallKind::Webrtc, p));
@@ -433,23 +455,63 @@ pub fn assemble(an: &Analyzer) -> Vec<Call> {
     }
 
     let now = an.now();
-    let mut calls: Vec<Call> = parts_list
+    let mut calls: Vec<CallRef<'_>> = parts_list
         .into_iter()
         .map(|(id, kind, p)| {
             let verdict = verdict::judge(kind, &p, now);
-            Call {
+            CallRef {
                 id,
                 kind,
                 start_ts: p.start_ts(),
                 end_ts: p.end_ts(),
                 endpoints: endpoints_of(kind, &p),
-                summary: super::calls_summary::summarize(&p),
                 verdict,
+                parts: p,
             }
         })
         .collect();
     calls.sort_by(|a, b| (a.start_ts, &a.id).cmp(&(b.start_ts, &b.id)));
     calls
+}
+
+/// Builds and judges every call, with its facts copied out.
+pub fn assemble(an: &Analyzer) -> Vec<Call> {
+    assemble_refs(an)
+        .into_iter()
+        .map(CallRef::into_call)
+        .collect()
+}
+
+/// A judged call that still borrows its parts from the trackers: cheap to
+/// hold for every call of a large capture; its report facts are built only
+/// when asked for (see [`CallRef::summary`]).
+#[derive(Debug)]
+pub struct CallRef<'a> {
+    pub id: String,
+    pub kind: CallKind,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub endpoints: Vec<SocketAddr>,
+    pub verdict: Verdict,
+    pub parts: CallParts<'a>,
+}
+
+impl CallRef<'_> {
+    pub fn summary(&self) -> CallSummary {
+        super::calls_summary::summarize(&self.parts)
+    }
+
+    pub fn into_call(self) -> Call {
+        Call {
+            summary: self.summary(),
+            id: self.id,
+            kind: self.kind,
+            start_ts: self.start_ts,
+            end_ts: self.end_ts,
+            endpoints: self.endpoints,
+            verdict: self.verdict,
+        }
+    }
 }
 
 /// Claims, for a call, the ICE-related and media parts reachable from its
@@ -460,6 +522,7 @@ fn attach_media<'a>(
     used: &mut Used,
     p: &mut CallParts<'a>,
     sdp_endpoints: &[SocketAddr],
+    window: (i64, i64),
 ) {
     let mut addrs: Vec<(SocketAddr, SocketAddr)> = Vec::new();
     let mut locals: Vec<SocketAddr> = Vec::new();
@@ -479,18 +542,20 @@ fn attach_media<'a>(
             }
         }
     }
-    for ep in sdp_endpoints {
-        for k in idx.streams_by_addr.get(ep).into_iter().flatten() {
-            if used.streams.insert(*k) {
-                if let Some(s) = an.rtp.streams.get(k) {
-                    p.streams.push(s);
-                }
+    // Media between two addresses the SDP announced, during the call.
+    for a in sdp_endpoints {
+        for b in sdp_endpoints {
+            if a == b {
+                continue;
             }
-        }
-        for k in idx.assoc_by_addr.get(ep).into_iter().flatten() {
-            if used.associations.insert(*k) {
-                if let Some(a) = an.dtls.associations.get(k) {
-                    p.associations.push(a);
+            for k in idx.streams_by_pair.get(&(*a, *b)).into_iter().flatten() {
+                claim_stream(an, used, p, k, window);
+            }
+            if a < b {
+                if let Some(assoc) = an.dtls.associations.get(&(*a, *b)) {
+                    if used.associations.insert((*a, *b)) {
+                        p.associations.push(assoc);
+                    }
                 }
             }
         }
@@ -540,6 +605,59 @@ fn attach_media<'a>(
     p.streams.sort_by_key(|s| (s.first_ts, s.first_frame));
 }
 
+/// Second pass for SIP calls left without media: media that reaches one
+/// of the SDP's addresses (the other side is behind a NAT, so its address
+/// is not the one it announced), during the call.
+fn attach_media_loose<'a>(
+    an: &'a Analyzer,
+    idx: &Indexes,
+    used: &mut Used,
+    p: &mut CallParts<'a>,
+    window: (i64, i64),
+) {
+    let endpoints: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
+    for ep in &endpoints {
+        for k in idx.streams_by_addr.get(ep).into_iter().flatten() {
+            claim_stream(an, used, p, k, window);
+        }
+        for k in idx.assoc_by_addr.get(ep).into_iter().flatten() {
+            let Some(a) = an.dtls.associations.get(k) else {
+                continue;
+            };
+            if a.last_ts >= window.0 && a.first_ts <= window.1 && used.associations.insert(*k) {
+                p.associations.push(a);
+            }
+        }
+    }
+    p.streams.sort_by_key(|s| (s.first_ts, s.first_frame));
+}
+
+fn claim_stream<'a>(
+    an: &'a Analyzer,
+    used: &mut Used,
+    p: &mut CallParts<'a>,
+    k: &StreamKey,
+    window: (i64, i64),
+) {
+    let Some(s) = an.rtp.streams.get(k) else {
+        return;
+    };
+    if s.last_ts >= window.0 && s.first_ts <= window.1 && used.streams.insert(*k) {
+        p.streams.push(s);
+    }
+}
+
+/// When a SIP call can carry media: from its first message until a little
+/// after its BYE, or to the end of the capture if it never ended.
+fn call_window(d: &SipDialog) -> (i64, i64) {
+    const SLACK_NS: i64 = 5_000_000_000;
+    let end = match d.transaction("BYE") {
+        Some(_) => d.last_ts.saturating_add(SLACK_NS),
+        None => i64::MAX,
+    };
+    (d.first_ts.saturating_sub(SLACK_NS), end)
+}
+
 fn attach_streams_between<'a>(
     an: &'a Analyzer,
     idx: &Indexes,
@@ -548,11 +666,9 @@ fn attach_streams_between<'a>(
     a: SocketAddr,
     b: SocketAddr,
 ) {
-    for k in idx.streams_by_addr.get(&a).into_iter().flatten() {
-        if ((k.src == a && k.dst == b) || (k.src == b && k.dst == a)) && used.streams.insert(*k) {
-            if let Some(s) = an.rtp.streams.get(k) {
-                p.streams.push(s);
-            }
+    for key in [(a, b), (b, a)] {
+        for k in idx.streams_by_pair.get(&key).into_iter().flatten() {
+            claim_stream(an, used, p, k, (i64::MIN, i64::MAX));
         }
     }
 }

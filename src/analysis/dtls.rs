@@ -246,11 +246,9 @@ impl DtlsTracker {
                         }
                     }
                 }
-                DtlsRecordBody::ChangeCipherSpec => {
-                    if dir.ccs.is_none() {
-                        dir.ccs = Some((frame, ts));
-                        a.last_progress_ts = ts;
-                    }
+                DtlsRecordBody::ChangeCipherSpec if dir.ccs.is_none() => {
+                    dir.ccs = Some((frame, ts));
+                    a.last_progress_ts = ts;
                 }
                 DtlsRecordBody::Alert { level, description } => {
                     a.alerts.push(AlertSeen {

@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use crate::decode::Pdu;
 use crate::pipeline::{DecodedFrame, StreamKind, Transport};
 
-pub use calls::{Call, CallKind, CallParts};
+pub use calls::{Call, CallKind, CallParts, CallRef};
 pub use evidence::Evidence;
 use ice::Leg;
 
@@ -174,5 +174,11 @@ impl Analyzer {
     /// start time.
     pub fn calls(&self) -> Vec<Call> {
         calls::assemble(self)
+    }
+
+    /// The same calls, judged, borrowing their parts: for reports over
+    /// large captures, which build each call's facts only as they write it.
+    pub fn call_refs(&self) -> Vec<CallRef<'_>> {
+        calls::assemble_refs(self)
     }
 }

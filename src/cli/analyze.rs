@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use callscope::analysis::Analyzer;
 use callscope::pipeline::run_capture;
-use callscope::report::analyze::{report_json, write_call_details, write_text, CaptureFacts};
+use callscope::report::analyze::{write_call_details, write_report_json, write_text, CaptureFacts};
 
 pub fn run(
     files: &[String],
@@ -38,7 +38,7 @@ pub fn run(
             eprintln!("callscope: {e}");
             unreadable = true;
         }
-        let calls = analyzer.calls();
+        let calls = analyzer.call_refs();
         any_failed |= calls.iter().any(|c| c.verdict.failed());
         let facts = CaptureFacts {
             info: outcome.info,
@@ -46,9 +46,7 @@ pub fn run(
             error: outcome.late_error.map(|e| e.to_string()),
         };
         let written = if json {
-            serde_json::to_writer_pretty(&mut out, &report_json(&facts, &calls))
-                .map_err(io::Error::from)
-                .and_then(|_| out.write_all(b"\n"))
+            write_report_json(&mut out, &facts, &calls)
         } else {
             write_text(&mut out, &facts, &calls).and_then(|_| {
                 if verbose {

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::analysis::Call;
+use crate::analysis::{Call, CallRef};
 use crate::capture::{CaptureFormat, CaptureInfo};
 use crate::net::link_type_name;
 
@@ -22,64 +22,181 @@ pub struct CaptureFacts {
     pub error: Option<String>,
 }
 
-pub fn call_json(c: &Call) -> Value {
+/// The facts of a call that the report needs, from an owned call or from
+/// a judged reference.
+pub trait ReportCall {
+    fn call(
+        &self,
+    ) -> (
+        &str,
+        crate::analysis::CallKind,
+        i64,
+        i64,
+        &[std::net::SocketAddr],
+    );
+    fn verdict(&self) -> &crate::verdict::Verdict;
+    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary>;
+}
+
+impl ReportCall for Call {
+    fn call(
+        &self,
+    ) -> (
+        &str,
+        crate::analysis::CallKind,
+        i64,
+        i64,
+        &[std::net::SocketAddr],
+    ) {
+        (
+            &self.id,
+            self.kind,
+            self.start_ts,
+            self.end_ts,
+            &self.endpoints,
+        )
+    }
+    fn verdict(&self) -> &crate::verdict::Verdict {
+        &self.verdict
+    }
+    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary> {
+        std::borrow::Cow::Borrowed(&self.summary)
+    }
+}
+
+impl ReportCall for CallRef<'_> {
+    fn call(
+        &self,
+    ) -> (
+        &str,
+        crate::analysis::CallKind,
+        i64,
+        i64,
+        &[std::net::SocketAddr],
+    ) {
+        (
+            &self.id,
+            self.kind,
+            self.start_ts,
+            self.end_ts,
+            &self.endpoints,
+        )
+    }
+    fn verdict(&self) -> &crate::verdict::Verdict {
+        &self.verdict
+    }
+    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary> {
+        std::borrow::Cow::Owned(CallRef::summary(self))
+    }
+}
+
+pub fn call_json(c: &impl ReportCall) -> Value {
+    let (id, kind, start_ts, end_ts, endpoints) = c.call();
+    let summary = c.summary();
     json!({
-        "id": c.id,
-        "kind": c.kind.as_str(),
-        "start_ts": format_epoch(c.start_ts),
-        "end_ts": format_epoch(c.end_ts),
-        "endpoints": c.endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-        "sip": c.summary.sip,
-        "ice": c.summary.ice,
-        "turn": c.summary.turn,
-        "dtls": c.summary.dtls,
-        "media": {"streams": c.summary.streams},
-        "verdict": c.verdict,
+        "id": id,
+        "kind": kind.as_str(),
+        "start_ts": format_epoch(start_ts),
+        "end_ts": format_epoch(end_ts),
+        "endpoints": endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        "sip": summary.sip,
+        "ice": summary.ice,
+        "turn": summary.turn,
+        "dtls": summary.dtls,
+        "media": {"streams": summary.streams},
+        "verdict": c.verdict(),
     })
 }
 
-pub fn by_stage(calls: &[Call]) -> BTreeMap<&'static str, u64> {
+pub fn by_stage<C: ReportCall>(calls: &[C]) -> BTreeMap<&'static str, u64> {
     let mut m: BTreeMap<&'static str, u64> = ["none", "sip", "ice", "dtls", "media"]
         .into_iter()
         .map(|s| (s, 0))
         .collect();
     for c in calls {
-        *m.entry(c.verdict.stage.as_str()).or_default() += 1;
+        *m.entry(c.verdict().stage.as_str()).or_default() += 1;
     }
     m
 }
 
-pub fn report_json(facts: &CaptureFacts, calls: &[Call]) -> Value {
+fn capture_json(facts: &CaptureFacts) -> Value {
     let info = &facts.info;
+    json!({
+        "path": info.path,
+        "format": info.format.map(|f| match f { CaptureFormat::Pcap => "pcap", CaptureFormat::Pcapng => "pcapng" }),
+        "gzip": info.gzip,
+        "link_types": info.link_types.iter().map(|l| link_type_name(*l)).collect::<Vec<_>>(),
+        "frames": info.frames,
+        "bytes": info.bytes,
+        "first_ts": info.first_ts_ns.map(format_epoch),
+        "last_ts": info.last_ts_ns.map(format_epoch),
+        "undecodable_frames": facts.undecodable_frames,
+        "error": facts.error,
+    })
+}
+
+fn summary_json<C: ReportCall>(calls: &[C]) -> Value {
     let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
     for c in calls {
-        *by_code.entry(c.verdict.code.as_str()).or_default() += 1;
+        *by_code.entry(c.verdict().code.as_str()).or_default() += 1;
     }
     json!({
+        "calls": calls.len(),
+        "by_stage": by_stage(calls),
+        "by_code": by_code,
+    })
+}
+
+/// The whole report as one JSON value (small captures, tests).
+pub fn report_json<C: ReportCall>(facts: &CaptureFacts, calls: &[C]) -> Value {
+    json!({
         "schema": SCHEMA,
-        "capture": {
-            "path": info.path,
-            "format": info.format.map(|f| match f { CaptureFormat::Pcap => "pcap", CaptureFormat::Pcapng => "pcapng" }),
-            "gzip": info.gzip,
-            "link_types": info.link_types.iter().map(|l| link_type_name(*l)).collect::<Vec<_>>(),
-            "frames": info.frames,
-            "bytes": info.bytes,
-            "first_ts": info.first_ts_ns.map(format_epoch),
-            "last_ts": info.last_ts_ns.map(format_epoch),
-            "undecodable_frames": facts.undecodable_frames,
-            "error": facts.error,
-        },
-        "summary": {
-            "calls": calls.len(),
-            "by_stage": by_stage(calls),
-            "by_code": by_code,
-        },
+        "capture": capture_json(facts),
+        "summary": summary_json(calls),
         "calls": calls.iter().map(call_json).collect::<Vec<_>>(),
     })
 }
 
+/// Writes the same report call by call, so that a capture with thousands of
+/// calls never holds its whole report in memory. Pretty-printed.
+pub fn write_report_json<C: ReportCall>(
+    out: &mut impl Write,
+    facts: &CaptureFacts,
+    calls: &[C],
+) -> io::Result<()> {
+    let pretty = |v: &Value| -> io::Result<String> {
+        let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
+        // Nest it one level: two more spaces on every line but the first.
+        Ok(text.replace('\n', "\n  "))
+    };
+    writeln!(out, "{{")?;
+    writeln!(out, "  \"schema\": {},", serde_json::to_string(SCHEMA)?)?;
+    writeln!(out, "  \"capture\": {},", pretty(&capture_json(facts))?)?;
+    writeln!(out, "  \"summary\": {},", pretty(&summary_json(calls))?)?;
+    write!(out, "  \"calls\": [")?;
+    for (i, c) in calls.iter().enumerate() {
+        let text = serde_json::to_string_pretty(&call_json(c)).map_err(io::Error::from)?;
+        write!(
+            out,
+            "{}\n    {}",
+            if i == 0 { "" } else { "," },
+            text.replace('\n', "\n    ")
+        )?;
+    }
+    if calls.is_empty() {
+        writeln!(out, "]")?;
+    } else {
+        writeln!(out, "\n  ]")?;
+    }
+    writeln!(out, "}}")
+}
+
 /// The table: one row per call, then a totals line.
-pub fn write_text(out: &mut impl Write, facts: &CaptureFacts, calls: &[Call]) -> io::Result<()> {
+pub fn write_text<C: ReportCall>(
+    out: &mut impl Write,
+    facts: &CaptureFacts,
+    calls: &[C],
+) -> io::Result<()> {
     let info = &facts.info;
     let base = info.first_ts_ns.unwrap_or(0);
     writeln!(
@@ -98,8 +215,9 @@ pub fn write_text(out: &mut impl Write, facts: &CaptureFacts, calls: &[Call]) ->
         "#", "start", "kind", "parties", "stage", "code"
     )?;
     for (i, c) in calls.iter().enumerate() {
-        let parties = c
-            .endpoints
+        let (_, kind, start_ts, _, endpoints) = c.call();
+        let v = c.verdict();
+        let parties = endpoints
             .iter()
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
@@ -108,17 +226,17 @@ pub fn write_text(out: &mut impl Write, facts: &CaptureFacts, calls: &[Call]) ->
             out,
             "{:>4} {:>9} {:<16} {:<45} {:<6} {:<24} {}",
             i + 1,
-            super::format_relative(c.start_ts, base),
-            c.kind.as_str(),
+            super::format_relative(start_ts, base),
+            kind.as_str(),
             parties,
-            c.verdict.stage.as_str(),
-            c.verdict.code,
-            c.verdict.summary
+            v.stage.as_str(),
+            v.code,
+            v.summary
         )?;
     }
     let stages = by_stage(calls);
     let parts: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    let failed = calls.iter().filter(|c| c.verdict.failed()).count();
+    let failed = calls.iter().filter(|c| c.verdict().failed()).count();
     writeln!(
         out,
         "totals: {} calls, {} failed; by stage: {}",
@@ -130,20 +248,15 @@ pub fn write_text(out: &mut impl Write, facts: &CaptureFacts, calls: &[Call]) ->
 }
 
 /// Details of one call, for `--verbose` text output.
-pub fn write_call_details(out: &mut impl Write, i: usize, c: &Call) -> io::Result<()> {
-    writeln!(
-        out,
-        "\n[{}] {} {} {}",
-        i + 1,
-        c.kind.as_str(),
-        c.id,
-        c.verdict.code
-    )?;
-    writeln!(out, "    {}", c.verdict.summary)?;
-    for e in &c.verdict.evidence {
+pub fn write_call_details(out: &mut impl Write, i: usize, c: &impl ReportCall) -> io::Result<()> {
+    let (id, kind, _, _, _) = c.call();
+    let v = c.verdict();
+    writeln!(out, "\n[{}] {} {} {}", i + 1, kind.as_str(), id, v.code)?;
+    writeln!(out, "    {}", v.summary)?;
+    for e in &v.evidence {
         writeln!(out, "    frame {:>6}  {}", e.frame, e.text)?;
     }
-    for a in &c.verdict.advice {
+    for a in &v.advice {
         writeln!(out, "    next: {a}")?;
     }
     Ok(())

@@ -257,9 +257,14 @@ fn split_directions<'a>(p: &CallParts<'a>) -> (Vec<&'a RtpStream>, Vec<&'a RtpSt
         };
         let (a, b) = (first.src.ip(), first.dst.ip());
         for st in all {
-            if st.key.src.ip() == b && st.key.dst.ip() == a && a != b {
-                backward.push(st);
-            } else if a == b && st.key.src != first.src {
+            // Reverse direction: by address, or by port when both sides
+            // share one host.
+            let reverse = if a != b {
+                st.key.src.ip() == b && st.key.dst.ip() == a
+            } else {
+                st.key.src != first.src
+            };
+            if reverse {
                 backward.push(st);
             } else {
                 forward.push(st);
