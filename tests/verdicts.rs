@@ -212,7 +212,11 @@ fn ice_failures() {
         vec![v("webrtc", "ice", "ice-consent-lost")]
     );
     // Media flowed both ways before consent was lost.
-    assert!(streams(&calls[0]).iter().all(|x| x.2 > 1900));
+    assert!(
+        streams(&calls[0]).iter().all(|x| x.2 > 1500),
+        "{:?}",
+        streams(&calls[0])
+    );
 }
 
 #[test]
@@ -256,8 +260,10 @@ fn dtls_incomplete_and_fingerprint() {
         verdicts(&calls),
         vec![v("webrtc", "dtls", "dtls-incomplete")]
     );
-    // ClientHello 5, ServerHello 6, the client's CCS 7, the closing alert 633.
-    assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 633]);
+    // tshark: ClientHello 5, ServerHello 6, the client's CCS 7, the server's
+    // encrypted alert 632 (the client resends its last flight at 58, 161,
+    // 370, 633 and is never answered).
+    assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 632]);
 
     let calls = analyze("sip-webrtc-fingerprint-mismatch.pcap");
     assert_eq!(

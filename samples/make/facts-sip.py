@@ -58,12 +58,13 @@ NOTES = {
     "namespace, converted with editcap -F pcapng (one interface description "
     "block, name unknown). Same call as sip-call-rtp.pcap otherwise.",
     "sip-call-rtcp-mux.pcap": "Callee is baresip 1.0.0 (auto answer, no 100 Trying, 200 "
-    "reason 'Answering'). The offer has a=rtcp-mux and baresip accepts, so its "
-    "RTCP (PT 204 APP 'PING' right after the 180, a sender report + SDES about "
-    "5 s in, BYE + SDES after the 200 for BYE) uses the RTP ports "
-    "10.201.1.2:callee port -> 10.201.1.1:40000. The callee's RTP port is picked "
-    "by baresip from 30000-30010 and may differ between runs. sipp (caller) sends "
-    "no RTCP.",
+    "reason 'Answering', Contact user 'bob-0x...' that changes from run to run). "
+    "The offer has a=rtcp-mux and baresip accepts, so its RTCP (PT 204 APP 'PING' "
+    "right after the 180, a sender report + SDES about 5 s in, BYE + SDES after "
+    "the 200 for BYE) uses the RTP 5-tuple 10.201.1.2:30000 -> 10.201.1.1:40000. "
+    "baresip's SSRC is random, and whether one last RTP packet leaves between its "
+    "200 for BYE and its RTCP BYE depends on timing (217 or 218 packets, 426 or "
+    "427 frames between runs). sipp (caller) sends no RTCP.",
     "sip-404-not-found.pcap": "The 404 comes from kamailio (location lookup, bob never "
     "registered), which sends no 100; the ACK is absorbed by kamailio.",
     "sip-register-401-403.pcap": "kamailio registrar, realm callscope.test; the second "

@@ -16,7 +16,8 @@ header() {
     echo "## $(basename "$f")"
     echo
     echo "- frames: $(capinfos -c -M "$f" | awk -F': *' '/Number of packets/{print $2}')"
-    echo "- link type: $(capinfos -E "$f" | awk -F': *' '/encapsulation/{print $2}') (pcap linktype $(capinfos -E -T -r "$f" | awk '{print $NF}'))"
+    # The link type is the last 32-bit field of the pcap file header.
+    echo "- link type: $(capinfos -E "$f" | awk -F': *' '/encapsulation/{print $2}'), pcap LINKTYPE $(od -An -t u4 -j 20 -N 4 "$f" | tr -d ' ')"
     echo "- bytes: $(stat -c %s "$f")"
     echo "- duration (first to last frame): $(capinfos -u -M "$f" | awk -F': *' '/duration/{print $2}')"
 }
@@ -40,7 +41,7 @@ block() {
 
 echo "# Facts about the SIP transport-failure and load samples"
 echo
-echo "Made by \`samples/make/facts-sipnet.sh\` with $(tshark -v 2>/dev/null | head -n 1)."
+echo "Made by \`samples/make/facts-sipnet.sh\` with $(tshark -v 2>/dev/null | head -n 1 | sed 's/\.$//')."
 echo "Frame numbers count from 1 as Wireshark does; times are frame.time_relative in seconds."
 echo "Addresses: caller 10.203.0.1 (02:00:0a:cb:00:01), callee 10.203.0.2 (02:00:0a:cb:00:02)."
 echo "These values hold for the committed files; a re-run of a script makes new Call-IDs,"
@@ -69,6 +70,8 @@ for n in $SMALL; do
         block "TLS records (frame, time, record version, handshake types, alert level, alert description):" \
             ts "$f" -Y tls -T fields -e frame.number -e frame.time_relative \
             -e tls.record.version -e tls.handshake.type -e tls.alert_message.level -e tls.alert_message.desc
+        block "TLS alerts as tshark shows them:" \
+            ts "$f" -Y tls.alert_message -T fields -e frame.number -e _ws.col.Info
     fi
     block "Other frames (frame, time, protocols):" \
         ts "$f" -Y '!sip && !tcp && !icmp' -T fields -e frame.number -e frame.time_relative -e frame.protocols
@@ -84,6 +87,20 @@ if [ -f "$f" ]; then
         sh -c "timeout 300 tshark -r '$f' -Y 'sip.Status-Code >= 200 && sip.CSeq.method == \"INVITE\"' -T fields -e sip.Call-ID -e sip.Status-Code 2>/dev/null | sort -u | awk '{print \$2}' | sort | uniq -c | awk '{print \$2\": \"\$1}'"
     block "Call-IDs whose INVITE got no response at all:" \
         bash -c "comm -23 <(timeout 300 tshark -r '$f' -Y 'sip.Method == \"INVITE\"' -T fields -e sip.Call-ID 2>/dev/null | sort -u) <(timeout 300 tshark -r '$f' -Y 'sip.Status-Code' -T fields -e sip.Call-ID 2>/dev/null | sort -u) | wc -l" 
+    echo
+    echo "First call of each outcome (frame, time, method, status, CSeq):"
+    finals=$(ts "$f" -Y 'sip.Status-Code >= 200 && sip.CSeq.method == "INVITE"' -T fields -e sip.Status-Code -e sip.Call-ID)
+    for code in 200 404 480 486 487 603; do
+        id=$(awk -v c="$code" '$1 == c { print $2; exit }' <<<"$finals")
+        block "- $code, Call-ID $id:" \
+            ts "$f" -Y "sip.Call-ID == \"$id\"" -T fields -e frame.number -e frame.time_relative \
+            -e sip.Method -e sip.Status-Code -e sip.CSeq
+    done
+    id=$(comm -23 <(ts "$f" -Y 'sip.Method == "INVITE"' -T fields -e sip.Call-ID | sort -u) \
+        <(ts "$f" -Y 'sip.Status-Code' -T fields -e sip.Call-ID | sort -u) | sort -t- -k1,1n | head -n 1)
+    block "- no response, Call-ID $id:" \
+        ts "$f" -Y "sip.Call-ID == \"$id\"" -T fields -e frame.number -e frame.time_relative \
+        -e sip.Method -e sip.Status-Code -e sip.CSeq
     block "\`tshark -r sip-load-mixed.pcap -q -z sip,stat\`:" \
         sh -c "timeout 300 tshark -r '$f' -q -z sip,stat 2>/dev/null | grep -v '^\$'"
 fi

@@ -42,7 +42,7 @@ audio_alert	aubridge,alert
 audio_source	aufile,$wav
 audio_srate	8000
 audio_channels	1
-rtp_ports	$CS_CALLEE_MP-$((CS_CALLEE_MP + 10))
+rtp_ports	$CS_CALLEE_MP-$((CS_CALLEE_MP + 1))
 rtcp_mux	yes
 module_path	/usr/lib/baresip/modules
 module	g711.so
