@@ -6,6 +6,8 @@ pub enum CaptureErrorKind {
     Open(String),
     NotACapture,
     Truncated,
+    /// The file ends inside its own header: no frame could be read.
+    TruncatedHeader,
     Malformed(String),
     Read(String),
 }
@@ -27,6 +29,7 @@ fn describe(kind: &CaptureErrorKind) -> String {
         CaptureErrorKind::NotACapture => {
             "not a pcap or pcapng capture (unknown magic number)".to_string()
         }
+        CaptureErrorKind::TruncatedHeader => "capture cut short inside its file header".to_string(),
         CaptureErrorKind::Truncated => {
             "capture cut short in the middle of a frame; the frames before it were read".to_string()
         }

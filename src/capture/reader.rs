@@ -131,7 +131,7 @@ impl CaptureReader {
         let magic_be = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
         let to_kind = |e: PcapError<&[u8]>| match e {
             PcapError::Incomplete(_) | PcapError::UnexpectedEof | PcapError::Eof => {
-                CaptureErrorKind::Truncated
+                CaptureErrorKind::TruncatedHeader
             }
             PcapError::ReadError => CaptureErrorKind::Read("read failed".into()),
             other => CaptureErrorKind::Malformed(format!("{other:?}")),
@@ -296,7 +296,11 @@ impl CaptureReader {
                     return Err(self.error(CaptureErrorKind::Truncated));
                 }
                 if let Err(e) = self.inner.refill() {
-                    let text = format!("{e:?}");
+                    let text = if self.info.gzip {
+                        "gzip stream cut short or corrupt".to_string()
+                    } else {
+                        format!("{e:?}")
+                    };
                     self.done = true;
                     return Err(self.error(CaptureErrorKind::Read(text)));
                 }
@@ -351,9 +355,42 @@ fn ticks_to_ns(ticks: u64, resolution: u64, offset_s: i64) -> i64 {
 /// The readers built on it parse their file header from their first
 /// `read`, which returns at most these bytes: so `n` must cover a header
 /// (see [`HEAD_BYTES`]).
+/// A read error met while peeking (a gzip file cut short) is not returned
+/// at once: the bytes before it are still frames to read, so the error
+/// comes back after them.
 fn peek(mut source: Box<dyn Read + Send>, n: usize) -> io::Result<(Vec<u8>, Box<dyn Read + Send>)> {
-    let mut head = Vec::with_capacity(n);
-    (&mut source).take(n as u64).read_to_end(&mut head)?;
-    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(source));
+    let mut head = vec![0u8; n];
+    let mut filled = 0;
+    let mut deferred = None;
+    while filled < n {
+        match source.read(&mut head[filled..]) {
+            Ok(0) => break,
+            Ok(k) => filled += k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if filled == 0 => return Err(e),
+            Err(e) => {
+                deferred = Some(e);
+                break;
+            }
+        }
+    }
+    head.truncate(filled);
+    let rest: Box<dyn Read + Send> = match deferred {
+        Some(e) => Box::new(FailingReader(Some(e))),
+        None => source,
+    };
+    let chained: Box<dyn Read + Send> = Box::new(io::Cursor::new(head.clone()).chain(rest));
     Ok((head, chained))
+}
+
+/// Yields nothing but the error it holds, once.
+struct FailingReader(Option<io::Error>);
+
+impl Read for FailingReader {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
 }

@@ -36,13 +36,27 @@ pub fn parse_tls_record(input: &[u8]) -> Result<TlsRecord, TlsError> {
         version: rec.hdr.version.0,
         length: rec.hdr.len,
         handshake_type: (content_type == CT_HANDSHAKE)
-            .then(|| data.first().copied())
+            .then(|| plaintext_handshake_type(data))
             .flatten(),
         alert: match (content_type, data) {
             (CT_ALERT, [level, desc]) => Some((*level, *desc)),
             _ => None,
         },
     })
+}
+
+/// The type of the first handshake message, if the record holds one in
+/// clear: its 3-byte length must fit the record (RFC 8446 s4). After
+/// ChangeCipherSpec the record is encrypted and its first byte means
+/// nothing, so an inconsistent length marks it encrypted.
+fn plaintext_handshake_type(data: &[u8]) -> Option<u8> {
+    match data {
+        [t, a, b, c, ..] => {
+            let len = (usize::from(*a) << 16) | (usize::from(*b) << 8) | usize::from(*c);
+            (4 + len <= data.len()).then_some(*t)
+        }
+        _ => None,
+    }
 }
 
 impl TlsRecord {
@@ -65,11 +79,11 @@ impl TlsRecord {
                 None => format!("{v} Encrypted Alert"),
             },
             CT_HANDSHAKE => match self.handshake_type {
-                Some(t) if self.length < 4096 || t == 1 || t == 2 => format!(
+                Some(t) => format!(
                     "{v} Handshake {}",
                     crate::decode::dtls::handshake_type_name(t)
                 ),
-                _ => format!("{v} Handshake"),
+                None => format!("{v} Encrypted Handshake Message"),
             },
             _ => format!("{v} Application Data len={}", self.length),
         }

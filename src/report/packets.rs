@@ -310,7 +310,21 @@ pub fn frame_info(f: &DecodedFrame<'_>) -> String {
     if let Some(n) = f.reassembled_fragments {
         info.push_str(&format!(" [reassembled from {n} IP fragments]"));
     }
+    if let Some(t) = truncation(f) {
+        info.push_str(&format!(" [{t}]"));
+    }
     info
+}
+
+/// Said of a frame the capture did not keep whole (snaplen): what follows
+/// the cut could not be decoded.
+fn truncation(f: &DecodedFrame<'_>) -> Option<String> {
+    (f.caplen < f.orig_len).then(|| {
+        format!(
+            "frame cut by the capture's snapshot length: {} of {} bytes kept",
+            f.caplen, f.orig_len
+        )
+    })
 }
 
 fn tcp_flags(flags: u8) -> String {
@@ -457,6 +471,10 @@ fn frame_json(f: &DecodedFrame<'_>) -> Map<String, Value> {
     }
     if let Some(n) = f.reassembled_fragments {
         obj.insert("reassembled_fragments".into(), json!(n));
+    }
+    if let Some(t) = truncation(f) {
+        obj.insert("truncated".into(), json!(true));
+        obj.entry("reason").or_insert(json!(t));
     }
     obj
 }
