@@ -22,9 +22,13 @@ if [ ! -f "$built" ]; then
 fi
 
 measure() { # label command...
-  local out
-  out=$( { /usr/bin/time -f "%e %M" "$@" >/dev/null 2>/dev/null; } 2>&1 | tail -1 )
-  printf '  %-58s %8s s %8.1f MB\n' "$1" "${out% *}" "$(echo "${out#* } / 1024" | bc -l)"
+  local label=$1 out tmp
+  shift
+  tmp=$(mktemp)
+  /usr/bin/time -o "$tmp" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
+  out=$(tail -1 "$tmp")
+  rm -f "$tmp"
+  printf '  %-58s %8s s %8.1f MB\n' "$label" "${out% *}" "$(echo "${out#* } / 1024" | bc -l)"
 }
 
 run_all() { # file

@@ -433,3 +433,35 @@ fn load_capture_counts_match_tshark() {
     .collect();
     assert_eq!(by_code, expected_code);
 }
+
+/// 40 aiortc sessions of eight kinds run concurrently through one router and
+/// one coturn (samples/make/large-webrtc.sh 2): what each session did, as
+/// aiortc itself reported it, is in samples/make/FACTS-webrtc-mixed.txt.
+#[test]
+fn mixed_webrtc_sessions_each_get_their_verdict() {
+    let calls = analyze("webrtc-mixed.pcap");
+    let mut got = std::collections::BTreeMap::new();
+    for (kind, _, code) in verdicts(&calls) {
+        *got.entry((kind, code)).or_insert(0) += 1;
+    }
+    let want: std::collections::BTreeMap<(String, String), i32> = [
+        // 12 direct and 6 relay-only sessions that worked.
+        ("webrtc", "ok", 18),
+        ("webrtc", "ice-no-response", 4),
+        ("webrtc", "dtls-no-response", 4),
+        ("webrtc", "ice-consent-lost", 4),
+        ("webrtc", "media-one-way", 4),
+        ("turn-allocation", "turn-auth-failed", 4),
+        ("turn-allocation", "turn-unreachable", 2),
+    ]
+    .into_iter()
+    .map(|(k, c, n)| ((k.to_string(), c.to_string()), n))
+    .collect();
+    assert_eq!(got, want);
+    // The relay-only sessions are judged with their TURN allocation.
+    let relayed = calls
+        .iter()
+        .filter(|c| c.verdict.code == "ok" && !c.summary.turn.is_empty())
+        .count();
+    assert_eq!(relayed, 6);
+}

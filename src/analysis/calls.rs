@@ -10,7 +10,7 @@
 //! associations, TURN allocations, failed STUN-server queries, failed SIP
 //! connections and lone RTP streams.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 
 use serde::Serialize;
@@ -171,8 +171,8 @@ struct Indexes {
 }
 
 fn build_indexes(an: &Analyzer) -> Indexes {
-    let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::new();
-    let mut streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>> = HashMap::new();
+    let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::default();
+    let mut streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>> = HashMap::default();
     for k in an.rtp.streams.keys() {
         streams_by_addr.entry(k.src).or_default().push(*k);
         streams_by_addr.entry(k.dst).or_default().push(*k);
@@ -185,12 +185,12 @@ fn build_indexes(an: &Analyzer) -> Indexes {
     {
         v.sort_by_key(|k| (k.src, k.dst, k.ssrc));
     }
-    let mut assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> = HashMap::new();
+    let mut assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> = HashMap::default();
     for k in an.dtls.associations.keys() {
         assoc_by_addr.entry(k.0).or_default().push(*k);
         assoc_by_addr.entry(k.1).or_default().push(*k);
     }
-    let mut sessions_by_ufrag: HashMap<String, Vec<SessionKey>> = HashMap::new();
+    let mut sessions_by_ufrag: HashMap<String, Vec<SessionKey>> = HashMap::default();
     for s in an.ice.sessions.values() {
         for u in &s.ufrags {
             sessions_by_ufrag.entry(u.clone()).or_default().push(s.key);
@@ -433,7 +433,7 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
     }
 
     // RTP nobody claimed, grouped by the pair of addresses.
-    let mut groups: HashMap<(SocketAddr, SocketAddr), Vec<&RtpStream>> = HashMap::new();
+    let mut groups: HashMap<(SocketAddr, SocketAddr), Vec<&RtpStream>> = HashMap::default();
     for s in an.rtp.streams.values() {
         if used.streams.contains(&s.key) {
             continue;

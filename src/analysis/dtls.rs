@@ -4,7 +4,7 @@
 //! sides' ChangeCipherSpec, or encrypted records both ways), alerts, and
 //! the certificates' SHA-256 fingerprints for comparison with SDP.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::dtls::{

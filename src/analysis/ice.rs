@@ -7,7 +7,7 @@
 //! A Binding request without USERNAME goes to a STUN server (server-reflexive
 //! candidate gathering).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::stun::{StunClass, StunMessage};

@@ -15,7 +15,7 @@ pub mod sip;
 pub mod transport;
 pub mod turn;
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::Pdu;
@@ -155,12 +155,14 @@ impl Analyzer {
             }
             Pdu::Dtls(d) => self.dtls.on_datagram(d, frame, ts, src, dst, leg),
             Pdu::Rtp(p) => {
-                let hint = self
-                    .media_clocks
-                    .get(&dst)
-                    .or_else(|| self.media_clocks.get(&src))
-                    .and_then(|rates| rates.iter().find(|(pt, _)| *pt == p.payload_type))
-                    .map(|(_, rate)| *rate);
+                let clocks = &self.media_clocks;
+                let hint = || {
+                    clocks
+                        .get(&dst)
+                        .or_else(|| clocks.get(&src))
+                        .and_then(|rates| rates.iter().find(|(pt, _)| *pt == p.payload_type))
+                        .map(|(_, rate)| *rate)
+                };
                 self.rtp
                     .on_rtp(p, frame, ts, src, dst, leg == Leg::Relayed, hint);
             }

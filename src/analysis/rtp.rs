@@ -3,7 +3,7 @@
 //! packets (A.3), duplicates, reordering, interarrival jitter (A.8) in the
 //! stream's clock rate, and the largest gap between packets.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::rtp::RtpPacket;
@@ -71,9 +71,15 @@ impl RtpStream {
         (self.last_ts - self.first_ts) as f64 / 1e9
     }
 
-    fn on_packet(&mut self, p: &RtpPacket<'_>, frame: u64, ts: i64, clock_hint: Option<u32>) {
+    fn on_packet(
+        &mut self,
+        p: &RtpPacket<'_>,
+        frame: u64,
+        ts: i64,
+        clock_hint: impl FnOnce() -> Option<u32>,
+    ) {
         if self.clock_rate.is_none() {
-            self.clock_rate = clock_hint.or_else(|| self.guess_clock(p.timestamp, ts));
+            self.clock_rate = clock_hint().or_else(|| self.guess_clock(p.timestamp, ts));
         }
         let gap = ts - self.last_ts;
         if gap > self.max_gap_ns {
@@ -163,7 +169,9 @@ impl RtpTracker {
         src: SocketAddr,
         dst: SocketAddr,
         relayed: bool,
-        clock_hint: Option<u32>,
+        // Asked only when the stream's clock rate is not known yet: the
+        // SDP lookup is not paid on every packet.
+        clock_hint: impl FnOnce() -> Option<u32>,
     ) {
         let key = StreamKey {
             ssrc: p.ssrc,
@@ -179,7 +187,7 @@ impl RtpTracker {
             return;
         }
         let clock_rate =
-            clock_hint.or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
+            clock_hint().or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
         self.streams.insert(
             key,
             RtpStream {

@@ -3,7 +3,7 @@
 //! their transaction by the top Via branch and the CSeq method; dialogs
 //! are grouped by Call-ID (forked responses carry different To tags).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::sdp::SessionDescription;

@@ -2,7 +2,7 @@
 //! TLS handshake on a SIP-over-TLS connection, and ICMP destination
 //! unreachable messages, which prove a port is closed or a host is gone.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::tls::TlsRecord;

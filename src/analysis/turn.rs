@@ -5,7 +5,7 @@
 //! traffic (Send/Data indications, ChannelData) can be given its real
 //! endpoints: the relayed address and the peer.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::stun::{StunClass, StunMessage};
@@ -158,14 +158,14 @@ impl TurnTracker {
                     mapped: None,
                     success: None,
                     permissions: Bounded::new(MAX_PEERS),
-                    channels: HashMap::new(),
+                    channels: HashMap::default(),
                     refreshes: 0,
                     other_errors: Bounded::new(MAX_ATTEMPTS),
                     send_indications: 0,
                     data_indications: 0,
                     channel_data_out: 0,
                     channel_data_in: 0,
-                    pending_channel: HashMap::new(),
+                    pending_channel: HashMap::default(),
                 }),
         )
     }

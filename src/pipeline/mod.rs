@@ -379,38 +379,80 @@ pub struct RunOutcome {
     pub late_error: Option<crate::capture::CaptureError>,
 }
 
+/// Batches in flight between the reader thread and the decoder: one being
+/// read, one waiting, one being decoded. Bounds memory at about three
+/// batches (a few MiB each) whatever the capture's size.
+const BATCHES_IN_FLIGHT: usize = 3;
+
 /// Reads a whole capture and hands every decoded frame, in order, to
 /// `on_frame`. A file that cannot be read at all is an error; an error after
 /// some frames comes back in [`RunOutcome::late_error`].
+///
+/// Reading (I/O, pcap parsing, copying frames into batches) runs on a
+/// thread of its own, so it overlaps decoding and whatever `on_frame` does.
 pub fn run_capture(
     path: &str,
     threads: usize,
     mut on_frame: impl FnMut(&DecodedFrame<'_>),
 ) -> Result<RunOutcome, crate::capture::CaptureError> {
-    let mut reader = crate::capture::CaptureReader::open(path)?;
+    use crate::capture::{CaptureError, CaptureInfo, CaptureReader};
+    use std::sync::mpsc;
+
+    let reader = CaptureReader::open(path)?;
     let mut decoder = Decoder::new(threads);
-    let mut batch = FrameBatch::new();
-    let mut late_error = None;
-    loop {
-        match reader.next_batch(&mut batch) {
-            Ok(0) => break,
-            Ok(_) => {
-                for f in decoder.decode_batch(&batch) {
-                    on_frame(&f);
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Result<FrameBatch, CaptureError>>(1);
+        let (empty_tx, empty_rx) = mpsc::channel::<FrameBatch>();
+        for _ in 0..BATCHES_IN_FLIGHT {
+            // Cannot fail: the receiver is alive.
+            let _ = empty_tx.send(FrameBatch::new());
+        }
+        let reading = scope.spawn(move || -> CaptureInfo {
+            let mut reader = reader;
+            // Ends when the decoder stops taking batches, at the end of
+            // the capture, or at an error.
+            while let Ok(mut batch) = empty_rx.recv() {
+                match reader.next_batch(&mut batch) {
+                    Ok(0) => break,
+                    Ok(_) => {
+                        if full_tx.send(Ok(batch)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = full_tx.send(Err(e));
+                        break;
+                    }
                 }
             }
-            Err(e) => {
-                if reader.info().frames == 0 {
-                    return Err(e);
+            reader.info().clone()
+        });
+        let mut frames = 0usize;
+        let mut error = None;
+        for item in full_rx {
+            match item {
+                Ok(batch) => {
+                    for f in decoder.decode_batch(&batch) {
+                        on_frame(&f);
+                    }
+                    frames += batch.len();
+                    let _ = empty_tx.send(batch);
                 }
-                late_error = Some(e);
-                break;
+                Err(e) => error = Some(e),
             }
         }
-    }
-    Ok(RunOutcome {
-        info: reader.info().clone(),
-        stats: decoder.stats(),
-        late_error,
+        drop(empty_tx);
+        let info = reading.join().unwrap_or_else(|_| CaptureInfo {
+            path: path.to_string(),
+            ..CaptureInfo::default()
+        });
+        match error {
+            Some(e) if frames == 0 => Err(e),
+            late_error => Ok(RunOutcome {
+                info,
+                stats: decoder.stats(),
+                late_error,
+            }),
+        }
     })
 }

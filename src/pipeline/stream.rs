@@ -3,7 +3,7 @@
 //! (RFC 8489 s6.2.2, RFC 8656 s12.5), TLS by record length (so that alerts
 //! on a SIP-over-TLS connection are seen).
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 
 use crate::decode::{sip, stun};
 
@@ -71,7 +71,7 @@ impl StreamFramer {
     pub fn new(limits: StreamLimits) -> Self {
         Self {
             limits,
-            streams: HashMap::new(),
+            streams: HashMap::default(),
             clock: 0,
             stats: StreamStats::default(),
         }
