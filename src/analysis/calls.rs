@@ -67,6 +67,7 @@ pub struct SdpMedia {
     pub direction: Direction,
     pub kind: String,
     pub frame: u64,
+    pub ts: i64,
 }
 
 /// Everything that belongs to one call, borrowed from the trackers.
@@ -241,6 +242,7 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
                     direction: m.direction.or(sdp.direction).unwrap_or(Direction::SendRecv),
                     kind: m.kind.clone(),
                     frame: s.frame,
+                    ts: s.ts,
                 });
             }
             let mut ufrags: Vec<&String> = sdp.ice_ufrag.iter().collect();
@@ -464,7 +466,7 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
                 kind,
                 start_ts: p.start_ts(),
                 end_ts: p.end_ts(),
-                endpoints: endpoints_of(kind, &p),
+                endpoints: endpoints_of(&p),
                 verdict,
                 parts: p,
             }
@@ -673,7 +675,7 @@ fn attach_streams_between<'a>(
     }
 }
 
-fn endpoints_of(kind: CallKind, p: &CallParts<'_>) -> Vec<SocketAddr> {
+fn endpoints_of(p: &CallParts<'_>) -> Vec<SocketAddr> {
     let mut v = Vec::new();
     if let Some(d) = p.dialog {
         v.push(d.caller);
@@ -699,6 +701,5 @@ fn endpoints_of(kind: CallKind, p: &CallParts<'_>) -> Vec<SocketAddr> {
         v.push(s.key.src);
         v.push(s.key.dst);
     }
-    let _ = kind;
     v
 }

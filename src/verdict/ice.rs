@@ -318,24 +318,22 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
         .dialog
         .and_then(|d| d.accepted())
         .map(|(_, r)| (r.frame, r.ts));
-    let mut evidence = Vec::new();
-    for m in p.sdp_media.iter().take(2) {
-        evidence.push(ev(
-            m.frame,
-            0,
-            format!("SDP offers ICE for {} {}", m.kind, m.endpoint),
-        ));
-    }
-    let (since_frame, since) = accepted.unwrap_or((0, p.start_ts()));
+    let mut evidence: Vec<Evidence> = p
+        .sdp_media
+        .iter()
+        .take(2)
+        .map(|m| {
+            ev(
+                m.frame,
+                m.ts,
+                format!("SDP offers ICE for {} {}", m.kind, m.endpoint),
+            )
+        })
+        .collect();
+    let since = accepted.map_or_else(|| p.start_ts(), |a| a.1);
     if let Some((f, ts)) = accepted {
         evidence.push(ev(f, ts, "call accepted"));
     }
-    for e in evidence.iter_mut() {
-        if e.ts == 0 {
-            e.ts = since;
-        }
-    }
-    let _ = since_frame;
     if now - since < NOT_STARTED_NS {
         return Verdict::new(
             Stage::Ice,

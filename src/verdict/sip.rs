@@ -1,7 +1,7 @@
 //! SIP stage: does signalling reach the far end and is the call (or the
 //! registration) accepted?
 
-use crate::analysis::evidence::{ordinal, secs};
+use crate::analysis::evidence::ordinal;
 use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
 use crate::analysis::transport::TcpConnection;
 use crate::analysis::{CallKind, CallParts, Evidence};
@@ -20,9 +20,9 @@ const SYNS_FOR_VERDICT: usize = 2;
 /// With a single SYN and no answer, wait this long before calling it.
 const SYN_PATIENCE_NS: i64 = 3_000_000_000;
 
-pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
+pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     match (p.dialog, p.connection) {
-        (Some(d), _) => judge_dialog(kind, d, p, now),
+        (Some(d), _) => judge_dialog(d, p, now),
         (None, Some(c)) => judge_connection(c, now).map_or(Outcome::Passed, Outcome::Done),
         (None, None) => Outcome::NotApplicable,
     }
@@ -54,7 +54,7 @@ fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
     v
 }
 
-fn judge_dialog(kind: CallKind, d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
+fn judge_dialog(d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
     let main: Vec<&SipTransaction> = d.main_transactions().collect();
     let Some(last) = main.last().copied() else {
         // Only other methods (a BYE of a call that began before the
@@ -95,7 +95,6 @@ fn judge_dialog(kind: CallKind, d: &SipDialog, p: &CallParts<'_>, now: i64) -> O
     } else if accepted.is_some() {
         return Outcome::Passed;
     }
-    let _ = kind;
 
     // A final failure response to the last attempt.
     if let Some(r) = last.final_response() {
@@ -103,9 +102,8 @@ fn judge_dialog(kind: CallKind, d: &SipDialog, p: &CallParts<'_>, now: i64) -> O
             return Outcome::Done(final_failure(d, &main, last, r.status, now));
         }
     }
-    if let Some((_, r)) = accepted {
+    if accepted.is_some() {
         // An earlier attempt was accepted (registration refreshed later).
-        let _ = r;
         return Outcome::Passed;
     }
     // Only provisional responses.
@@ -453,6 +451,5 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
             }
         }
     }
-    let _ = secs;
     None
 }
