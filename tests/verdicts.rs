@@ -167,7 +167,16 @@ fn webrtc_success_direct_and_relayed() {
     let calls = analyze("webrtc-ok.pcap");
     assert_eq!(verdicts(&calls), vec![v("webrtc", "none", "ok")]);
     let c = &calls[0];
-    assert_eq!(c.summary.ice.as_ref().unwrap()["checks_answered"], 2);
+    let ice = c.summary.ice.as_ref().unwrap();
+    assert_eq!(ice["checks_answered"], 2);
+    // tshark's stun.time for the two checks (frames 2 and 4).
+    let rtts: Vec<f64> = ice["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["rtt_ms"].as_f64().unwrap())
+        .collect();
+    assert_eq!(rtts, vec![1.123, 0.422]);
     assert_eq!(c.summary.dtls.as_ref().unwrap()["handshake_complete"], true);
     let s = streams(c);
     assert_eq!(s.len(), 2);

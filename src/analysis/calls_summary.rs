@@ -138,6 +138,7 @@ fn ice_part(p: &CallParts<'_>) -> Option<Value> {
             "relayed": pair.relayed,
             "first_check_frame": pair.first_check.0,
             "first_success_frame": pair.first_success.map(|x| x.0),
+            "rtt_ms": pair.rtt_ms().map(|r| (r * 1000.0).round() / 1000.0),
         })).collect::<Vec<_>>(),
         "stun_servers": p.server_queries.iter().map(|q| json!({
             "client": q.client.to_string(), "server": q.server.to_string(),

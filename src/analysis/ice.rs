@@ -92,6 +92,17 @@ pub struct CandidatePair {
     pub unanswered_since_success: u32,
     pub first_unanswered_after_success: Option<(u64, i64)>,
     pub last_unanswered_ts: i64,
+    /// Round-trip times of answered checks that were sent once (Karn's
+    /// rule: a retransmitted check's answer cannot be matched to one send).
+    pub rtt_sum_ns: i64,
+    pub rtt_samples: u32,
+}
+
+impl CandidatePair {
+    /// Mean round-trip time of its checks, in milliseconds.
+    pub fn rtt_ms(&self) -> Option<f64> {
+        (self.rtt_samples > 0).then(|| self.rtt_sum_ns as f64 / f64::from(self.rtt_samples) / 1e6)
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -355,6 +366,8 @@ impl IceTracker {
                     unanswered_since_success: 0,
                     first_unanswered_after_success: None,
                     last_unanswered_ts: 0,
+                    rtt_sum_ns: 0,
+                    rtt_samples: 0,
                 });
                 s.pairs.len() - 1
             }
@@ -387,6 +400,7 @@ impl IceTracker {
         }
         let success = msg.class == StunClass::SuccessResponse;
         let (code, reason) = super::stun_error(msg);
+        let rtt = (t.transmissions() == 1).then(|| ts - t.first_ts);
         t.response = Some(StunResponse {
             success,
             code,
@@ -411,6 +425,10 @@ impl IceTracker {
                             p.last_success = Some((frame, ts));
                             p.unanswered_since_success = 0;
                             p.first_unanswered_after_success = None;
+                            if let Some(rtt) = rtt.filter(|r| *r >= 0) {
+                                p.rtt_sum_ns += rtt;
+                                p.rtt_samples += 1;
+                            }
                         } else {
                             p.errors += 1;
                         }
