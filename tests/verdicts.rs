@@ -474,3 +474,46 @@ fn mixed_webrtc_sessions_each_get_their_verdict() {
         .count();
     assert_eq!(relayed, 6);
 }
+
+#[test]
+fn ice_gathering_and_check_failures() {
+    // tshark: Binding requests without USERNAME to 10.202.3.2:3478 in
+    // frames 1-4, never answered; the peers' checks unanswered too.
+    let calls = analyze("stun-server-unreachable.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "ice", "stun-server-unreachable")]
+    );
+    assert!(evidence_frames(&calls[0]).contains(&1));
+    assert!(calls[0].verdict.summary.contains("sent 4 times over 3.5 s"));
+    assert!(calls[0].verdict.summary.contains("none answered"));
+
+    // tshark: Allocate 401 (frame 2), then 486 Allocation Quota Reached (frame 4).
+    let calls = analyze("turn-allocate-error.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("turn-allocation", "ice", "turn-allocate-error")]
+    );
+    assert!(calls[0]
+        .verdict
+        .summary
+        .contains("486 Allocation Quota Reached"));
+    assert!(evidence_frames(&calls[0]).contains(&4));
+
+    // One side's ufrag was altered in the SDP: every check is answered 401
+    // (frames 2, 4, 6, ...), and both ufrag pairs are one call.
+    let calls = analyze("ice-check-errors.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("webrtc", "ice", "ice-check-errors")]
+    );
+    assert!(calls[0].verdict.summary.contains("401 Unauthenticated"));
+    assert!(evidence_frames(&calls[0]).contains(&2));
+
+    let calls = analyze("sip-webrtc-ice-not-started.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "ice", "ice-not-started")]
+    );
+    assert_eq!(calls[0].summary.sip.as_ref().unwrap()["final_status"], 200);
+}

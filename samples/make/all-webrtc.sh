@@ -6,7 +6,8 @@ cd "$(dirname "$0")"
 for s in webrtc-ok webrtc-ipv6 webrtc-turn-relay webrtc-udp-blocked turn-wrong-password \
     turn-unreachable dtls-dropped-one-way dtls-alert webrtc-dtls-incomplete \
     webrtc-media-one-way webrtc-consent-lost sip-webrtc-dtls-fail \
-    sip-webrtc-fingerprint-mismatch; do
+    sip-webrtc-fingerprint-mismatch stun-server-unreachable turn-allocate-error \
+    ice-check-errors sip-webrtc-ice-not-started; do
     echo "== $s" >&2
     timeout 300 "./$s.sh"
 done

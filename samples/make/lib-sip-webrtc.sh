@@ -10,6 +10,10 @@
 #                would); DTLS completes on the wire, alice rejects bob's
 #                certificate and closes; alice sends BYE 6 s after the ACK and
 #                bob closes when his sipp receives it.
+#   ice-not-started  both peers write their SDPs (host candidates) but never
+#                start ICE (webrtc_peer.py --no-ice): no STUN at all; alice
+#                sends BYE 10 s after the ACK, bob closes on it, alice when
+#                her 14 s wait ends.
 # SIP runs over TCP by default: aiortc's SDP makes the INVITE ~1.6 kB, and
 # RFC 3261 section 18.1.1 requires a congestion-controlled transport above
 # 1300 bytes (over UDP it would be IP-fragmented).  SIP_TRANSPORT=udp makes
@@ -38,6 +42,11 @@ case "$VARIANT" in
         BYE_MS=6000
         ALICE_ARGS=(--deadline 45 --give-up 20)
         BOB_ARGS=(--deadline 45 --give-up 20 --hold --stop-file "$W/bob.stop")
+        ;;
+    ice-not-started)
+        BYE_MS=10000
+        ALICE_ARGS=(--deadline 30 --give-up 14 --no-ice)
+        BOB_ARGS=(--deadline 30 --give-up 25 --no-ice --stop-file "$W/bob.stop")
         ;;
     *) echo "unknown variant $VARIANT" >&2; return 1 ;;
 esac
@@ -240,6 +249,10 @@ fi
 if [ "$VARIANT" = dtls-drop ]; then
     if grep -q connected=yes "$W"/*.out || ! grep -q "ice=.*completed" "$W/alice.out"; then
         cs2_show_logs; echo "expected ICE success and no DTLS" >&2; return 1
+    fi
+elif [ "$VARIANT" = ice-not-started ]; then
+    if grep -q connected=yes "$W"/*.out || grep -Eq '^ice=.*(checking|connected|completed)' "$W"/*.out; then
+        cs2_show_logs; echo "expected ICE never started" >&2; return 1
     fi
 else
     if grep -q connected=yes "$W/alice.out" || ! grep -q connected=yes "$W/bob.out" \

@@ -326,3 +326,20 @@ cs2_keep_sdp() {
     mkdir -p "$d"
     cp "$CS2_WORK"/sig/*.sdp "$d"/ 2>/dev/null || true
 }
+
+# cs2_count FILE FILTER: frames of FILE that match the tshark display FILTER.
+cs2_count() {
+    timeout 120 tshark -r "$1" -Y "$2" 2>/dev/null | wc -l
+}
+
+# cs2_expect FILE FILTER OP N: fail unless the number of frames matching the
+# tshark FILTER compares to N with OP (a test(1) operator: -eq, -ge, -le...).
+cs2_expect() {
+    local file=$1 filter=$2 op=$3 n=$4 got
+    got=$(cs2_count "$file" "$filter")
+    if ! [ "$got" "$op" "$n" ]; then
+        echo "check failed: $got frames match '$filter' in $(basename "$file"), expected $op $n" >&2
+        return 1
+    fi
+    cs2_log "check: $got frames match '$filter' ($op $n)"
+}

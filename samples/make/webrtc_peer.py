@@ -133,6 +133,20 @@ def gate_ice_start(go_file: str, deadline: float) -> None:
     RTCIceTransport.start = patched
 
 
+def never_start_ice() -> None:
+    """Never start connectivity checks (the SDP is produced, ICE is not).
+
+    aiortc starts ICE once both descriptions are set; this start waits
+    forever instead, until the session closes.
+    """
+
+    async def patched(self, remoteParameters):
+        log("ICE not started (--no-ice)")
+        await asyncio.Event().wait()
+
+    RTCIceTransport.start = patched
+
+
 async def wait_file(path: str, deadline: float) -> None:
     while not os.path.exists(path):
         if time.monotonic() > deadline:
@@ -152,6 +166,8 @@ async def run_session(args, idx: int, sig: str, tag: str) -> dict:
     deadline = start + args.deadline
     give_up_at = min(deadline, start + args.give_up) if args.give_up else deadline
     servers = []
+    if args.stun:
+        servers.append(RTCIceServer(urls=args.stun))
     if args.turn:
         servers.append(
             RTCIceServer(urls=args.turn, username=args.turn_user, credential=args.turn_pass)
@@ -312,6 +328,7 @@ def main() -> int:
     p.add_argument("--role", choices=["offer", "answer"], required=True)
     p.add_argument("--sig", required=True, help="directory for offer.sdp / answer.sdp")
     p.add_argument("--marks", help="directory for state marker files")
+    p.add_argument("--stun", help="stun:host:port URL")
     p.add_argument("--turn", help="turn:host:port URL")
     p.add_argument("--turn-user")
     p.add_argument("--turn-pass")
@@ -324,6 +341,7 @@ def main() -> int:
     p.add_argument("--amplitude", type=float, default=0.3, help="0 sends silence")
     p.add_argument("--go-file", help="wait for this file before starting ICE checks")
     p.add_argument("--stop-file", help="close the session when this file appears")
+    p.add_argument("--no-ice", action="store_true", help="write the SDP but never start ICE")
     p.add_argument("--sessions", type=int, help="run N sessions, in <sig>/<i>")
     p.add_argument("--stagger", type=float, default=0)
     p.add_argument(
@@ -343,7 +361,9 @@ def main() -> int:
     )
     force_dtls12()
     set_opus_bitrate(args.opus_bitrate)
-    if args.go_file:
+    if args.no_ice:
+        never_start_ice()
+    elif args.go_file:
         gate_ice_start(args.go_file, T0 + args.deadline)
     if args.stun_retransmissions is not None:
         aioice.stun.RETRY_MAX = args.stun_retransmissions

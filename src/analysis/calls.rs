@@ -320,9 +320,24 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
         .collect();
     sessions.sort_by_key(|s| (s.first_ts, s.first_frame));
     for s in sessions {
-        used.sessions.insert(s.key);
+        if !used.sessions.insert(s.key) {
+            continue;
+        }
+        // Sessions that share a ufrag are one call seen with two ufrag
+        // pairs: typically one side's ufrag was altered in transit, so
+        // the other side's checks name a ufrag the first never sent.
+        let mut members = vec![s];
+        for u in &s.ufrags {
+            for k in idx.sessions_by_ufrag.get(u).into_iter().flatten() {
+                if used.sessions.insert(*k) {
+                    if let Some(other) = an.ice.session(*k) {
+                        members.push(other);
+                    }
+                }
+            }
+        }
         let mut p = CallParts {
-            sessions: vec![s],
+            sessions: members,
             ..CallParts::default()
         };
         attach_media(an, &idx, &mut used, &mut p, &[], (i64::MIN, i64::MAX));

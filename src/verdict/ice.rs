@@ -75,11 +75,25 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         }
         return Outcome::Passed;
     }
-    let session = p.sessions.iter().max_by_key(|s| s.checks).copied();
-    let Some(session) = session else {
-        return Outcome::Passed;
-    };
-    Outcome::Done(checks_failed(session, p, turn_verdict, now))
+    // Gathering comes before the checks: a relay or server-reflexive
+    // candidate that could not be had is the first failure, and often the
+    // cause (a relay would have carried the call). The checks' fate is
+    // told after it.
+    let gathering = turn_verdict
+        .filter(|v| v.code != CAPTURE_ENDED)
+        .or_else(|| stun_unreachable(p, now).filter(|v| v.code != CAPTURE_ENDED));
+    let checks = checks_failed(p, now);
+    Outcome::Done(match gathering {
+        Some(mut v) if checks.code != CAPTURE_ENDED => {
+            v.summary.push_str("; then ");
+            v.summary
+                .push_str(checks.summary.trim_start_matches("ICE: "));
+            let mut evidence = v.evidence.clone();
+            evidence.extend(checks.evidence);
+            v.with_evidence(evidence)
+        }
+        _ => checks,
+    })
 }
 
 fn allocation_ok(a: &Allocation) -> Verdict {
@@ -357,16 +371,17 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
     .with_evidence(evidence)
 }
 
-fn checks_failed(
-    session: &IceSession,
-    p: &CallParts<'_>,
-    turn: Option<Verdict>,
-    now: i64,
-) -> Verdict {
-    let pairs = session.pairs.items();
+/// No pair worked: the checks of all the call's sessions (one call can
+/// show two ufrag pairs when a ufrag was altered in transit).
+fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
+    let pairs: Vec<_> = p.sessions.iter().flat_map(|s| s.pairs.items()).collect();
     let locals: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.local).collect();
     let remotes: std::collections::BTreeSet<_> = pairs.iter().map(|p| p.remote).collect();
-    let transmissions = session.transmissions;
+    let checks: u32 = p.sessions.iter().map(|s| s.checks).sum();
+    let transmissions: u32 = p.sessions.iter().map(|s| s.transmissions).sum();
+    let first_ts = p.sessions.iter().map(|s| s.first_ts).min().unwrap_or(now);
+    let last_ts = p.sessions.iter().map(|s| s.last_ts).max().unwrap_or(now);
+    let errors: Vec<_> = p.sessions.iter().flat_map(|s| s.errors.items()).collect();
     let mut evidence = Vec::new();
     if let Some(first) = pairs.iter().min_by_key(|p| p.first_check.0) {
         evidence.push(ev(
@@ -375,31 +390,31 @@ fn checks_failed(
             format!("first check {} -> {}", first.local, first.remote),
         ));
     }
-    for (code, reason, f, ts) in session.errors.items().iter().take(4) {
+    let error_text = |code: u16, reason: &str| {
+        if code == 0 {
+            reason.to_string()
+        } else {
+            format!("{code} {reason}")
+        }
+    };
+    for (code, reason, f, ts) in errors.iter().take(4) {
         evidence.push(ev(
             *f,
             *ts,
-            format!(
-                "Binding error {}",
-                if *code == 0 {
-                    reason.clone()
-                } else {
-                    format!("{code} {reason}")
-                }
-            ),
+            format!("Binding error {}", error_text(*code, reason)),
         ));
     }
-    let span = session.last_ts - session.first_ts;
+    let span = last_ts - first_ts;
     let relay_offered = p.sdp_candidates.iter().any(|(t, _)| t == "relay")
         || p.allocations.iter().any(|a| a.succeeded());
-    if session.errors.is_empty() {
-        if transmissions < TRANSMISSIONS_FOR_VERDICT && now - session.first_ts < PATIENCE_NS {
+    if errors.is_empty() {
+        if transmissions < TRANSMISSIONS_FOR_VERDICT && now - first_ts < PATIENCE_NS {
             return Verdict::new(
                 Stage::Ice,
                 CAPTURE_ENDED,
                 format!(
                     "ICE: capture ends {} after the first connectivity check",
-                    s(now - session.first_ts)
+                    s(now - first_ts)
                 ),
             )
             .with_evidence(evidence);
@@ -407,51 +422,43 @@ fn checks_failed(
         let mut summary =
             format!(
             "ICE: {} ({} transmissions) from {} to {} remote candidate{} over {}, none answered",
-            super::count(session.checks, "connectivity check"),
-            session.transmissions,
+            super::count(checks, "connectivity check"),
+            transmissions,
             locals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
             remotes.len(),
             if remotes.len() == 1 { "" } else { "s" },
             s(span)
         );
-        match (&turn, relay_offered) {
-            (Some(t), _) => summary.push_str(&format!(
-                "; TURN failed too: {}",
-                t.summary.trim_start_matches("ICE: ")
-            )),
-            (None, false) => summary.push_str("; no relay candidate offered"),
-            (None, true) => summary.push_str("; a relay candidate was available"),
-        }
-        if let Some(t) = turn {
-            evidence.extend(t.evidence);
+        if relay_offered {
+            summary.push_str("; a relay candidate was available");
+        } else if p.allocations.is_empty() {
+            summary.push_str("; no relay candidate offered");
         }
         return Verdict::new(Stage::Ice, "ice-no-response", summary).with_evidence(evidence);
     }
-    let codes: Vec<String> = session
-        .errors
-        .items()
+    let codes: std::collections::BTreeSet<String> = errors
         .iter()
-        .map(|(c, r, _, _)| {
-            if *c == 0 {
-                r.clone()
-            } else {
-                format!("{c} {r}")
-            }
-        })
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
+        .map(|(c, r, _, _)| error_text(*c, r))
         .collect();
-    Verdict::new(
-        Stage::Ice,
-        "ice-check-errors",
-        format!(
-            "ICE: {} answered only with errors ({}) over {}",
-            super::count(session.checks, "connectivity check"),
-            codes.join(", "),
-            s(span)
-        ),
-    )
-    .with_evidence(evidence)
+    let mut summary = format!(
+        "ICE: {} ({} transmissions) answered only with errors ({}) over {}",
+        super::count(checks, "connectivity check"),
+        transmissions,
+        codes.into_iter().collect::<Vec<_>>().join(", "),
+        s(span)
+    );
+    if p.sessions.len() > 1 {
+        let pairs: Vec<String> = p
+            .sessions
+            .iter()
+            .map(|s| format!("{}:{}", s.ufrags[0], s.ufrags[1]))
+            .collect();
+        summary.push_str(&format!(
+            "; the two sides used different ufrag pairs ({}): the ICE credentials in the SDP do not match",
+            pairs.join(" and ")
+        ));
+    }
+    Verdict::new(Stage::Ice, "ice-check-errors", summary).with_evidence(evidence)
 }
 
 fn consent_lost(session: &IceSession) -> Option<Verdict> {
