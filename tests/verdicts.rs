@@ -270,15 +270,20 @@ fn dtls_incomplete_and_fingerprint() {
         vec![v("webrtc", "dtls", "dtls-incomplete")]
     );
     // tshark: ClientHello 5, ServerHello 6, the client's CCS 7, the server's
-    // encrypted alert 632 (the client resends its last flight at 58, 161,
-    // 370, 633 and is never answered).
-    assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 632]);
+    // encrypted alert 632; the client resends its last flight at 58, 161,
+    // 370 and 633 and is never answered.
+    assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 632, 633]);
+    assert!(calls[0].verdict.summary.contains("resent its last flight 4 times"));
 
     let calls = analyze("sip-webrtc-fingerprint-mismatch.pcap");
     assert_eq!(
         verdicts(&calls),
         vec![v("sip-call", "dtls", "dtls-fingerprint-mismatch")]
     );
+    // tshark: the 200 OK with the answer's a=fingerprint is frame 13, the
+    // client's Certificate frame 24.
+    let frames = evidence_frames(&calls[0]);
+    assert!(frames.contains(&13) && frames.contains(&24), "{frames:?}");
 }
 
 #[test]

@@ -85,7 +85,8 @@ pub struct CallParts<'a> {
     pub sdp_ufrags: Vec<String>,
     /// (from the caller, hash, value) of every `a=fingerprint`.
     pub sdp_fingerprints: Vec<(bool, String, String)>,
-    pub sdp_candidates: Vec<(String, SocketAddr)>,
+    /// (type, address, offered by the caller) of every ICE candidate.
+    pub sdp_candidates: Vec<(String, SocketAddr, bool)>,
 }
 
 impl CallParts<'_> {
@@ -252,8 +253,11 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
                 fps.extend(m.fingerprint.iter());
                 for c in &m.candidates {
                     if let Ok(ip) = c.address.parse::<IpAddr>() {
-                        p.sdp_candidates
-                            .push((c.typ.clone(), SocketAddr::new(ip, c.port)));
+                        p.sdp_candidates.push((
+                            c.typ.clone(),
+                            SocketAddr::new(ip, c.port),
+                            s.from_caller,
+                        ));
                     }
                 }
             }
@@ -583,8 +587,8 @@ fn attach_media<'a>(
     turn_addrs.extend(
         p.sdp_candidates
             .iter()
-            .filter(|(t, _)| t == "relay")
-            .map(|(_, a)| *a),
+            .filter(|(t, _, _)| t == "relay")
+            .map(|(_, a, _)| *a),
     );
     for addr in turn_addrs {
         for a in an.turn.owning(addr) {
@@ -605,7 +609,7 @@ fn attach_media<'a>(
         .iter()
         .copied()
         .chain(p.allocations.iter().map(|a| a.client))
-        .chain(p.sdp_candidates.iter().map(|(_, a)| *a))
+        .chain(p.sdp_candidates.iter().map(|(_, a, _)| *a))
         .collect();
     let mut qs: Vec<(&(SocketAddr, SocketAddr), &ServerQuery)> = an
         .ice

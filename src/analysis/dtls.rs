@@ -58,6 +58,12 @@ pub struct Direction {
     pub encrypted_handshake: Option<(u64, i64)>,
     pub app_data: u64,
     pub certificate_fingerprint: Option<String>,
+    /// The frame that completed the certificate (the last of its
+    /// fragments).
+    pub certificate_frame: Option<(u64, i64)>,
+    /// Handshake messages sent again (a flight retransmitted), and the last.
+    pub retransmissions: u32,
+    pub last_retransmission: Option<(u64, i64)>,
 }
 
 #[derive(Debug)]
@@ -76,6 +82,7 @@ pub struct DtlsAssociation {
     pub client_hellos: u32,
     client_hellos_by_leg: [u32; 2],
     pub hello_verify_requests: u32,
+    pub hello_verify: Option<(u64, i64)>,
     pub server_hello: Option<(u64, i64)>,
     pub from_client: Direction,
     pub from_server: Direction,
@@ -87,7 +94,7 @@ pub struct DtlsAssociation {
     /// count). A capture that ends right after progress may have cut off a
     /// handshake that was about to finish.
     pub last_progress_ts: i64,
-    seen_messages: Vec<(bool, u8, u16)>,
+    seen_messages: Vec<(bool, u8, u16, u32)>,
     reassembly: [HandshakeReassembler; 2],
 }
 
@@ -164,6 +171,7 @@ impl DtlsTracker {
                     client_hellos: 0,
                     client_hellos_by_leg: [0; 2],
                     hello_verify_requests: 0,
+                    hello_verify: None,
                     server_hello: None,
                     from_client: Direction::default(),
                     from_server: Direction::default(),
@@ -193,6 +201,9 @@ impl DtlsTracker {
         }
         let from_client = src == a.client;
         let mut client_hello_here = false;
+        // A datagram that repeats handshake messages already seen from
+        // this side is a retransmitted flight (counted once per datagram).
+        let mut flight_resent = false;
         for rec in &d.records {
             let dir = if from_client {
                 &mut a.from_client
@@ -216,8 +227,12 @@ impl DtlsTracker {
                                     },
                                 ),
                             };
-                        let id = (from_client, f.msg_type, f.message_seq);
-                        if !a.seen_messages.contains(&id) && a.seen_messages.len() < 32 {
+                        let id = (from_client, f.msg_type, f.message_seq, f.fragment_offset);
+                        if a.seen_messages.contains(&id) {
+                            if f.msg_type != HT_CLIENT_HELLO {
+                                flight_resent = true;
+                            }
+                        } else if a.seen_messages.len() < 32 {
                             a.seen_messages.push(id);
                             a.last_progress_ts = ts;
                         }
@@ -226,7 +241,10 @@ impl DtlsTracker {
                             HT_SERVER_HELLO => {
                                 a.server_hello.get_or_insert((frame, ts));
                             }
-                            HT_HELLO_VERIFY_REQUEST => a.hello_verify_requests += 1,
+                            HT_HELLO_VERIFY_REQUEST => {
+                                a.hello_verify_requests += 1;
+                                a.hello_verify.get_or_insert((frame, ts));
+                            }
                             _ => {}
                         }
                         match noted {
@@ -240,7 +258,10 @@ impl DtlsTracker {
                                 } else {
                                     &mut a.from_server
                                 };
-                                dir.certificate_fingerprint.get_or_insert(fp);
+                                if dir.certificate_fingerprint.is_none() {
+                                    dir.certificate_fingerprint = Some(fp);
+                                    dir.certificate_frame = Some((frame, ts));
+                                }
                             }
                             None => {}
                         }
@@ -277,6 +298,15 @@ impl DtlsTracker {
                 DtlsRecordBody::Dtls13Ciphertext => dir.app_data += 1,
                 _ => {}
             }
+        }
+        if flight_resent {
+            let dir = if from_client {
+                &mut a.from_client
+            } else {
+                &mut a.from_server
+            };
+            dir.retransmissions += 1;
+            dir.last_retransmission = Some((frame, ts));
         }
         if client_hello_here {
             let l = usize::from(leg == Leg::Relayed);

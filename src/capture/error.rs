@@ -5,6 +5,8 @@ use thiserror::Error;
 pub enum CaptureErrorKind {
     Open(String),
     NotACapture,
+    /// The file holds no byte at all.
+    Empty,
     Truncated,
     /// The file ends inside its own header: no frame could be read.
     TruncatedHeader,
@@ -16,16 +18,26 @@ pub enum CaptureErrorKind {
 /// (in the uncompressed stream) where reading stopped, so that the one-line
 /// message is enough to find the problem.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
-#[error("{path}: {} (at byte {offset})", describe(.kind))]
+#[error("{path}: {}{}", describe(.kind), at(*.offset, .kind))]
 pub struct CaptureError {
     pub path: String,
     pub offset: u64,
     pub kind: CaptureErrorKind,
 }
 
+/// Where reading stopped; not said where it means nothing (a file that
+/// could not be opened, an empty file).
+fn at(offset: u64, kind: &CaptureErrorKind) -> String {
+    match kind {
+        CaptureErrorKind::Open(_) | CaptureErrorKind::Empty => String::new(),
+        _ => format!(" (at byte {offset})"),
+    }
+}
+
 fn describe(kind: &CaptureErrorKind) -> String {
     match kind {
         CaptureErrorKind::Open(e) => format!("cannot open: {e}"),
+        CaptureErrorKind::Empty => "empty file, not a capture".to_string(),
         CaptureErrorKind::NotACapture => {
             "not a pcap or pcapng capture (unknown magic number)".to_string()
         }

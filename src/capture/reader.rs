@@ -124,6 +124,9 @@ impl CaptureReader {
         } else {
             (head, source)
         };
+        if head.is_empty() {
+            return Err(err(0, CaptureErrorKind::Empty));
+        }
         if head.len() < 4 {
             return Err(err(head.len() as u64, CaptureErrorKind::NotACapture));
         }
@@ -297,7 +300,8 @@ impl CaptureReader {
                 }
                 if let Err(e) = self.inner.refill() {
                     let text = if self.info.gzip {
-                        "gzip stream cut short or corrupt".to_string()
+                        "gzip stream cut short or corrupt (the byte offset counts uncompressed bytes)"
+                            .to_string()
                     } else {
                         format!("{e:?}")
                     };

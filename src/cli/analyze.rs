@@ -5,7 +5,10 @@ use std::process::ExitCode;
 
 use callscope::analysis::Analyzer;
 use callscope::pipeline::run_capture;
-use callscope::report::analyze::{write_call_details, write_report_json, write_text, CaptureFacts};
+use callscope::report::analyze::{
+    report_json, unreadable_report_json, write_call_details, write_report_json, write_text,
+    CaptureFacts,
+};
 
 pub fn run(
     files: &[String],
@@ -15,6 +18,9 @@ pub fn run(
     threads: usize,
 ) -> ExitCode {
     let mut out = BufWriter::new(io::stdout().lock());
+    // Several captures in JSON: one compact report per line (JSON Lines),
+    // so scripts can read them one by one; a single capture: pretty.
+    let json_lines = json && files.len() > 1;
     let mut unreadable = false;
     let mut any_failed = false;
     for file in files {
@@ -31,6 +37,12 @@ pub fn run(
             Err(e) => {
                 eprintln!("callscope: {e}");
                 unreadable = true;
+                if json_lines {
+                    let line = unreadable_report_json(file, &e.to_string()).to_string();
+                    if writeln!(out, "{line}").is_err() {
+                        return ExitCode::from(1);
+                    }
+                }
                 continue;
             }
         };
@@ -45,7 +57,9 @@ pub fn run(
             undecodable_frames: undecodable,
             error: outcome.late_error.map(|e| e.to_string()),
         };
-        let written = if json {
+        let written = if json_lines {
+            writeln!(out, "{}", report_json(&facts, &calls))
+        } else if json {
             write_report_json(&mut out, &facts, &calls)
         } else {
             write_text(&mut out, &facts, &calls).and_then(|_| {

@@ -147,6 +147,17 @@ fn summary_json<C: ReportCall>(calls: &[C]) -> Value {
     })
 }
 
+/// The report of a capture that could not be read: its path and why, no
+/// calls. Written in JSON Lines output so every input has its line.
+pub fn unreadable_report_json(path: &str, error: &str) -> Value {
+    json!({
+        "schema": SCHEMA,
+        "capture": {"path": path, "error": error, "frames": 0},
+        "summary": {"calls": 0, "by_stage": by_stage::<Call>(&[]), "by_code": {}},
+        "calls": [],
+    })
+}
+
 /// The whole report as one JSON value (small captures, tests).
 pub fn report_json<C: ReportCall>(facts: &CaptureFacts, calls: &[C]) -> Value {
     json!({
@@ -191,7 +202,16 @@ pub fn write_report_json<C: ReportCall>(
     writeln!(out, "}}")
 }
 
-/// The table: one row per call, then a totals line.
+fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The table: two lines per call (its facts, then the line for a ticket),
+/// then a totals line. Fits 160 columns but for the longest addresses.
 pub fn write_text<C: ReportCall>(
     out: &mut impl Write,
     facts: &CaptureFacts,
@@ -199,20 +219,28 @@ pub fn write_text<C: ReportCall>(
 ) -> io::Result<()> {
     let info = &facts.info;
     let base = info.first_ts_ns.unwrap_or(0);
+    let span = match (info.first_ts_ns, info.last_ts_ns) {
+        (Some(a), Some(b)) => format!(
+            ", {} UTC to +{} s",
+            super::format_utc(a),
+            super::format_relative(b, a)
+        ),
+        _ => String::new(),
+    };
     writeln!(
         out,
-        "{}: {} frames, {} calls",
+        "{}: {}, {}{span}",
         info.path,
-        info.frames,
-        calls.len()
+        plural(info.frames as usize, "frame"),
+        plural(calls.len(), "call"),
     )?;
     if calls.is_empty() {
         return Ok(());
     }
     writeln!(
         out,
-        "{:>4} {:>9} {:<16} {:<45} {:<6} {:<24} summary",
-        "#", "start", "kind", "parties", "stage", "code"
+        "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  parties",
+        "#", "start UTC", "+s", "kind", "stage", "code"
     )?;
     for (i, c) in calls.iter().enumerate() {
         let (_, kind, start_ts, _, endpoints) = c.call();
@@ -222,25 +250,27 @@ pub fn write_text<C: ReportCall>(
             .map(|e| e.to_string())
             .collect::<Vec<_>>()
             .join(" -> ");
+        let utc = super::format_utc(start_ts);
         writeln!(
             out,
-            "{:>4} {:>9} {:<16} {:<45} {:<6} {:<24} {}",
+            "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  {}",
             i + 1,
+            utc.get(11..).unwrap_or(&utc),
             super::format_relative(start_ts, base),
             kind.as_str(),
-            parties,
             v.stage.as_str(),
             v.code,
-            v.summary
+            parties,
         )?;
+        writeln!(out, "      {}", v.summary)?;
     }
     let stages = by_stage(calls);
     let parts: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
     let failed = calls.iter().filter(|c| c.verdict().failed()).count();
     writeln!(
         out,
-        "totals: {} calls, {} failed; by stage: {}",
-        calls.len(),
+        "totals: {}, {} failed; by stage: {}",
+        plural(calls.len(), "call"),
         failed,
         parts.join(", ")
     )?;

@@ -5,4 +5,4 @@ pub mod analyze;
 pub mod packets;
 mod time;
 
-pub use time::{format_epoch, format_relative};
+pub use time::{format_epoch, format_relative, format_utc};

@@ -52,7 +52,14 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             format!("ClientHello {} -> {}", a.client, a.server),
         ));
     }
-    if a.client_hello_frames.len() > 1 {
+    if let Some((f, ts)) = a.hello_verify {
+        evidence.push(ev(f, ts, "HelloVerifyRequest (cookie exchange)"));
+    }
+    if a.client_hello_frames.len() > 1 && a.hello_verify.is_some() && a.client_hellos == 2 {
+        if let Some((f, ts)) = a.client_hello_frames.last() {
+            evidence.push(ev(*f, *ts, "ClientHello with the cookie"));
+        }
+    } else if a.client_hello_frames.len() > 1 {
         if let Some((f, ts)) = a.client_hello_frames.last() {
             evidence.push(ev(
                 *f,
@@ -179,6 +186,23 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if let Some((f, ts)) = a.from_server.ccs {
         evidence.push(ev(f, ts, "ChangeCipherSpec from server"));
     }
+    let resent = [(a.client, &a.from_client), (a.server, &a.from_server)]
+        .into_iter()
+        .filter(|(_, d)| d.retransmissions > 0)
+        .map(|(who, d)| {
+            if let Some((f, ts)) = d.last_retransmission {
+                evidence.push(ev(
+                    f,
+                    ts,
+                    format!("{who} resends its flight ({} times)", d.retransmissions),
+                ));
+            }
+            format!(
+                "; {who} resent its last flight {}",
+                super::times(d.retransmissions)
+            )
+        })
+        .collect::<String>();
     let closing = a.alerts.items().first().map(|al| {
         let who = if al.from_client { a.client } else { a.server };
         evidence.push(ev(al.frame, al.ts, format!("{} from {who}", al.text())));
@@ -189,13 +213,14 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             Stage::Dtls,
             "dtls-incomplete",
             format!(
-                "DTLS: handshake {} -> {} started both ways ({} ClientHello{}, ServerHello {}) but {}{}; last DTLS record {} before the capture ended",
+                "DTLS: handshake {} -> {} started both ways ({} ClientHello{}, ServerHello {}) but {}{}{}; last DTLS record {} before the capture ended",
                 a.client,
                 a.server,
                 a.client_hellos,
                 if a.client_hellos == 1 { "" } else { "s" },
                 if a.server_hello.is_some() { "seen" } else { "not seen" },
                 missing,
+                resent,
                 closing.unwrap_or_default(),
                 s(now - last)
             ),
@@ -265,18 +290,51 @@ fn fingerprint_mismatch(
     if sdp.is_empty() {
         return None;
     }
-    for (side, addr, fp) in [
-        ("client", a.client, &a.from_client.certificate_fingerprint),
-        ("server", a.server, &a.from_server.certificate_fingerprint),
+    // Which SDP speaks for an address: the one that announced it as its
+    // media endpoint or as a candidate.
+    let announced_by = |addr: std::net::SocketAddr| -> Option<bool> {
+        p.sdp_media
+            .iter()
+            .find(|m| m.endpoint == addr)
+            .map(|m| m.from_caller)
+            .or_else(|| {
+                p.sdp_candidates
+                    .iter()
+                    .find(|(_, c, _)| *c == addr)
+                    .map(|(_, _, from_caller)| *from_caller)
+            })
+    };
+    for (side, addr, dir) in [
+        ("client", a.client, &a.from_client),
+        ("server", a.server, &a.from_server),
     ] {
-        let Some(fp) = fp else { continue };
-        if !sdp.iter().any(|(_, _, v)| v.eq_ignore_ascii_case(fp)) {
+        let Some(fp) = &dir.certificate_fingerprint else {
+            continue;
+        };
+        // Each side's certificate must match its own SDP's fingerprint;
+        // when the side cannot be told, any of them.
+        let owner = announced_by(addr);
+        let expected: Vec<&&(bool, String, String)> = sdp
+            .iter()
+            .filter(|(from_caller, _, _)| owner.is_none_or(|o| o == *from_caller))
+            .collect();
+        let expected = if expected.is_empty() {
+            sdp.iter().collect()
+        } else {
+            expected
+        };
+        if !expected.iter().any(|(_, _, v)| v.eq_ignore_ascii_case(fp)) {
             let mut evidence = base.to_vec();
-            evidence.push(ev(
-                a.first_frame,
-                a.first_ts,
-                format!("{side} certificate sha-256 {fp}"),
-            ));
+            let (f, ts) = dir.certificate_frame.unwrap_or((a.first_frame, a.first_ts));
+            evidence.push(ev(f, ts, format!("{side} certificate sha-256 {fp}")));
+            if let Some(m) = p.sdp_media.iter().find(|m| Some(m.from_caller) == owner) {
+                evidence.push(ev(
+                    m.frame,
+                    m.ts,
+                    "SDP with the a=fingerprint it should match",
+                ));
+            }
+            let sdp = expected;
             return Some(
                 Verdict::new(
                     Stage::Dtls,

@@ -41,7 +41,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         .collect();
     if !working.is_empty() {
         for s in &working {
-            if let Some(v) = consent_lost(s) {
+            if let Some(v) = consent_lost(s, p) {
                 return Outcome::Done(v);
             }
         }
@@ -405,10 +405,13 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
         ));
     }
     let span = last_ts - first_ts;
-    let relay_offered = p.sdp_candidates.iter().any(|(t, _)| t == "relay")
+    let relay_offered = p.sdp_candidates.iter().any(|(t, _, _)| t == "relay")
         || p.allocations.iter().any(|a| a.succeeded());
     if errors.is_empty() {
-        if transmissions < TRANSMISSIONS_FOR_VERDICT && now - first_ts < PATIENCE_NS {
+        // Patience per check: a check sent twice (two pairs, two checks
+        // each) is not three tries of one.
+        let most_tries = pairs.iter().map(|p| p.transmissions).max().unwrap_or(0);
+        if most_tries < TRANSMISSIONS_FOR_VERDICT && now - first_ts < PATIENCE_NS {
             return Verdict::new(
                 Stage::Ice,
                 CAPTURE_ENDED,
@@ -461,7 +464,7 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
     Verdict::new(Stage::Ice, "ice-check-errors", summary).with_evidence(evidence)
 }
 
-fn consent_lost(session: &IceSession) -> Option<Verdict> {
+fn consent_lost(session: &IceSession, p: &CallParts<'_>) -> Option<Verdict> {
     // A pair that worked, then stopped answering, while no pair of the
     // session answered after that: the path is gone, not just one spare
     // candidate that never worked.
@@ -475,20 +478,56 @@ fn consent_lost(session: &IceSession) -> Option<Verdict> {
             })
     })?;
     let (first_f, first_ts) = pair.first_unanswered_after_success?;
-    let (last_ok_f, last_ok_ts) = pair.last_success?;
-    let evidence = vec![
+    let (last_ok_f, last_ok_ts) = session.last_success?;
+    let mut evidence = vec![
         ev(last_ok_f, last_ok_ts, "last answered check"),
         ev(first_f, first_ts, "first unanswered consent check"),
     ];
+    // What the pair carried before it went: media, if the capture saw it.
+    let on_pair: Vec<_> = p
+        .streams
+        .iter()
+        .filter(|st| {
+            (st.key.src == pair.local && st.key.dst == pair.remote)
+                || (st.key.src == pair.remote && st.key.dst == pair.local)
+        })
+        .collect();
+    // Packets sent into a path that drops them are still captured on the
+    // sender's side: media "worked" while it came back both ways.
+    let last_each_way = |from: std::net::SocketAddr| {
+        on_pair
+            .iter()
+            .filter(|st| st.key.src == from)
+            .max_by_key(|st| st.last_ts)
+            .copied()
+    };
+    let worked = match (
+        on_pair.iter().map(|st| st.first_ts).min(),
+        last_each_way(pair.local),
+        last_each_way(pair.remote),
+    ) {
+        (Some(start), Some(a), Some(b)) => {
+            let end = if a.last_ts <= b.last_ts { a } else { b };
+            evidence.push(ev(
+                end.last_frame,
+                end.last_ts,
+                format!("last RTP from {} (media both ways until here)", end.key.src),
+            ));
+            format!("carried media both ways for {}", s(end.last_ts - start))
+        }
+        _ => format!(
+            "answered checks until {} into the session",
+            s(last_ok_ts - session.first_ts)
+        ),
+    };
     Some(
         Verdict::new(
             Stage::Ice,
             "ice-consent-lost",
             format!(
-                "ICE: the pair {} <-> {} worked for {}, then {} consent checks over {} went unanswered",
+                "ICE: the pair {} <-> {} {worked}, then {} consent checks over {} went unanswered",
                 pair.local,
                 pair.remote,
-                s(last_ok_ts - session.first_ts),
                 pair.unanswered_since_success,
                 s(pair.last_unanswered_ts - first_ts)
             ),

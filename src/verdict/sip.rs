@@ -11,9 +11,15 @@ use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
 /// RFC 3261 Timer B/F: 64*T1 = 32 s. A request unanswered for that long
 /// has failed by the protocol's own rule.
 const TIMER_B_NS: i64 = 32_000_000_000;
-/// Transmissions that show the client itself was retrying (Timer A/E:
-/// 0.5, 1, 2 s): three means the far end had 3.5 s to answer.
-const RETRANSMISSIONS_FOR_VERDICT: u32 = 3;
+/// Timer T2 (RFC 3261 s17.1.2.2): a client that is still retrying sends
+/// again within 4 s. One silent for longer after retransmitting has given
+/// up; one that sent its last copy just before the capture ended may still
+/// have been waiting for an answer.
+const T2_NS: i64 = 4_000_000_000;
+/// A request retransmitted for this long (five transmissions on Timer A or
+/// E) got nothing, not even the 100 Trying a server sends within 200 ms of
+/// receiving an INVITE (RFC 3261 s17.2.1): it did not get through.
+const RETRANSMIT_SPAN_NS: i64 = 7_500_000_000;
 /// A TCP connect that saw this many SYNs (the first one and two
 /// retransmissions, 1 s and 3 s later) is blocked, not slow.
 const SYNS_FOR_VERDICT: usize = 2;
@@ -194,8 +200,8 @@ fn final_failure(
             Stage::Sip,
             "sip-auth-failed",
             format!(
-                "SIP: {} for {} challenged, retried with credentials, then refused with {} {}{}",
-                last.method, d.from, status, reason, extra
+                "SIP: {} for {} challenged by {}, retried with credentials, then refused with {} {}{}",
+                last.method, d.from, last.dst, status, reason, extra
             ),
         );
         return v.with_evidence(evidence);
@@ -278,7 +284,9 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
     };
     let total: u32 = unanswered.iter().map(|x| x.sent).sum::<u32>().max(t.sent);
     let first_ts = unanswered.first().map_or(t.first_ts, |x| x.first_ts);
-    if total >= RETRANSMISSIONS_FOR_VERDICT || waited >= TIMER_B_NS {
+    let client_gave_up = total >= 2 && now - t.last_ts >= T2_NS;
+    let retried_long = t.last_ts - first_ts >= RETRANSMIT_SPAN_NS;
+    if waited >= TIMER_B_NS || client_gave_up || retried_long {
         let mut evidence = evidence;
         if unanswered.len() > 1 {
             evidence.extend(request_evidence(unanswered[0]).into_iter().take(1));
