@@ -273,7 +273,10 @@ fn dtls_incomplete_and_fingerprint() {
     // encrypted alert 632; the client resends its last flight at 58, 161,
     // 370 and 633 and is never answered.
     assert_eq!(evidence_frames(&calls[0]), vec![5, 6, 7, 632, 633]);
-    assert!(calls[0].verdict.summary.contains("resent its last flight 4 times"));
+    assert!(calls[0]
+        .verdict
+        .summary
+        .contains("resent its last flight 4 times"));
 
     let calls = analyze("sip-webrtc-fingerprint-mismatch.pcap");
     assert_eq!(
@@ -521,4 +524,20 @@ fn ice_gathering_and_check_failures() {
         vec![v("sip-call", "ice", "ice-not-started")]
     );
     assert_eq!(calls[0].summary.sip.as_ref().unwrap()["final_status"], 200);
+}
+
+/// The same sipp call twice, 342 s apart, in one pcapng (same SSRCs, same
+/// addresses): each call gets its own streams.
+#[test]
+fn reused_ssrc_and_addresses_are_separate_streams() {
+    let calls = analyze("pcapng-two-link-types.pcapng");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "none", "ok"), v("sip-call", "none", "ok")]
+    );
+    for c in &calls {
+        let mut packets: Vec<u64> = streams(c).iter().map(|s| s.2).collect();
+        packets.sort();
+        assert_eq!(packets, vec![100, 150]);
+    }
 }

@@ -20,7 +20,15 @@ pub struct StreamKey {
     pub ssrc: u32,
     pub src: SocketAddr,
     pub dst: SocketAddr,
+    /// Counts the times the same SSRC and addresses came back after a long
+    /// silence: a new call reusing them (sipp replays one SSRC in every
+    /// call; ports are reused) is a new stream.
+    pub epoch: u16,
 }
+
+/// Silence after which the same SSRC and addresses start a new stream. A
+/// call on hold long enough to cross it shows as two streams of one call.
+const NEW_STREAM_AFTER_NS: i64 = 30_000_000_000;
 
 #[derive(Debug, Clone)]
 pub struct RtpStream {
@@ -156,6 +164,8 @@ impl RtpStream {
 pub struct RtpTracker {
     pub streams: HashMap<StreamKey, RtpStream>,
     pub rtcp_packets: HashMap<(SocketAddr, SocketAddr), u64>,
+    /// The current epoch of each SSRC and address pair.
+    epochs: HashMap<(u32, SocketAddr, SocketAddr), u16>,
     pub dropped: u64,
 }
 
@@ -173,19 +183,25 @@ impl RtpTracker {
         // SDP lookup is not paid on every packet.
         clock_hint: impl FnOnce() -> Option<u32>,
     ) {
-        let key = StreamKey {
+        let epoch = self.epochs.get(&(p.ssrc, src, dst)).copied().unwrap_or(0);
+        let mut key = StreamKey {
             ssrc: p.ssrc,
             src,
             dst,
+            epoch,
         };
         if let Some(s) = self.streams.get_mut(&key) {
-            s.on_packet(p, frame, ts, clock_hint);
-            return;
+            if ts - s.last_ts < NEW_STREAM_AFTER_NS {
+                s.on_packet(p, frame, ts, clock_hint);
+                return;
+            }
+            key.epoch = epoch.wrapping_add(1);
         }
         if self.streams.len() >= MAX_STREAMS {
             self.dropped += 1;
             return;
         }
+        self.epochs.insert((p.ssrc, src, dst), key.epoch);
         let clock_rate =
             clock_hint().or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
         self.streams.insert(

@@ -48,6 +48,9 @@ pub struct Allocation {
     pub attempts: Bounded<AllocateAttempt>,
     pub relayed: Option<SocketAddr>,
     pub mapped: Option<SocketAddr>,
+    /// USERNAME and REALM of the last Allocate with credentials.
+    pub username: Option<String>,
+    pub realm: Option<String>,
     pub success: Option<(u64, i64)>,
     pub permissions: Bounded<SocketAddr>,
     pub channels: HashMap<u16, SocketAddr>,
@@ -156,6 +159,8 @@ impl TurnTracker {
                     attempts: Bounded::new(MAX_ATTEMPTS),
                     relayed: None,
                     mapped: None,
+                    username: None,
+                    realm: None,
                     success: None,
                     permissions: Bounded::new(MAX_PEERS),
                     channels: HashMap::default(),
@@ -190,6 +195,14 @@ impl TurnTracker {
         a.last_ts = ts;
         match method {
             METHOD_ALLOCATE => {
+                if msg.has_message_integrity() {
+                    if let Some(u) = msg.username() {
+                        a.username = Some(String::from_utf8_lossy(u).into_owned());
+                    }
+                    if let Some(r) = msg.realm() {
+                        a.realm = Some(String::from_utf8_lossy(r).into_owned());
+                    }
+                }
                 if let Some(at) = a
                     .attempts
                     .items_mut()

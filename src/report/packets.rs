@@ -181,9 +181,11 @@ impl<W: Write> PacketPrinter<W> {
     pub fn finish(mut self, info: &CaptureInfo, stats: &PipelineStats) -> io::Result<W> {
         match self.format {
             Format::Text => {
+                if !self.quiet {
+                    writeln!(self.out)?;
+                }
                 let links: Vec<String> =
                     info.link_types.iter().map(|l| link_type_name(*l)).collect();
-                writeln!(self.out)?;
                 writeln!(
                     self.out,
                     "{}: {} frames, {} bytes, link types {}",
@@ -380,7 +382,13 @@ fn transport_info(f: &DecodedFrame<'_>) -> String {
             if *more { " MF" } else { "" }
         ),
         Transport::OtherIp { protocol } => format!("IP protocol {protocol}"),
-        Transport::NonIp { ether_type } => format!("non-IP ethertype 0x{ether_type:04x}"),
+        Transport::NonIp { ether_type } => match ether_type {
+            0x0806 => "ARP".to_string(),
+            0x8035 => "RARP".to_string(),
+            0x88cc => "LLDP".to_string(),
+            0x8863 | 0x8864 => "PPPoE (not IP)".to_string(),
+            t => format!("non-IP ethertype 0x{t:04x}"),
+        },
         Transport::UnsupportedLink { link_type } => {
             format!("unsupported link type {}", link_type_name(*link_type))
         }

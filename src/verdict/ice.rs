@@ -242,8 +242,16 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
                 Stage::Ice,
                 "turn-auth-failed",
                 format!(
-                    "ICE: TURN server {} refused the credentials of {}: Allocate with credentials answered {} {}",
-                    a.server, a.client, code, last.reason
+                    "ICE: TURN server {} refused the credentials of {}{}: Allocate with credentials answered {} {}",
+                    a.server,
+                    a.client,
+                    match (&a.username, &a.realm) {
+                        (Some(u), Some(r)) => format!(" (user {u}, realm {r})"),
+                        (Some(u), None) => format!(" (user {u})"),
+                        _ => String::new(),
+                    },
+                    code,
+                    last.reason
                 ),
             )
             .with_evidence(evidence),
