@@ -10,8 +10,8 @@ use std::io::Cursor;
 
 use callscope::analysis::Analyzer;
 use callscope::bench_support::{load_ethernet_frames, write_repeated};
-use callscope::capture::{CaptureReader, FrameBatch};
-use callscope::pipeline::Decoder;
+use callscope::capture::CaptureReader;
+use callscope::pipeline::run_reader;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const FRAMES: u64 = 500_000;
@@ -33,23 +33,23 @@ fn build() -> (Vec<u8>, u64) {
     (buf, n)
 }
 
+/// Runs the product's pipeline (reader thread, batches, decoding threads)
+/// over the capture in memory; with `analyze`, every frame also goes
+/// through the analysis and the calls are judged at the end.
 fn decode_all(data: &[u8], threads: usize, analyze: bool) -> u64 {
-    let mut reader =
+    let reader =
         CaptureReader::from_reader("bench", Box::new(Cursor::new(data.to_vec()))).expect("pcap");
-    let mut decoder = Decoder::new(threads);
     let mut analyzer = Analyzer::new();
-    let mut batch = FrameBatch::new();
     let mut pdus = 0u64;
-    while reader.next_batch(&mut batch).expect("read") > 0 {
-        for f in decoder.decode_batch(&batch) {
-            pdus += f.pdus.len() as u64;
-            if analyze {
-                analyzer.feed(&f);
-            }
+    run_reader(reader, threads, |f| {
+        pdus += f.pdus.len() as u64;
+        if analyze {
+            analyzer.feed(f);
         }
-    }
+    })
+    .expect("read");
     if analyze {
-        pdus += analyzer.calls().len() as u64;
+        pdus += analyzer.call_refs().len() as u64;
     }
     pdus
 }

@@ -82,17 +82,18 @@ pub struct Decoder {
 }
 
 impl Decoder {
-    /// `threads`: 0 for one per core, 1 for strictly sequential decoding.
+    /// `threads`: decoding threads, 0 for one per core.
     pub fn new(threads: usize) -> Self {
-        let pool = if threads == 1 {
-            None
-        } else {
-            rayon::ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .build()
-                .ok()
-                .map(std::sync::Arc::new)
-        };
+        // Even one decoding thread runs in a pool of its own: the
+        // per-batch vectors are then allocated in that thread's malloc
+        // arena, which glibc does not trim back to the kernel after every
+        // batch as it does the main arena (measured on a 2-million-frame
+        // capture: 235 000 page faults and twice the time otherwise).
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .ok()
+            .map(std::sync::Arc::new);
         Self {
             frags: FragmentReassembler::new(FragmentLimits::default()),
             tcp: TcpReassembler::new(TcpLimits::default()),
@@ -113,6 +114,18 @@ impl Decoder {
     /// Decodes one batch. The decoded frames borrow from the batch and from
     /// this decoder's side buffers, so they live until the next call.
     pub fn decode_batch<'b>(&'b mut self, batch: &'b FrameBatch) -> Vec<DecodedFrame<'b>> {
+        let mut out = Vec::with_capacity(batch.len());
+        self.decode_batch_each(batch, |f| out.push(f));
+        out
+    }
+
+    /// Decodes one batch and hands each frame, in order, to `each`, without
+    /// collecting them: the way the capture runner uses it.
+    pub fn decode_batch_each<'b>(
+        &'b mut self,
+        batch: &'b FrameBatch,
+        mut each: impl FnMut(DecodedFrame<'b>),
+    ) {
         let frames: Vec<RawFrame<'b>> = batch.iter().collect();
         let pool_handle = self.pool.clone();
         let pool = pool_handle.as_deref();
@@ -150,7 +163,7 @@ impl Decoder {
                     pdus,
                 },
             )
-            .collect()
+            .for_each(&mut each);
     }
 
     /// The sequential part: fragments and TCP streams.
@@ -393,12 +406,26 @@ const BATCHES_IN_FLIGHT: usize = 3;
 pub fn run_capture(
     path: &str,
     threads: usize,
+    on_frame: impl FnMut(&DecodedFrame<'_>),
+) -> Result<RunOutcome, crate::capture::CaptureError> {
+    run_reader(
+        crate::capture::CaptureReader::open(path)?,
+        threads,
+        on_frame,
+    )
+}
+
+/// [`run_capture`] over an opened reader (a file, standard input, or bytes
+/// in memory for tests and benchmarks).
+pub fn run_reader(
+    reader: crate::capture::CaptureReader,
+    threads: usize,
     mut on_frame: impl FnMut(&DecodedFrame<'_>),
 ) -> Result<RunOutcome, crate::capture::CaptureError> {
-    use crate::capture::{CaptureError, CaptureInfo, CaptureReader};
+    use crate::capture::{CaptureError, CaptureInfo};
     use std::sync::mpsc;
 
-    let reader = CaptureReader::open(path)?;
+    let path = reader.info().path.clone();
     let mut decoder = Decoder::new(threads);
     std::thread::scope(|scope| {
         let (full_tx, full_rx) = mpsc::sync_channel::<Result<FrameBatch, CaptureError>>(1);
@@ -432,9 +459,7 @@ pub fn run_capture(
         for item in full_rx {
             match item {
                 Ok(batch) => {
-                    for f in decoder.decode_batch(&batch) {
-                        on_frame(&f);
-                    }
+                    decoder.decode_batch_each(&batch, |f| on_frame(&f));
                     frames += batch.len();
                     let _ = empty_tx.send(batch);
                 }
@@ -443,7 +468,7 @@ pub fn run_capture(
         }
         drop(empty_tx);
         let info = reading.join().unwrap_or_else(|_| CaptureInfo {
-            path: path.to_string(),
+            path: path.clone(),
             ..CaptureInfo::default()
         });
         match error {
