@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Captures that stop in the middle of a stage, made by keeping the first
+# Captures derived from real ones with editcap. Captures that stop in the
+# middle of a stage, made by keeping the first
 # frames of real captures (editcap), as when tcpdump is stopped too early:
 #   dtls-cut-off.pcap: the first 6 frames of dtls-dropped-one-way.pcap: ICE
 #     answered, then the capture ends 1.0 s after the first ClientHello
@@ -10,3 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 editcap -r dtls-dropped-one-way.pcap dtls-cut-off.pcap 1-6
 editcap -r sip-invite-no-response.pcap sip-invite-cut-off.pcap 1-4
+
+# The same capture with nanosecond timestamps in a pcapng whose interface
+# says if_tsresol=9 (as dumpcap writes): sip-486-busy-nsec.pcapng.
+editcap -F nsecpcap sip-486-busy.pcap /tmp/callscope-nsec.pcap
+editcap -F pcapng /tmp/callscope-nsec.pcap sip-486-busy-nsec.pcapng
+rm -f /tmp/callscope-nsec.pcap
