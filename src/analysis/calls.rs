@@ -175,7 +175,7 @@ struct Indexes {
 fn build_indexes(an: &Analyzer) -> Indexes {
     let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::default();
     let mut streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>> = HashMap::default();
-    for k in an.rtp.streams.keys() {
+    for k in an.rtp.streams().map(|s| &s.key) {
         streams_by_addr.entry(k.src).or_default().push(*k);
         streams_by_addr.entry(k.dst).or_default().push(*k);
         streams_by_pair.entry((k.src, k.dst)).or_default().push(*k);
@@ -455,7 +455,7 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
 
     // RTP nobody claimed, grouped by the pair of addresses.
     let mut groups: HashMap<(SocketAddr, SocketAddr), Vec<&RtpStream>> = HashMap::default();
-    for s in an.rtp.streams.values() {
+    for s in an.rtp.streams() {
         if used.streams.contains(&s.key) {
             continue;
         }
@@ -660,7 +660,7 @@ fn claim_stream<'a>(
     k: &StreamKey,
     window: (i64, i64),
 ) {
-    let Some(s) = an.rtp.streams.get(k) else {
+    let Some(s) = an.rtp.get(k) else {
         return;
     };
     if s.last_ts >= window.0 && s.first_ts <= window.1 && used.streams.insert(*k) {

@@ -162,14 +162,38 @@ impl RtpStream {
 
 #[derive(Debug, Default)]
 pub struct RtpTracker {
-    pub streams: HashMap<StreamKey, RtpStream>,
+    /// The stream each SSRC and address pair currently feeds: one hash
+    /// lookup per packet.
+    current: HashMap<(u32, SocketAddr, SocketAddr), RtpStream>,
+    /// Streams that ended in a long silence before the same SSRC and
+    /// addresses came back (see [`StreamKey::epoch`]).
+    retired: HashMap<StreamKey, RtpStream>,
     pub rtcp_packets: HashMap<(SocketAddr, SocketAddr), u64>,
-    /// The current epoch of each SSRC and address pair.
-    epochs: HashMap<(u32, SocketAddr, SocketAddr), u16>,
     pub dropped: u64,
 }
 
 impl RtpTracker {
+    #[allow(clippy::too_many_arguments)]
+    /// Every stream seen, current and retired.
+    pub fn streams(&self) -> impl Iterator<Item = &RtpStream> {
+        self.current.values().chain(self.retired.values())
+    }
+
+    pub fn get(&self, key: &StreamKey) -> Option<&RtpStream> {
+        match self.current.get(&(key.ssrc, key.src, key.dst)) {
+            Some(s) if s.key.epoch == key.epoch => Some(s),
+            _ => self.retired.get(key),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.current.len() + self.retired.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn on_rtp(
         &mut self,
@@ -183,29 +207,32 @@ impl RtpTracker {
         // SDP lookup is not paid on every packet.
         clock_hint: impl FnOnce() -> Option<u32>,
     ) {
-        let epoch = self.epochs.get(&(p.ssrc, src, dst)).copied().unwrap_or(0);
-        let mut key = StreamKey {
+        let id = (p.ssrc, src, dst);
+        let mut epoch = 0;
+        if let Some(s) = self.current.get_mut(&id) {
+            if ts - s.last_ts < NEW_STREAM_AFTER_NS {
+                s.on_packet(p, frame, ts, clock_hint);
+                return;
+            }
+            epoch = s.key.epoch.wrapping_add(1);
+        }
+        if self.len() >= MAX_STREAMS {
+            self.dropped += 1;
+            return;
+        }
+        if let Some(old) = self.current.remove(&id) {
+            self.retired.insert(old.key, old);
+        }
+        let key = StreamKey {
             ssrc: p.ssrc,
             src,
             dst,
             epoch,
         };
-        if let Some(s) = self.streams.get_mut(&key) {
-            if ts - s.last_ts < NEW_STREAM_AFTER_NS {
-                s.on_packet(p, frame, ts, clock_hint);
-                return;
-            }
-            key.epoch = epoch.wrapping_add(1);
-        }
-        if self.streams.len() >= MAX_STREAMS {
-            self.dropped += 1;
-            return;
-        }
-        self.epochs.insert((p.ssrc, src, dst), key.epoch);
         let clock_rate =
             clock_hint().or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
-        self.streams.insert(
-            key,
+        self.current.insert(
+            id,
             RtpStream {
                 key,
                 relayed,

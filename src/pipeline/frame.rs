@@ -75,7 +75,7 @@ pub struct DecodedFrame<'a> {
     pub reassembled_fragments: Option<u32>,
     /// The protocol messages in the frame, in order (several for SIP or
     /// STUN over TCP when one segment completes several messages).
-    pub pdus: Vec<Pdu<'a>>,
+    pub pdus: Pdus<'a>,
 }
 
 impl DecodedFrame<'_> {
@@ -85,6 +85,61 @@ impl DecodedFrame<'_> {
             Transport::Undecodable { reason } => Some(reason),
             Transport::UnsupportedLink { .. } => Some("unsupported link type"),
             _ => None,
+        }
+    }
+}
+
+/// The messages of one frame. Nearly every frame holds one (an RTP packet,
+/// a STUN message): it is kept inline, so decoding a frame allocates
+/// nothing here. Reads as a slice.
+#[derive(Debug, Default)]
+pub enum Pdus<'a> {
+    #[default]
+    None,
+    One(Pdu<'a>),
+    Many(Vec<Pdu<'a>>),
+}
+
+impl<'a> Pdus<'a> {
+    pub fn as_slice(&self) -> &[Pdu<'a>] {
+        match self {
+            Pdus::None => &[],
+            Pdus::One(p) => std::slice::from_ref(p),
+            Pdus::Many(v) => v,
+        }
+    }
+}
+
+impl<'a> std::ops::Deref for Pdus<'a> {
+    type Target = [Pdu<'a>];
+
+    fn deref(&self) -> &[Pdu<'a>] {
+        self.as_slice()
+    }
+}
+
+impl<'a, 'p> IntoIterator for &'p Pdus<'a> {
+    type Item = &'p Pdu<'a>;
+    type IntoIter = std::slice::Iter<'p, Pdu<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.as_slice().iter()
+    }
+}
+
+impl<'a> FromIterator<Pdu<'a>> for Pdus<'a> {
+    fn from_iter<I: IntoIterator<Item = Pdu<'a>>>(iter: I) -> Self {
+        let mut it = iter.into_iter();
+        let Some(first) = it.next() else {
+            return Pdus::None;
+        };
+        match it.next() {
+            None => Pdus::One(first),
+            Some(second) => {
+                let mut v = vec![first, second];
+                v.extend(it);
+                Pdus::Many(v)
+            }
         }
     }
 }

@@ -10,7 +10,7 @@
 mod frame;
 mod stream;
 
-pub use frame::{DecodedFrame, Transport};
+pub use frame::{DecodedFrame, Pdus, Transport};
 pub use stream::{StreamKind, StreamLimits, StreamStats};
 
 use std::net::{IpAddr, SocketAddr};
@@ -18,7 +18,7 @@ use std::net::{IpAddr, SocketAddr};
 use rayon::prelude::*;
 
 use crate::capture::{FrameBatch, RawFrame};
-use crate::decode::{demux, Pdu};
+use crate::decode::demux;
 use crate::net::{
     self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, TcpLimits, TcpReassembler,
     TcpStats, L4,
@@ -332,9 +332,9 @@ fn range_within(base: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
 }
 
 /// Application decoding of one frame: pure, so it runs in parallel.
-fn decode_app<'a>(frame: &'a [u8], input: AppInput, side: &'a [Vec<u8>]) -> Vec<Pdu<'a>> {
+fn decode_app<'a>(frame: &'a [u8], input: AppInput, side: &'a [Vec<u8>]) -> Pdus<'a> {
     match input {
-        AppInput::None => Vec::new(),
+        AppInput::None => Pdus::None,
         AppInput::Frame { start, end, ports } => frame
             .get(start..end)
             .and_then(|p| demux::decode_datagram(p, ports.0, ports.1))
