@@ -39,6 +39,7 @@ run_all() { # file
   measure "cat" cat "$f"
   measure "callscope packets -q --threads 1" target/release/callscope packets -q --threads 1 "$f"
   measure "callscope packets -q --threads 2" target/release/callscope packets -q --threads 2 "$f"
+  measure "callscope analyze (text)" target/release/callscope analyze "$f"
   measure "callscope analyze --format json" target/release/callscope analyze --format json "$f"
   if command -v tshark >/dev/null; then
     measure "tshark -T fields -e frame.number" tshark -n -r "$f" -T fields -e frame.number
