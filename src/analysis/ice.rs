@@ -84,6 +84,7 @@ pub struct CandidatePair {
     pub nominated: bool,
     pub first_check: (u64, i64),
     pub last_check_ts: i64,
+    pub last_check_frame: u64,
     pub first_success: Option<(u64, i64)>,
     pub last_success: Option<(u64, i64)>,
     /// Checks on this pair first sent after its last success and still
@@ -231,6 +232,8 @@ impl IceTracker {
                     if let Some(p) = s.pairs.items_mut().get_mut(pair) {
                         p.transmissions = p.transmissions.max(n);
                         p.last_check_ts = ts;
+                        p.last_check_frame = frame;
+                        p.last_check_frame = frame;
                         if p.last_success.is_some() && t.response.is_none() {
                             p.last_unanswered_ts = ts;
                         }
@@ -361,6 +364,7 @@ impl IceTracker {
                     nominated: false,
                     first_check: (frame, ts),
                     last_check_ts: ts,
+                    last_check_frame: frame,
                     first_success: None,
                     last_success: None,
                     unanswered_since_success: 0,

@@ -5,9 +5,14 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use crate::analysis::{Call, CallRef};
+use std::borrow::Cow;
+use std::net::SocketAddr;
+
+use crate::analysis::calls::CallSummary;
+use crate::analysis::{Call, CallKind, CallRef};
 use crate::capture::{CaptureFormat, CaptureInfo};
 use crate::net::link_type_name;
+use crate::verdict::Verdict;
 
 use super::format_epoch;
 
@@ -22,89 +27,70 @@ pub struct CaptureFacts {
     pub error: Option<String>,
 }
 
-/// The facts of a call that the report needs, from an owned call or from
-/// a judged reference.
+/// What the report prints of a call's identity, borrowed.
+pub struct CallHead<'a> {
+    pub id: &'a str,
+    pub kind: CallKind,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub endpoints: &'a [SocketAddr],
+    pub verdict: &'a Verdict,
+}
+
+/// A call as the report sees it: an owned [`Call`] (facts already built)
+/// or a [`CallRef`] (facts built when written).
 pub trait ReportCall {
-    fn call(
-        &self,
-    ) -> (
-        &str,
-        crate::analysis::CallKind,
-        i64,
-        i64,
-        &[std::net::SocketAddr],
-    );
-    fn verdict(&self) -> &crate::verdict::Verdict;
-    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary>;
+    fn head(&self) -> CallHead<'_>;
+    fn summary(&self) -> Cow<'_, CallSummary>;
+}
+
+/// Both kinds of call carry the same identity fields.
+macro_rules! head_of {
+    ($c:expr) => {
+        CallHead {
+            id: &$c.id,
+            kind: $c.kind,
+            start_ts: $c.start_ts,
+            end_ts: $c.end_ts,
+            endpoints: &$c.endpoints,
+            verdict: &$c.verdict,
+        }
+    };
 }
 
 impl ReportCall for Call {
-    fn call(
-        &self,
-    ) -> (
-        &str,
-        crate::analysis::CallKind,
-        i64,
-        i64,
-        &[std::net::SocketAddr],
-    ) {
-        (
-            &self.id,
-            self.kind,
-            self.start_ts,
-            self.end_ts,
-            &self.endpoints,
-        )
+    fn head(&self) -> CallHead<'_> {
+        head_of!(self)
     }
-    fn verdict(&self) -> &crate::verdict::Verdict {
-        &self.verdict
-    }
-    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary> {
-        std::borrow::Cow::Borrowed(&self.summary)
+    fn summary(&self) -> Cow<'_, CallSummary> {
+        Cow::Borrowed(&self.summary)
     }
 }
 
 impl ReportCall for CallRef<'_> {
-    fn call(
-        &self,
-    ) -> (
-        &str,
-        crate::analysis::CallKind,
-        i64,
-        i64,
-        &[std::net::SocketAddr],
-    ) {
-        (
-            &self.id,
-            self.kind,
-            self.start_ts,
-            self.end_ts,
-            &self.endpoints,
-        )
+    fn head(&self) -> CallHead<'_> {
+        head_of!(self)
     }
-    fn verdict(&self) -> &crate::verdict::Verdict {
-        &self.verdict
-    }
-    fn summary(&self) -> std::borrow::Cow<'_, crate::analysis::calls::CallSummary> {
-        std::borrow::Cow::Owned(CallRef::summary(self))
+    fn summary(&self) -> Cow<'_, CallSummary> {
+        Cow::Owned(CallRef::summary(self))
     }
 }
 
 pub fn call_json(c: &impl ReportCall) -> Value {
-    let (id, kind, start_ts, end_ts, endpoints) = c.call();
+    let h = c.head();
     let summary = c.summary();
     json!({
-        "id": id,
-        "kind": kind.as_str(),
-        "start_ts": format_epoch(start_ts),
-        "end_ts": format_epoch(end_ts),
-        "endpoints": endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        "id": h.id,
+        "kind": h.kind.as_str(),
+        "start_ts": format_epoch(h.start_ts),
+        "end_ts": format_epoch(h.end_ts),
+        "endpoints": h.endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
         "sip": summary.sip,
         "ice": summary.ice,
         "turn": summary.turn,
         "dtls": summary.dtls,
         "media": {"streams": summary.streams},
-        "verdict": c.verdict(),
+        "verdict": h.verdict,
     })
 }
 
@@ -114,7 +100,7 @@ pub fn by_stage<C: ReportCall>(calls: &[C]) -> BTreeMap<&'static str, u64> {
         .map(|s| (s, 0))
         .collect();
     for c in calls {
-        *m.entry(c.verdict().stage.as_str()).or_default() += 1;
+        *m.entry(c.head().verdict.stage.as_str()).or_default() += 1;
     }
     m
 }
@@ -138,7 +124,7 @@ fn capture_json(facts: &CaptureFacts) -> Value {
 fn summary_json<C: ReportCall>(calls: &[C]) -> Value {
     let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
     for c in calls {
-        *by_code.entry(c.verdict().code.as_str()).or_default() += 1;
+        *by_code.entry(c.head().verdict.code.as_str()).or_default() += 1;
     }
     json!({
         "calls": calls.len(),
@@ -243,8 +229,8 @@ pub fn write_text<C: ReportCall>(
         "#", "start UTC", "+s", "kind", "stage", "code"
     )?;
     for (i, c) in calls.iter().enumerate() {
-        let (_, kind, start_ts, _, endpoints) = c.call();
-        let v = c.verdict();
+        let h = c.head();
+        let (kind, start_ts, endpoints, v) = (h.kind, h.start_ts, h.endpoints, h.verdict);
         let parties = endpoints
             .iter()
             .map(|e| e.to_string())
@@ -266,7 +252,7 @@ pub fn write_text<C: ReportCall>(
     }
     let stages = by_stage(calls);
     let parts: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    let failed = calls.iter().filter(|c| c.verdict().failed()).count();
+    let failed = calls.iter().filter(|c| c.head().verdict.failed()).count();
     writeln!(
         out,
         "totals: {}, {} failed; by stage: {}",
@@ -279,8 +265,8 @@ pub fn write_text<C: ReportCall>(
 
 /// Details of one call, for `--verbose` text output.
 pub fn write_call_details(out: &mut impl Write, i: usize, c: &impl ReportCall) -> io::Result<()> {
-    let (id, kind, _, _, _) = c.call();
-    let v = c.verdict();
+    let h = c.head();
+    let (id, kind, v) = (h.id, h.kind, h.verdict);
     writeln!(out, "\n[{}] {} {} {}", i + 1, kind.as_str(), id, v.code)?;
     writeln!(out, "    {}", v.summary)?;
     for e in &v.evidence {

@@ -398,6 +398,13 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
             format!("first check {} -> {}", first.local, first.remote),
         ));
     }
+    if let Some(last) = pairs.iter().max_by_key(|p| p.last_check_ts) {
+        evidence.push(ev(
+            last.last_check_frame,
+            last.last_check_ts,
+            format!("last check {} -> {}", last.local, last.remote),
+        ));
+    }
     let error_text = |code: u16, reason: &str| {
         if code == 0 {
             reason.to_string()
