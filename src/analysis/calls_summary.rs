@@ -86,6 +86,7 @@ pub(crate) fn summarize(p: &CallParts<'_>) -> CallSummary {
                     "expected": s.expected(),
                     "duplicates": s.duplicates,
                     "out_of_order": s.out_of_order,
+                    "bad_sequence": s.bad_sequence,
                     "max_gap_ms": (s.max_gap_ns as f64 / 1e6 * 10.0).round() / 10.0,
                     "payload_type": s.payload_type,
                     "clock_rate": s.clock_rate,

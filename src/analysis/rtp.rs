@@ -12,6 +12,10 @@ const MAX_STREAMS: usize = 200_000;
 /// Standard RTP clock rates, for guessing a dynamic payload type's rate
 /// from the stream itself when no SDP describes it.
 const COMMON_RATES: [u32; 7] = [8_000, 16_000, 22_050, 24_000, 44_100, 48_000, 90_000];
+/// RFC 3550 A.1 limits: a forward jump beyond MAX_DROPOUT or a step back
+/// beyond MAX_MISORDER is not believed from one packet.
+const MAX_DROPOUT: u16 = 3000;
+const MAX_MISORDER: u16 = 100;
 /// Sequence numbers remembered for duplicate detection.
 const SEQ_WINDOW: u16 = 128;
 
@@ -42,6 +46,13 @@ pub struct RtpStream {
     pub packets: u64,
     pub duplicates: u64,
     pub out_of_order: u64,
+    /// Packets whose sequence number jumped too far to believe (RFC 3550
+    /// A.1), and the times the stream re-synchronised on a new numbering.
+    pub bad_sequence: u64,
+    pub resyncs: u64,
+    /// Packets counted into the sequence space (not duplicates, not bad).
+    received: u64,
+    bad_seq: Option<u16>,
     pub max_gap_ns: i64,
     pub clock_rate: Option<u32>,
     /// Extended highest sequence number and the first one (RFC 3550 A.1).
@@ -64,8 +75,7 @@ impl RtpStream {
     /// received; never negative (RFC 3550 A.3 allows negative, but a
     /// report of "-2 lost" helps nobody).
     pub fn lost(&self) -> u64 {
-        let received = self.packets - self.duplicates;
-        self.expected().saturating_sub(received)
+        self.expected().saturating_sub(self.received)
     }
 
     pub fn jitter_ms(&self) -> f64 {
@@ -96,17 +106,37 @@ impl RtpStream {
         self.packets += 1;
         self.last_frame = frame;
         self.last_ts = ts;
-        // Extend the 16-bit sequence number against the highest seen.
+        // Extend the 16-bit sequence number against the highest seen
+        // (RFC 3550 A.1): a step forward within MAX_DROPOUT, or back within
+        // MAX_MISORDER, is believed; a larger jump only when the next packet
+        // follows it (the sender restarted), else that packet is counted as
+        // a bad sequence number and left out of the loss count.
         let max16 = self.max_ext_seq as u16;
-        let delta = p.sequence.wrapping_sub(max16) as i16;
-        if delta > 0 {
-            let ext = self.max_ext_seq.wrapping_add(delta as u32);
-            let shift = delta as u32;
+        let udelta = p.sequence.wrapping_sub(max16);
+        if udelta != 0 && udelta < MAX_DROPOUT {
+            self.bad_seq = None;
+            let ext = self.max_ext_seq.wrapping_add(u32::from(udelta));
+            let shift = u32::from(udelta);
             self.seen = if shift >= 128 { 0 } else { self.seen << shift };
             self.seen |= 1;
             self.max_ext_seq = ext;
+            self.received += 1;
+        } else if udelta != 0 && udelta <= u16::MAX - MAX_MISORDER {
+            if self.bad_seq == Some(p.sequence) {
+                // Two in a row: re-synchronise on the new numbering.
+                self.base_seq = u32::from(p.sequence);
+                self.max_ext_seq = u32::from(p.sequence);
+                self.seen = 1;
+                self.received = 1;
+                self.bad_seq = None;
+                self.resyncs += 1;
+            } else {
+                self.bad_seq = Some(p.sequence.wrapping_add(1));
+                self.bad_sequence += 1;
+                return;
+            }
         } else {
-            let back = (-(delta as i32)) as u32;
+            let back = u32::from(max16.wrapping_sub(p.sequence));
             if back == 0 {
                 self.duplicates += 1;
                 return;
@@ -120,6 +150,7 @@ impl RtpStream {
                 self.seen |= bit;
             }
             self.out_of_order += 1;
+            self.received += 1;
             let ext = self.max_ext_seq.wrapping_sub(back);
             if ext.wrapping_sub(self.base_seq) > self.max_ext_seq.wrapping_sub(self.base_seq) {
                 self.base_seq = ext;
@@ -244,6 +275,10 @@ impl RtpTracker {
                 packets: 1,
                 duplicates: 0,
                 out_of_order: 0,
+                bad_sequence: 0,
+                resyncs: 0,
+                received: 1,
+                bad_seq: None,
                 max_gap_ns: 0,
                 clock_rate,
                 base_seq: u32::from(p.sequence),
@@ -260,5 +295,75 @@ impl RtpTracker {
         if self.rtcp_packets.len() < MAX_STREAMS || self.rtcp_packets.contains_key(&(src, dst)) {
             *self.rtcp_packets.entry((src, dst)).or_default() += 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The sequence statistics only: a packet with the given number, 20 ms
+    /// apart, PCMU.
+    fn feed(t: &mut RtpTracker, seqs: &[u16]) -> RtpStream {
+        let src: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let dst: SocketAddr = "10.0.0.2:4000".parse().unwrap();
+        for (i, seq) in seqs.iter().enumerate() {
+            let p = RtpPacket {
+                version: 2,
+                padding: false,
+                extension: false,
+                csrc_count: 0,
+                marker: false,
+                payload_type: 0,
+                sequence: *seq,
+                timestamp: 160 * i as u32,
+                ssrc: 7,
+                csrcs: Vec::new(),
+                extension_profile: None,
+                payload: &[],
+                padding_len: 0,
+            };
+            t.on_rtp(
+                &p,
+                i as u64 + 1,
+                i as i64 * 20_000_000,
+                src,
+                dst,
+                false,
+                || None,
+            );
+        }
+        t.streams().next().unwrap().clone()
+    }
+
+    #[test]
+    fn one_stray_sequence_number_is_not_thirty_thousand_lost() {
+        let mut seqs: Vec<u16> = (1..=20).collect();
+        seqs[9] = 30_010; // seq 10 replaced by a stray number
+        let s = feed(&mut RtpTracker::default(), &seqs);
+        assert_eq!(
+            (s.packets, s.expected(), s.lost(), s.bad_sequence),
+            (20, 20, 1, 1)
+        );
+    }
+
+    #[test]
+    fn a_sender_that_restarts_its_numbering_is_followed() {
+        let mut seqs: Vec<u16> = (1..=10).collect();
+        seqs.extend(5_000..5_010);
+        let s = feed(&mut RtpTracker::default(), &seqs);
+        // The first new number is held as bad, the second re-synchronises.
+        assert_eq!((s.resyncs, s.bad_sequence), (1, 1));
+        assert_eq!((s.expected(), s.lost()), (9, 0));
+    }
+
+    #[test]
+    fn wrap_reorder_and_duplicates() {
+        let seqs = [65_533, 65_534, 65_535, 1, 0, 2, 2, 3];
+        let s = feed(&mut RtpTracker::default(), &seqs);
+        assert_eq!(
+            (s.expected(), s.lost(), s.duplicates, s.out_of_order),
+            (7, 0, 1, 1)
+        );
     }
 }
