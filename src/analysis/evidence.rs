@@ -86,7 +86,11 @@ pub fn ordinal(n: u64) -> String {
     format!("{n}{suffix}")
 }
 
-/// Seconds between two capture times, for summaries.
-pub fn secs(from_ns: i64, to_ns: i64) -> f64 {
-    (to_ns.saturating_sub(from_ns)) as f64 / 1e9
+/// "1 call", "3 calls".
+pub fn plural(n: u64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
 }

@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use crate::analysis::calls::CallSummary;
+use crate::analysis::evidence::plural;
 use crate::analysis::{Call, CallKind, CallRef};
 use crate::capture::{CaptureFormat, CaptureInfo};
 use crate::net::link_type_name;
@@ -188,14 +189,6 @@ pub fn write_report_json<C: ReportCall>(
     writeln!(out, "}}")
 }
 
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
 /// The table: two lines per call (its facts, then the line for a ticket),
 /// then a totals line. Fits 160 columns but for the longest addresses.
 pub fn write_text<C: ReportCall>(
@@ -217,8 +210,8 @@ pub fn write_text<C: ReportCall>(
         out,
         "{}: {}, {}{span}",
         info.path,
-        plural(info.frames as usize, "frame"),
-        plural(calls.len(), "call"),
+        plural(info.frames, "frame"),
+        plural(calls.len() as u64, "call"),
     )?;
     if calls.is_empty() {
         return Ok(());
@@ -256,7 +249,7 @@ pub fn write_text<C: ReportCall>(
     writeln!(
         out,
         "totals: {}, {} failed; by stage: {}",
-        plural(calls.len(), "call"),
+        plural(calls.len() as u64, "call"),
         failed,
         parts.join(", ")
     )?;

@@ -149,7 +149,7 @@ impl<W: Write> PacketPrinter<W> {
                             "{} message_seq {}: {} copy",
                             dtls::handshake_type_name(frag.msg_type),
                             frag.message_seq,
-                            ordinal(*n)
+                            crate::analysis::evidence::ordinal(u64::from(*n))
                         ));
                     }
                     if frag.message.is_none() {
@@ -232,17 +232,6 @@ impl<W: Write> PacketPrinter<W> {
         self.out.flush()?;
         Ok(self.out)
     }
-}
-
-fn ordinal(n: u32) -> String {
-    let suffix = match (n % 10, n % 100) {
-        (1, 11) | (2, 12) | (3, 13) => "th",
-        (1, _) => "st",
-        (2, _) => "nd",
-        (3, _) => "rd",
-        _ => "th",
-    };
-    format!("{n}{suffix}")
 }
 
 /// The protocol a frame is counted under: its first application message,

@@ -4,7 +4,7 @@
 use crate::analysis::dtls::DtlsAssociation;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
 
 /// DTLS retransmits its flights from 1 s with back-off (RFC 6347 s4.2.4.1);
 /// three ClientHellos or this long without an answer is a failure.
@@ -12,10 +12,6 @@ const PATIENCE_NS: i64 = 3_000_000_000;
 const HELLOS_FOR_VERDICT: u32 = 3;
 /// ICE worked this long ago and no DTLS handshake began.
 const NOT_STARTED_NS: i64 = 5_000_000_000;
-
-fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
-    Evidence::new(frame, ts, text)
-}
 
 /// The association that carries the call's media: the one on the ICE
 /// selected pair, else the one that got furthest.

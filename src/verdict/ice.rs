@@ -1,11 +1,12 @@
 //! ICE stage: are candidates gathered, is a working candidate pair found,
 //! and is it kept alive (RFC 8445, RFC 8656, RFC 7675)?
 
+use crate::analysis::evidence::plural;
 use crate::analysis::ice::IceSession;
 use crate::analysis::turn::Allocation;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
 
 /// Checks (or Allocate/Binding requests) unanswered for this long, or sent
 /// this many times, have failed; less is a capture that stopped too soon.
@@ -19,10 +20,6 @@ const CONSENT_UNANSWERED: u32 = 3;
 const CONSENT_SPAN_NS: i64 = 10_000_000_000;
 /// ICE offered and the call answered this long ago, and not one check.
 const NOT_STARTED_NS: i64 = 5_000_000_000;
-
-fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
-    Evidence::new(frame, ts, text)
-}
 
 pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     let applies = !p.sessions.is_empty()
@@ -440,7 +437,7 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
         let mut summary =
             format!(
             "ICE: {} ({} transmissions) from {} to {} remote candidate{} over {}, none answered",
-            super::count(checks, "connectivity check"),
+            plural(checks.into(), "connectivity check"),
             transmissions,
             locals.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "),
             remotes.len(),
@@ -460,7 +457,7 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
         .collect();
     let mut summary = format!(
         "ICE: {} ({} transmissions) answered only with errors ({}) over {}",
-        super::count(checks, "connectivity check"),
+        plural(checks.into(), "connectivity check"),
         transmissions,
         codes.into_iter().collect::<Vec<_>>().join(", "),
         s(span)

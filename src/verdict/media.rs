@@ -5,10 +5,10 @@
 use std::net::SocketAddr;
 
 use crate::analysis::rtp::RtpStream;
-use crate::analysis::{CallKind, CallParts, Evidence};
+use crate::analysis::{CallKind, CallParts};
 use crate::decode::sdp::Direction;
 
-use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
 
 /// The call was up this long before the capture ended without media: too
 /// soon to say it has none (a first packet may take ~1 s after answer).
@@ -16,10 +16,6 @@ const PATIENCE_NS: i64 = 2_000_000_000;
 /// Media that stopped this long before the call ended (BYE or capture
 /// end) while the call went on.
 const STOPPED_NS: i64 = 5_000_000_000;
-
-fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
-    Evidence::new(frame, ts, text)
-}
 
 pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     // When was the call up, from which evidence?

@@ -15,6 +15,7 @@ mod sip;
 
 use serde::Serialize;
 
+use crate::analysis::evidence::plural;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
 pub use advice::advice_for;
@@ -174,7 +175,7 @@ fn ok_verdict(p: &CallParts<'_>, passed: &[Stage]) -> Verdict {
         let lost: u64 = p.streams.iter().map(|st| st.lost()).sum();
         parts.push(format!(
             "{} ({} packets, {} lost)",
-            count(p.streams.len() as u32, "RTP stream"),
+            plural(p.streams.len() as u64, "RTP stream"),
             if counts.len() <= 4 {
                 counts.join("/")
             } else {
@@ -223,11 +224,7 @@ pub(crate) fn times(n: u32) -> String {
     }
 }
 
-/// "1 connectivity check", "3 connectivity checks".
-pub(crate) fn count(n: u32, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
+/// Evidence for a frame, as every stage's rules write it.
+pub(crate) fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
+    Evidence::new(frame, ts, text)
 }

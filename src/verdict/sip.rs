@@ -6,7 +6,7 @@ use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
 use crate::analysis::transport::TcpConnection;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
 
 /// RFC 3261 Timer B/F: 64*T1 = 32 s. A request unanswered for that long
 /// has failed by the protocol's own rule.
@@ -32,10 +32,6 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         (None, Some(c)) => judge_connection(c, now).map_or(Outcome::Passed, Outcome::Done),
         (None, None) => Outcome::NotApplicable,
     }
-}
-
-fn ev(frame: u64, ts: i64, text: impl Into<String>) -> Evidence {
-    Evidence::new(frame, ts, text)
 }
 
 fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
