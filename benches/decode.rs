@@ -8,10 +8,9 @@
 
 use std::io::Cursor;
 
-use callscope::analysis::Analyzer;
 use callscope::bench_support::{load_ethernet_frames, write_repeated};
 use callscope::capture::CaptureReader;
-use callscope::pipeline::run_reader;
+use callscope::engine::{Session, SessionOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 const FRAMES: u64 = 500_000;
@@ -39,17 +38,18 @@ fn build() -> (Vec<u8>, u64) {
 fn decode_all(data: &[u8], threads: usize, analyze: bool) -> u64 {
     let reader =
         CaptureReader::from_reader("bench", Box::new(Cursor::new(data.to_vec()))).expect("pcap");
-    let mut analyzer = Analyzer::new();
+    let options = if analyze {
+        SessionOptions::analyze(threads)
+    } else {
+        SessionOptions::decode_only(threads)
+    };
+    let mut session = Session::new(options);
     let mut pdus = 0u64;
-    run_reader(reader, threads, |f| {
-        pdus += f.pdus.len() as u64;
-        if analyze {
-            analyzer.feed(f);
-        }
-    })
-    .expect("read");
+    session
+        .run(reader, |f, _, _| pdus += f.pdus.len() as u64)
+        .expect("read");
     if analyze {
-        pdus += analyzer.call_refs().len() as u64;
+        pdus += session.calls().len() as u64;
     }
     pdus
 }

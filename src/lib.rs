@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod bench_support;
 pub mod capture;
 pub mod decode;
+pub mod engine;
 pub mod net;
 pub mod pipeline;
 pub mod report;

@@ -11,8 +11,9 @@ use std::process::{Command, Output, Stdio};
 
 use callscope::capture::{CaptureErrorKind, CaptureFormat, CaptureReader, FrameBatch};
 use callscope::decode::Pdu;
+use callscope::engine::decode_file;
 use callscope::net::linktype;
-use callscope::pipeline::{run_capture, Transport};
+use callscope::pipeline::Transport;
 
 use support::{pcap_records, sample};
 
@@ -96,7 +97,7 @@ fn truncated_file_prints_the_frames_before_the_cut_and_exits_2() {
 
         // The library: nine frames, then the error as a late error.
         let mut numbers = Vec::new();
-        let outcome = run_capture(&path, 1, |f| numbers.push(f.number)).unwrap();
+        let outcome = decode_file(&path, 1, |f| numbers.push(f.number)).unwrap();
         assert_eq!(numbers, (1..=9).collect::<Vec<u64>>());
         let e = outcome.late_error.expect("late error");
         assert_eq!(e.kind, CaptureErrorKind::Truncated);
@@ -164,7 +165,7 @@ fn file_that_is_not_a_capture_exits_2_with_one_line() {
             "callscope: {path}: not a pcap or pcapng capture (unknown magic number) (at byte 0)\n"
         )
     );
-    let e = run_capture(&path, 1, |_| {}).unwrap_err();
+    let e = decode_file(&path, 1, |_| {}).unwrap_err();
     assert_eq!(e.kind, CaptureErrorKind::NotACapture);
     assert_eq!((e.path.as_str(), e.offset), (path.as_str(), 0));
 }
@@ -181,7 +182,7 @@ fn empty_file_exits_2_with_one_line() {
     );
     // Three bytes: the offset says how far the reader got.
     let path = temp_file("three-bytes.pcap", &[0xd4, 0xc3, 0xb2]);
-    let e = run_capture(&path, 1, |_| {}).unwrap_err();
+    let e = decode_file(&path, 1, |_| {}).unwrap_err();
     assert_eq!((e.kind, e.offset), (CaptureErrorKind::NotACapture, 3));
 }
 
@@ -250,7 +251,7 @@ fn gzip_sample_cut_short_keeps_the_frames_before_the_cut() {
     let gz = gzip(&bytes);
     let path = temp_file("cut-half.pcap.gz", &gz[..gz.len() / 2]);
     let mut frames = 0;
-    let outcome = run_capture(&path, 1, |_| frames += 1).expect("frames before the cut");
+    let outcome = decode_file(&path, 1, |_| frames += 1).expect("frames before the cut");
     assert!(frames > 0);
     assert!(outcome.late_error.is_some());
 }
@@ -331,7 +332,7 @@ fn unsupported_link_type_is_counted_as_undecodable() {
     let path = temp_file("linktype-147.pcap", &bytes);
 
     let mut seen = Vec::new();
-    let outcome = run_capture(&path, 1, |f| {
+    let outcome = decode_file(&path, 1, |f| {
         seen.push((
             f.number,
             f.link_type,
@@ -387,7 +388,7 @@ fn zero_length_and_snaplen_cut_frames_are_kept_with_a_reason() {
     );
 
     let mut n = 0u64;
-    let outcome = run_capture(&path, 1, |f| {
+    let outcome = decode_file(&path, 1, |f| {
         n += 1;
         match f.number {
             1 => {
@@ -466,7 +467,7 @@ fn pcapng_with_two_link_types_reads_both_interfaces() {
     // `capinfos` and `tshark -T fields -e frame.interface_id -e frame.encap_type`).
     let path = sample("pcapng-two-link-types.pcapng");
     let mut per_link = std::collections::BTreeMap::<u32, (u64, u64, u64)>::new();
-    let outcome = run_capture(&path, 1, |f| {
+    let outcome = decode_file(&path, 1, |f| {
         let e = per_link.entry(f.link_type).or_default();
         e.0 += 1;
         e.1 += f.pdus.iter().filter(|p| matches!(p, Pdu::Sip(_))).count() as u64;
@@ -499,7 +500,7 @@ fn pcapng_sections_concatenated_restart_interface_numbering() {
     let one = sample("sip-call-any.pcapng");
     let count_sip = |path: &str| {
         let mut sip = 0;
-        let outcome = run_capture(path, 2, |f| {
+        let outcome = decode_file(path, 2, |f| {
             assert_eq!(f.link_type, linktype::LINUX_SLL2);
             sip += f.pdus.iter().filter(|p| matches!(p, Pdu::Sip(_))).count();
         })

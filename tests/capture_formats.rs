@@ -3,7 +3,7 @@
 //! timestamps (derived here from a real sample's bytes), and pcapng with
 //! if_tsresol 9 (samples/sip-486-busy-nsec.pcapng, made by editcap).
 
-use callscope::pipeline::run_capture;
+use callscope::engine::decode_file;
 
 fn sample(name: &str) -> String {
     format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
@@ -12,7 +12,7 @@ fn sample(name: &str) -> String {
 /// (frame number, time in ns, captured bytes) of every frame.
 fn frames(path: &str) -> Vec<(u64, i64, u32)> {
     let mut v = Vec::new();
-    run_capture(path, 1, |f| v.push((f.number, f.ts_ns, f.caplen))).expect("readable");
+    decode_file(path, 1, |f| v.push((f.number, f.ts_ns, f.caplen))).expect("readable");
     v
 }
 

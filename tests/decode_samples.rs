@@ -1,5 +1,5 @@
 //! Decoded values of chosen frames of our own samples, through the whole
-//! pipeline (`run_capture`), for every decoder. Every expected value was
+//! pipeline (`engine::decode_file`), for every decoder. Every expected value was
 //! read from tshark 4.0 on the same frame, e.g.
 //!
 //! ```text
@@ -30,8 +30,9 @@ use callscope::decode::sdp::{
 use callscope::decode::stun::{StunAttribute as A, StunClass, StunMessage};
 use callscope::decode::tls::TlsRecord;
 use callscope::decode::Pdu;
+use callscope::engine::decode_file;
 use callscope::net::{linktype, IcmpInfo, IpInfo, SegmentKind, Unreachable, UnreachableKind};
-use callscope::pipeline::{run_capture, DecodedFrame, StreamKind, Transport};
+use callscope::pipeline::{DecodedFrame, StreamKind, Transport};
 
 use support::{hex, sample, with_frame};
 
@@ -555,7 +556,7 @@ fn dtls_client_hello_offers_srtp_profiles() {
 fn certificate_fingerprints(name: &str, numbers: &[u64]) -> Vec<(u64, String)> {
     let mut by_dir: BTreeMap<(SocketAddr, SocketAddr), HandshakeReassembler> = BTreeMap::new();
     let mut out = Vec::new();
-    run_capture(&sample(name), 1, |f| {
+    decode_file(&sample(name), 1, |f| {
         if !numbers.contains(&f.number) {
             return;
         }
@@ -1045,7 +1046,7 @@ fn sip_over_tcp_is_framed_by_content_length() {
     // Every SIP message of the connection, each in the frame that completes it
     // (tshark -Y sip -T fields -e frame.number -e tcp.len -e sip.CSeq).
     let mut seen = Vec::new();
-    run_capture(&sample("sip-call-tcp.pcap"), 1, |f| {
+    decode_file(&sample("sip-call-tcp.pcap"), 1, |f| {
         for p in &f.pdus {
             if let Pdu::Sip(m) = p {
                 let Transport::Tcp { len, .. } = f.transport else {
@@ -1585,7 +1586,7 @@ fn count(p: &Pdu<'_>, t: &mut Totals, rtcp: &mut bool) {
 
 fn totals(name: &str) -> Totals {
     let mut t = Totals::default();
-    run_capture(&sample(name), 2, |f| {
+    decode_file(&sample(name), 2, |f| {
         t.frames += 1;
         let mut rtcp = false;
         for p in &f.pdus {

@@ -12,11 +12,10 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
-use callscope::analysis::Analyzer;
 use callscope::capture::{CaptureReader, FrameBatch};
 use callscope::decode::{demux, dtls, rtcp, rtp, sdp, sip, stun, tls, Pdu};
+use callscope::engine::{Session, SessionOptions};
 use callscope::net::{self, linktype, L4};
-use callscope::pipeline::Decoder;
 use callscope::report::packets::{Format, PacketPrinter};
 
 use support::{all_samples, sample};
@@ -307,7 +306,7 @@ fn exercise_frame(data: &[u8]) {
 
 /// Frames through the pipeline (fragments, TCP streams), the packet
 /// printer (text and JSON, with its DTLS reassembly) and the analyzer.
-fn exercise_pipeline(frames: &[(u32, &[u8])], decoder: &mut Decoder, analyzer: &mut Analyzer) {
+fn exercise_pipeline(frames: &[(u32, &[u8])], session: &mut Session) {
     let mut batch = FrameBatch::new();
     for (i, (lt, data)) in frames.iter().enumerate() {
         batch.push(
@@ -320,14 +319,13 @@ fn exercise_pipeline(frames: &[(u32, &[u8])], decoder: &mut Decoder, analyzer: &
     }
     let mut json = PacketPrinter::new(io::sink(), Format::Json);
     let mut text = PacketPrinter::new(io::sink(), Format::Text);
-    for f in decoder.decode_batch(&batch) {
-        json.frame(&f).unwrap();
-        text.frame(&f).unwrap();
-        analyzer.feed(&f);
+    session.feed_batch(&batch, |f, _, _| {
+        json.frame(f).unwrap();
+        text.frame(f).unwrap();
         for p in &f.pdus {
             exercise_pdu(p);
         }
-    }
+    });
 }
 
 #[test]
@@ -379,17 +377,19 @@ fn truncated_real_frames_through_the_pipeline() {
     // Every cut through the headers, then every 7th: each cut frame goes
     // through fragment and TCP reassembly, the application decoders, the
     // packet printer and the analyzer.
-    let mut decoder = Decoder::new(1);
-    let mut analyzer = Analyzer::new();
+    let mut session = Session::new(SessionOptions::analyze(1));
     for f in real_frames() {
         let n = f.data.len();
         let prefixes: Vec<(u32, &[u8])> = (0..=n)
             .filter(|cut| *cut <= 96 || cut % 7 == 0 || *cut + 1 >= n)
             .map(|cut| (f.link_type, &f.data[..cut]))
             .collect();
-        exercise_pipeline(&prefixes, &mut decoder, &mut analyzer);
+        exercise_pipeline(&prefixes, &mut session);
     }
-    let _ = analyzer.calls();
+    session.advance_to(i64::MAX / 2);
+    for c in session.calls() {
+        let _ = (c.timeline(), c.record());
+    }
 }
 
 /// Reads a whole capture from memory; the loop is bounded so that a reader
@@ -606,10 +606,11 @@ proptest! {
             exercise_frame(d);
         }
         let refs: Vec<(u32, &[u8])> = frames.iter().map(|(lt, d)| (*lt, d.as_slice())).collect();
-        let mut decoder = Decoder::new(1);
-        let mut analyzer = Analyzer::new();
-        exercise_pipeline(&refs, &mut decoder, &mut analyzer);
-        let _ = analyzer.calls();
+        let mut session = Session::new(SessionOptions::analyze(1));
+        exercise_pipeline(&refs, &mut session);
+        for c in session.calls() {
+            let _ = (c.timeline(), c.record());
+        }
     }
 
 }

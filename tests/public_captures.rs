@@ -9,8 +9,11 @@ use std::collections::BTreeSet;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use callscope::analysis::{Analyzer, Call};
-use callscope::pipeline::run_capture;
+mod common;
+
+use callscope::capture::CaptureReader;
+use callscope::engine::{Session, SessionOptions};
+use common::{owned, TestCall as Call};
 
 /// Frames per capture, as `tshark -r F | wc -l` (and `capinfos -c`) count them
 /// with Wireshark 4.0.17.
@@ -264,17 +267,18 @@ struct Run {
 }
 
 fn run(path: &Path) -> Result<Run, String> {
-    let mut an = Analyzer::new();
+    let mut session = Session::new(SessionOptions::analyze(1));
     let mut frames = 0u64;
     let mut misnumbered = None;
-    let outcome = run_capture(&path.to_string_lossy(), 1, |f| {
-        frames += 1;
-        if f.number != frames && misnumbered.is_none() {
-            misnumbered = Some(f.number);
-        }
-        an.feed(f);
-    })
-    .map_err(|e| e.to_string())?;
+    let reader = CaptureReader::open(&path.to_string_lossy()).map_err(|e| e.to_string())?;
+    let outcome = session
+        .run(reader, |f, _, _| {
+            frames += 1;
+            if f.number != frames && misnumbered.is_none() {
+                misnumbered = Some(f.number);
+            }
+        })
+        .map_err(|e| e.to_string())?;
     if outcome.info.frames != frames {
         return Err(format!(
             "info says {} frames, {frames} handed out",
@@ -285,7 +289,7 @@ fn run(path: &Path) -> Result<Run, String> {
         frames,
         misnumbered,
         late_error: outcome.late_error.map(|e| e.to_string()),
-        calls: an.calls(),
+        calls: session.calls().iter().map(owned).collect(),
     })
 }
 
@@ -297,7 +301,7 @@ fn verdicts(calls: &[Call], stage: Option<&str>) -> Verdicts {
             (
                 c.kind.as_str().to_string(),
                 c.verdict.stage.as_str().to_string(),
-                c.verdict.code.clone(),
+                c.verdict.code.to_string(),
             )
         })
         .collect()
@@ -366,7 +370,7 @@ fn verdicts_once_wrong_on_public_captures() {
         calls
             .iter()
             .find(|c| c.id == id)
-            .map(|c| c.verdict.code.clone())
+            .map(|c| c.verdict.code.to_string())
             .unwrap_or_default()
     };
     let mut failures = Vec::new();

@@ -11,7 +11,7 @@ use std::io::{BufWriter, Write};
 use std::process::Command;
 
 use callscope::bench_support::{load_ethernet_frames, write_repeated};
-use callscope::pipeline::run_capture;
+use callscope::engine::decode_file;
 use callscope::report::packets::{Format, PacketPrinter};
 
 use support::all_samples;
@@ -21,7 +21,7 @@ use support::all_samples;
 fn packets(path: &str, threads: usize, format: Format) -> Vec<u8> {
     let mut printer = PacketPrinter::new(Vec::new(), format);
     let mut frames = 0u64;
-    let outcome = run_capture(path, threads, |f| {
+    let outcome = decode_file(path, threads, |f| {
         frames += 1;
         printer.frame(f).expect("writing to memory");
     })

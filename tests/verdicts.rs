@@ -11,9 +11,10 @@ fn v(kind: &str, stage: &str, code: &str) -> (String, String, String) {
 }
 
 /// Streams of a call as (src, dst, packets, lost).
-fn streams(c: &callscope::analysis::Call) -> Vec<(String, String, u64, u64)> {
-    c.summary
-        .streams
+fn streams(c: &common::TestCall) -> Vec<(String, String, u64, u64)> {
+    c.json["media"]["streams"]
+        .as_array()
+        .unwrap()
         .iter()
         .map(|s| {
             (
@@ -39,7 +40,7 @@ fn good_sip_call_has_rtp_both_ways() {
             ("10.201.1.2:30000".into(), "10.201.1.1:40000".into(), 150, 0),
         ]
     );
-    assert_eq!(calls[0].summary.sip.as_ref().unwrap()["final_status"], 200);
+    assert_eq!(calls[0].json["sip"]["final_status"], 200);
 }
 
 #[test]
@@ -70,11 +71,7 @@ fn sip_final_responses() {
     ] {
         let calls = analyze(f);
         assert_eq!(verdicts(&calls), vec![v("sip-call", "sip", code)], "{f}");
-        assert_eq!(
-            calls[0].summary.sip.as_ref().unwrap()["final_status"],
-            status,
-            "{f}"
-        );
+        assert_eq!(calls[0].json["sip"]["final_status"], status, "{f}");
     }
     let twilio = |f: &str| analyze(f)[0].verdict.twilio_error;
     assert_eq!(twilio("sip-603-decline.pcap"), Some(31603));
@@ -167,7 +164,7 @@ fn webrtc_success_direct_and_relayed() {
     let calls = analyze("webrtc-ok.pcap");
     assert_eq!(verdicts(&calls), vec![v("webrtc", "none", "ok")]);
     let c = &calls[0];
-    let ice = c.summary.ice.as_ref().unwrap();
+    let ice = &c.json["ice"];
     assert_eq!(ice["checks_answered"], 2);
     // tshark's stun.time for the two checks (frames 2 and 4).
     let rtts: Vec<f64> = ice["pairs"]
@@ -177,7 +174,7 @@ fn webrtc_success_direct_and_relayed() {
         .map(|p| p["rtt_ms"].as_f64().unwrap())
         .collect();
     assert_eq!(rtts, vec![1.123, 0.422]);
-    assert_eq!(c.summary.dtls.as_ref().unwrap()["handshake_complete"], true);
+    assert_eq!(c.json["dtls"]["handshake_complete"], true);
     let s = streams(c);
     assert_eq!(s.len(), 2);
     assert!(s.iter().all(|x| x.2 == 151 && x.3 == 0), "{s:?}");
@@ -186,12 +183,12 @@ fn webrtc_success_direct_and_relayed() {
     assert_eq!(verdicts(&calls), vec![v("webrtc", "none", "ok")]);
     let c = &calls[0];
     assert_eq!(
-        c.summary.turn.len(),
+        c.json["turn"].as_array().unwrap().len(),
         1,
         "the allocation is part of the call"
     );
-    assert_eq!(c.summary.turn[0]["succeeded"], true);
-    assert_eq!(c.summary.dtls.as_ref().unwrap()["relayed"], true);
+    assert_eq!(c.json["turn"][0]["succeeded"], true);
+    assert_eq!(c.json["dtls"]["relayed"], true);
     assert!(streams(c).iter().all(|x| x.2 == 302), "{:?}", streams(c));
 }
 
@@ -202,7 +199,7 @@ fn ice_failures() {
         verdicts(&calls),
         vec![v("webrtc", "ice", "ice-no-response")]
     );
-    assert_eq!(calls[0].summary.ice.as_ref().unwrap()["checks_answered"], 0);
+    assert_eq!(calls[0].json["ice"]["checks_answered"], 0);
 
     let calls = analyze("turn-wrong-password.pcap");
     assert_eq!(
@@ -236,13 +233,8 @@ fn dtls_failures() {
         vec![v("webrtc", "dtls", "dtls-no-response")]
     );
     let c = &calls[0];
-    assert_eq!(c.summary.dtls.as_ref().unwrap()["client_hellos"], 6);
-    assert!(
-        c.summary.ice.as_ref().unwrap()["checks_answered"]
-            .as_u64()
-            .unwrap()
-            > 0
-    );
+    assert_eq!(c.json["dtls"]["client_hellos"], 6);
+    assert!(c.json["ice"]["checks_answered"].as_u64().unwrap() > 0);
 
     let calls = analyze("dtls-alert.pcap");
     assert_eq!(
@@ -297,12 +289,12 @@ fn sip_signalled_webrtc_is_one_call() {
         vec![v("sip-call", "dtls", "dtls-no-response")]
     );
     let c = &calls[0];
-    assert_eq!(c.summary.sip.as_ref().unwrap()["final_status"], 200);
-    let ice = c.summary.ice.as_ref().unwrap();
+    assert_eq!(c.json["sip"]["final_status"], 200);
+    let ice = &c.json["ice"];
     assert!(ice["checks_answered"].as_u64().unwrap() > 0);
     // The ufrags come from both the SDP and the STUN USERNAMEs.
     assert_eq!(ice["ufrags"].as_array().unwrap().len(), 2);
-    assert_eq!(c.summary.dtls.as_ref().unwrap()["client_hellos"], 6);
+    assert_eq!(c.json["dtls"]["client_hellos"], 6);
 }
 
 #[test]
@@ -354,11 +346,11 @@ fn ok_verdicts_carry_their_evidence() {
 fn call_ids_are_stable_and_ordered() {
     let a: Vec<String> = analyze("turn-coturn.pcap")
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| c.id.clone())
         .collect();
     let b: Vec<String> = analyze("turn-coturn.pcap")
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| c.id.clone())
         .collect();
     assert_eq!(a, b);
     let calls = analyze("turn-coturn.pcap");
@@ -419,7 +411,7 @@ fn load_capture_counts_match_tshark() {
     let mut by_status = std::collections::BTreeMap::new();
     let mut by_code = std::collections::BTreeMap::new();
     for c in &calls {
-        let status = c.summary.sip.as_ref().unwrap()["final_status"].as_u64();
+        let status = c.json["sip"]["final_status"].as_u64();
         *by_status.entry(status).or_insert(0) += 1;
         *by_code.entry(c.verdict.code.clone()).or_insert(0) += 1;
     }
@@ -478,7 +470,7 @@ fn mixed_webrtc_sessions_each_get_their_verdict() {
     // The relay-only sessions are judged with their TURN allocation.
     let relayed = calls
         .iter()
-        .filter(|c| c.verdict.code == "ok" && !c.summary.turn.is_empty())
+        .filter(|c| c.verdict.code == "ok" && !c.json["turn"].as_array().unwrap().is_empty())
         .count();
     assert_eq!(relayed, 6);
 }
@@ -523,7 +515,7 @@ fn ice_gathering_and_check_failures() {
         verdicts(&calls),
         vec![v("sip-call", "ice", "ice-not-started")]
     );
-    assert_eq!(calls[0].summary.sip.as_ref().unwrap()["final_status"], 200);
+    assert_eq!(calls[0].json["sip"]["final_status"], 200);
 }
 
 /// The same sipp call twice, 342 s apart, in one pcapng (same SSRCs, same

@@ -23,8 +23,7 @@ use super::rtp::{RtpStream, StreamKey};
 use super::sip::{DialogKind, SipDialog};
 use super::transport::{TcpConnection, UnreachableSeen};
 use super::turn::{Allocation, AllocationKey};
-use super::Analyzer;
-use crate::verdict::{self, Verdict};
+use super::{Analyzer, FrameOwner};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -141,28 +140,6 @@ impl CallParts<'_> {
     }
 }
 
-/// A judged call: its parts and its verdict.
-#[derive(Debug)]
-pub struct Call {
-    pub id: String,
-    pub kind: CallKind,
-    pub start_ts: i64,
-    pub end_ts: i64,
-    pub endpoints: Vec<SocketAddr>,
-    pub summary: CallSummary,
-    pub verdict: Verdict,
-}
-
-/// The owned facts of a call that the report prints.
-#[derive(Debug, Clone, Default)]
-pub struct CallSummary {
-    pub sip: Option<serde_json::Value>,
-    pub ice: Option<serde_json::Value>,
-    pub turn: Vec<serde_json::Value>,
-    pub dtls: Option<serde_json::Value>,
-    pub streams: Vec<serde_json::Value>,
-}
-
 struct Indexes {
     streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>>,
     /// Streams by (source, destination): the exact join, O(1) however many
@@ -216,8 +193,8 @@ struct Used {
     connections: HashSet<(SocketAddr, SocketAddr)>,
 }
 
-/// Builds and judges every call, borrowing from the trackers.
-pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
+/// Builds every call, borrowing from the trackers, ordered by start time.
+pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
     let idx = build_indexes(an);
     let mut used = Used::default();
     let mut parts_list: Vec<(String, CallKind, CallParts<'_>)> = Vec::new();
@@ -475,63 +452,89 @@ pub fn assemble_refs(an: &Analyzer) -> Vec<CallRef<'_>> {
         parts_list.push((format!("rtp:{a}-{b}"), CallKind::RtpSession, p));
     }
 
-    let now = an.now();
-    let mut calls: Vec<CallRef<'_>> = parts_list
+    let mut calls: Vec<AssembledCall<'_>> = parts_list
         .into_iter()
-        .map(|(id, kind, p)| {
-            let verdict = verdict::judge(kind, &p, now);
-            CallRef {
-                id,
-                kind,
-                start_ts: p.start_ts(),
-                end_ts: p.end_ts(),
-                endpoints: endpoints_of(&p),
-                verdict,
-                parts: p,
-            }
+        .map(|(id, kind, p)| AssembledCall {
+            id,
+            kind,
+            start_ts: p.start_ts(),
+            end_ts: p.end_ts(),
+            endpoints: endpoints_of(&p),
+            parts: p,
         })
         .collect();
     calls.sort_by(|a, b| (a.start_ts, &a.id).cmp(&(b.start_ts, &b.id)));
     calls
 }
 
-/// Builds and judges every call, with its facts copied out.
-pub fn assemble(an: &Analyzer) -> Vec<Call> {
-    assemble_refs(an)
-        .into_iter()
-        .map(CallRef::into_call)
-        .collect()
-}
-
-/// A judged call that still borrows its parts from the trackers: cheap to
-/// hold for every call of a large capture; its report facts are built only
-/// when asked for (see [`CallRef::summary`]).
+/// A call as correlation found it: its identity and the parts that belong
+/// to it, borrowed from the trackers. Judging it is the verdict layer's job.
 #[derive(Debug)]
-pub struct CallRef<'a> {
+pub struct AssembledCall<'a> {
+    /// Stable for the same call however often calls are read: built from
+    /// what keys the call (`sip:` Call-ID, `ice:` ufrags, `rtp:` addresses...).
     pub id: String,
     pub kind: CallKind,
     pub start_ts: i64,
     pub end_ts: i64,
     pub endpoints: Vec<SocketAddr>,
-    pub verdict: Verdict,
     pub parts: CallParts<'a>,
 }
 
-impl CallRef<'_> {
-    pub fn summary(&self) -> CallSummary {
-        super::calls_summary::summarize(&self.parts)
+impl CallParts<'_> {
+    /// What owns the frames of this call: the key of every part, and the
+    /// RTCP flows beside its RTP streams (on the same ports, or on the
+    /// next ports up, RFC 3550 s11).
+    pub fn frame_owners(&self) -> Vec<FrameOwner> {
+        let mut v = Vec::new();
+        if let Some(d) = self.dialog {
+            v.push(FrameOwner::Dialog(d.call_id.clone()));
+        }
+        if let Some(c) = self.connection {
+            v.push(FrameOwner::Connection((c.client, c.server)));
+        }
+        v.extend(
+            self.unreachables
+                .iter()
+                .map(|u| FrameOwner::Unreachable(u.frame)),
+        );
+        v.extend(self.sessions.iter().map(|s| FrameOwner::Session(s.key)));
+        v.extend(
+            self.server_queries
+                .iter()
+                .map(|q| FrameOwner::Query((q.client, q.server))),
+        );
+        v.extend(
+            self.allocations
+                .iter()
+                .map(|a| FrameOwner::Allocation((a.client, a.server))),
+        );
+        for a in &self.associations {
+            let key = if a.client <= a.server {
+                (a.client, a.server)
+            } else {
+                (a.server, a.client)
+            };
+            v.push(FrameOwner::Association(key));
+        }
+        let mut rtcp: Vec<(SocketAddr, SocketAddr)> = Vec::new();
+        for s in &self.streams {
+            v.push(FrameOwner::Stream(s.key));
+            let (a, b) = (s.key.src, s.key.dst);
+            let up = |x: SocketAddr| SocketAddr::new(x.ip(), x.port().wrapping_add(1));
+            for flow in [(a, b), (b, a), (up(a), up(b)), (up(b), up(a))] {
+                if !rtcp.contains(&flow) {
+                    rtcp.push(flow);
+                }
+            }
+        }
+        v.extend(rtcp.into_iter().map(FrameOwner::Rtcp));
+        v
     }
 
-    pub fn into_call(self) -> Call {
-        Call {
-            summary: self.summary(),
-            id: self.id,
-            kind: self.kind,
-            start_ts: self.start_ts,
-            end_ts: self.end_ts,
-            endpoints: self.endpoints,
-            verdict: self.verdict,
-        }
+    /// How many frames belong to the call (as `export` writes them).
+    pub fn frame_count(&self, an: &Analyzer) -> u64 {
+        self.frame_owners().iter().map(|o| an.frames_of(o)).sum()
     }
 }
 

@@ -143,7 +143,22 @@ impl DtlsTracker {
         self.associations.get(&key(a, b))
     }
 
+    /// Gives the key of the association the datagram was counted in.
     pub fn on_datagram(
+        &mut self,
+        d: &DtlsDatagram<'_>,
+        frame: u64,
+        ts: i64,
+        src: SocketAddr,
+        dst: SocketAddr,
+        leg: Leg,
+    ) -> Option<(SocketAddr, SocketAddr)> {
+        let k = key(src, dst);
+        self.take_datagram(d, frame, ts, src, dst, leg);
+        self.associations.contains_key(&k).then_some(k)
+    }
+
+    fn take_datagram(
         &mut self,
         d: &DtlsDatagram<'_>,
         frame: u64,

@@ -6,12 +6,12 @@
 //! the same answer for the same frames.
 
 pub mod calls;
-mod calls_summary;
 pub mod dtls;
 pub mod evidence;
 pub mod ice;
 pub mod rtp;
 pub mod sip;
+pub mod timeline;
 pub mod transport;
 pub mod turn;
 
@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use crate::decode::Pdu;
 use crate::pipeline::{DecodedFrame, StreamKind, Transport};
 
-pub use calls::{Call, CallKind, CallParts, CallRef};
+pub use calls::{AssembledCall, CallKind, CallParts};
 pub use evidence::Evidence;
 use ice::Leg;
 
@@ -47,8 +47,33 @@ pub(crate) fn stun_error(msg: &crate::decode::stun::StunMessage<'_>) -> (Option<
 
 /// Serializes capture time (ns) as seconds since the epoch.
 pub fn serialize_ts<S: serde::Serializer>(ts: &i64, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_f64(crate::report::format_epoch(*ts))
+    s.serialize_f64(crate::capture::epoch_seconds(*ts))
 }
+
+/// The part of the analysis a frame was counted for: what makes a frame
+/// belong to a call (its `frames` count, and `export`). A frame has one
+/// owner at the innermost layer that took it: a TURN ChannelData frame
+/// carrying SRTP belongs to the RTP stream, not to the allocation; a TCP
+/// segment completing a SIP message to the dialog, a bare ACK to the
+/// connection.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum FrameOwner {
+    Dialog(String),
+    Connection((SocketAddr, SocketAddr)),
+    /// An ICMP error, by its own frame number.
+    Unreachable(u64),
+    Session(ice::SessionKey),
+    Query((SocketAddr, SocketAddr)),
+    Allocation(turn::AllocationKey),
+    Association((SocketAddr, SocketAddr)),
+    /// Counted by the stream itself (its packets), not in the owner table.
+    Stream(rtp::StreamKey),
+    Rtcp((SocketAddr, SocketAddr)),
+}
+
+/// Owners kept at most: past it, frames of new owners are counted in
+/// [`Analyzer::unowned_over_limit`] and belong to no call's count.
+const MAX_OWNERS: usize = 2_000_000;
 
 #[derive(Debug, Default)]
 pub struct Analyzer {
@@ -62,6 +87,12 @@ pub struct Analyzer {
     pub frames: u64,
     pub first_ts: Option<i64>,
     pub last_ts: i64,
+    /// Frames per owner (RTP streams count their own packets).
+    owner_frames: HashMap<FrameOwner, u64>,
+    pub unowned_over_limit: u64,
+    /// The owners of the frame being fed, with the depth each was found
+    /// at (0 transport, 1 message, 2 relayed message); the deepest win.
+    frame_owners: Vec<(u8, FrameOwner)>,
 }
 
 impl Analyzer {
@@ -69,12 +100,67 @@ impl Analyzer {
         Self::default()
     }
 
-    /// Capture time of the last frame fed: "now" for every timeout.
+    /// Capture time of the last frame fed, or later if time was advanced:
+    /// "now" for every timeout.
     pub fn now(&self) -> i64 {
         self.last_ts
     }
 
+    /// Capture time has reached `ts` with no frame (a quiet live network):
+    /// timeouts measured up to `ts` now count. Never moves time back.
+    pub fn advance_to(&mut self, ts: i64) {
+        self.last_ts = self.last_ts.max(ts);
+    }
+
+    /// Frames counted for `owner`.
+    pub fn frames_of(&self, owner: &FrameOwner) -> u64 {
+        match owner {
+            FrameOwner::Stream(k) => self.rtp.get(k).map_or(0, |s| s.packets),
+            o => self.owner_frames.get(o).copied().unwrap_or(0),
+        }
+    }
+
+    /// The owners of the last frame fed (none if it belongs to nothing).
+    pub fn last_frame_owners(&self) -> impl Iterator<Item = &FrameOwner> {
+        let deepest = self.frame_owners.iter().map(|(d, _)| *d).max();
+        self.frame_owners
+            .iter()
+            .filter(move |(d, _)| Some(*d) == deepest)
+            .map(|(_, o)| o)
+    }
+
+    fn own(&mut self, depth: u8, owner: FrameOwner) {
+        if !self.frame_owners.iter().any(|(_, o)| *o == owner) {
+            self.frame_owners.push((depth, owner));
+        }
+    }
+
+    /// Counts the frame for its deepest owners.
+    fn count_owners(&mut self) {
+        let Some(deepest) = self.frame_owners.iter().map(|(d, _)| *d).max() else {
+            return;
+        };
+        for (d, o) in &self.frame_owners {
+            if *d != deepest || matches!(o, FrameOwner::Stream(_)) {
+                continue;
+            }
+            if let Some(n) = self.owner_frames.get_mut(o) {
+                *n += 1;
+            } else if self.owner_frames.len() < MAX_OWNERS {
+                self.owner_frames.insert(o.clone(), 1);
+            } else {
+                self.unowned_over_limit += 1;
+            }
+        }
+    }
+
     pub fn feed(&mut self, f: &DecodedFrame<'_>) {
+        self.frame_owners.clear();
+        self.feed_frame(f);
+        self.count_owners();
+    }
+
+    fn feed_frame(&mut self, f: &DecodedFrame<'_>) {
         self.frames += 1;
         self.first_ts.get_or_insert(f.ts_ns);
         self.last_ts = self.last_ts.max(f.ts_ns);
@@ -87,12 +173,18 @@ impl Analyzer {
                 ..
             } => {
                 let sip = *stream_kind == StreamKind::Sip;
-                self.transport
-                    .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
+                if let Some(key) = self
+                    .transport
+                    .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip)
+                {
+                    self.own(0, FrameOwner::Connection(key));
+                }
             }
             Transport::Icmp(info) => {
                 if let Some(ip) = &f.ip {
-                    self.transport.on_icmp(info, ip.src, f.number, f.ts_ns);
+                    if self.transport.on_icmp(info, ip.src, f.number, f.ts_ns) {
+                        self.own(0, FrameOwner::Unreachable(f.number));
+                    }
                 }
             }
             _ => {}
@@ -117,9 +209,13 @@ impl Analyzer {
         leg: Leg,
         tcp: bool,
     ) {
+        // Messages sit above their transport; relayed ones above TURN.
+        let depth = if leg == Leg::Relayed { 2 } else { 1 };
         match pdu {
             Pdu::Sip(m) => {
-                self.sip.on_message(m, frame, ts, src, dst, tcp);
+                if let Some(call_id) = self.sip.on_message(m, frame, ts, src, dst, tcp) {
+                    self.own(depth, FrameOwner::Dialog(call_id));
+                }
                 if let Some(sdp) = m.sdp() {
                     for (ip, port, media) in sdp.media_endpoints() {
                         if self.media_clocks.len() >= MAX_MEDIA_ENDPOINTS {
@@ -137,8 +233,25 @@ impl Analyzer {
             Pdu::Stun { msg, inner } => {
                 if msg.method == 0x001 {
                     self.ice.on_binding(msg, frame, ts, src, dst, leg);
+                    match self
+                        .ice
+                        .transactions
+                        .get(&msg.transaction_id)
+                        .map(|t| &t.role)
+                    {
+                        Some(ice::TxnRole::Check { session, .. }) => {
+                            self.own(depth, FrameOwner::Session(*session))
+                        }
+                        Some(ice::TxnRole::ServerQuery { key }) => {
+                            self.own(depth, FrameOwner::Query(*key))
+                        }
+                        _ => {}
+                    }
                 } else if leg == Leg::Direct {
                     self.turn.on_message(msg, frame, ts, src, dst, tcp);
+                    if let Some(key) = self.turn.owner_of(msg, src, dst) {
+                        self.own(depth, FrameOwner::Allocation(key));
+                    }
                 }
                 if let (Some(inner), Some(peer)) = (inner, msg.xor_peer_address()) {
                     if let Some((vs, vd)) = self.turn.indication_endpoints(src, dst, peer) {
@@ -147,13 +260,20 @@ impl Analyzer {
                 }
             }
             Pdu::ChannelData { data, inner } => {
+                if let Some(key) = self.turn.pair_key(src, dst) {
+                    self.own(depth, FrameOwner::Allocation(key));
+                }
                 if let Some((vs, vd)) = self.turn.on_channel_data(data.channel, src, dst) {
                     if let Some(inner) = inner {
                         self.on_pdu(inner, frame, ts, vs, vd, Leg::Relayed, false);
                     }
                 }
             }
-            Pdu::Dtls(d) => self.dtls.on_datagram(d, frame, ts, src, dst, leg),
+            Pdu::Dtls(d) => {
+                if let Some(key) = self.dtls.on_datagram(d, frame, ts, src, dst, leg) {
+                    self.own(depth, FrameOwner::Association(key));
+                }
+            }
             Pdu::Rtp(p) => {
                 let clocks = &self.media_clocks;
                 let hint = || {
@@ -163,24 +283,25 @@ impl Analyzer {
                         .and_then(|rates| rates.iter().find(|(pt, _)| *pt == p.payload_type))
                         .map(|(_, rate)| *rate)
                 };
-                self.rtp
-                    .on_rtp(p, frame, ts, src, dst, leg == Leg::Relayed, hint);
+                if let Some(key) =
+                    self.rtp
+                        .on_rtp(p, frame, ts, src, dst, leg == Leg::Relayed, hint)
+                {
+                    self.own(depth, FrameOwner::Stream(key));
+                }
             }
-            Pdu::Rtcp(_) => self.rtp.on_rtcp(src, dst),
+            Pdu::Rtcp(_) => {
+                if self.rtp.on_rtcp(src, dst) {
+                    self.own(depth, FrameOwner::Rtcp((src, dst)));
+                }
+            }
             Pdu::Tls(rec) => self.transport.on_tls(rec, src, dst, frame, ts),
             Pdu::Malformed { .. } => {}
         }
     }
 
-    /// Every call found so far, judged as of the last frame fed, ordered by
-    /// start time.
-    pub fn calls(&self) -> Vec<Call> {
+    /// Every call found so far, ordered by start time, with its parts.
+    pub fn assemble(&self) -> Vec<AssembledCall<'_>> {
         calls::assemble(self)
-    }
-
-    /// The same calls, judged, borrowing their parts: for reports over
-    /// large captures, which build each call's facts only as they write it.
-    pub fn call_refs(&self) -> Vec<CallRef<'_>> {
-        calls::assemble_refs(self)
     }
 }

@@ -237,19 +237,19 @@ impl RtpTracker {
         // Asked only when the stream's clock rate is not known yet: the
         // SDP lookup is not paid on every packet.
         clock_hint: impl FnOnce() -> Option<u32>,
-    ) {
+    ) -> Option<StreamKey> {
         let id = (p.ssrc, src, dst);
         let mut epoch = 0;
         if let Some(s) = self.current.get_mut(&id) {
             if ts - s.last_ts < NEW_STREAM_AFTER_NS {
                 s.on_packet(p, frame, ts, clock_hint);
-                return;
+                return Some(s.key);
             }
             epoch = s.key.epoch.wrapping_add(1);
         }
         if self.len() >= MAX_STREAMS {
             self.dropped += 1;
-            return;
+            return None;
         }
         if let Some(old) = self.current.remove(&id) {
             self.retired.insert(old.key, old);
@@ -289,12 +289,16 @@ impl RtpTracker {
                 first_rtp_ts: p.timestamp,
             },
         );
+        Some(key)
     }
 
-    pub fn on_rtcp(&mut self, src: SocketAddr, dst: SocketAddr) {
+    /// Whether the RTCP packet was counted.
+    pub fn on_rtcp(&mut self, src: SocketAddr, dst: SocketAddr) -> bool {
         if self.rtcp_packets.len() < MAX_STREAMS || self.rtcp_packets.contains_key(&(src, dst)) {
             *self.rtcp_packets.entry((src, dst)).or_default() += 1;
+            return true;
         }
+        false
     }
 }
 

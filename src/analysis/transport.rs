@@ -81,7 +81,21 @@ impl TransportTracker {
     /// One TCP segment. Connections are tracked when they go to a SIP port
     /// or carry SIP.
     #[allow(clippy::too_many_arguments)]
+    /// Gives the key of the connection the segment was counted in.
     pub fn on_tcp(
+        &mut self,
+        src: SocketAddr,
+        dst: SocketAddr,
+        flags: u8,
+        frame: u64,
+        ts: i64,
+        carries_sip: bool,
+    ) -> Option<(SocketAddr, SocketAddr)> {
+        self.take_tcp(src, dst, flags, frame, ts, carries_sip);
+        self.conn_mut(src, dst).map(|c| (c.client, c.server))
+    }
+
+    fn take_tcp(
         &mut self,
         src: SocketAddr,
         dst: SocketAddr,
@@ -186,12 +200,19 @@ impl TransportTracker {
         }
     }
 
-    pub fn on_icmp(&mut self, info: &IcmpInfo, reporter: std::net::IpAddr, frame: u64, ts: i64) {
+    /// Whether the ICMP error was kept.
+    pub fn on_icmp(
+        &mut self,
+        info: &IcmpInfo,
+        reporter: std::net::IpAddr,
+        frame: u64,
+        ts: i64,
+    ) -> bool {
         let Some(u) = &info.unreachable else {
-            return;
+            return false;
         };
         let (Some(src), Some(dst)) = (u.original_src, u.original_dst) else {
-            return;
+            return false;
         };
         if self.unreachables.len() < MAX_UNREACHABLES {
             self.unreachables.push(UnreachableSeen {
@@ -202,7 +223,9 @@ impl TransportTracker {
                 original_dst: dst,
                 reporter,
             });
+            return true;
         }
+        false
     }
 
     /// ICMP errors about datagrams sent from `src` to `dst`.

@@ -36,6 +36,7 @@ pub struct AllocateAttempt {
     pub outcome: Option<Option<u16>>,
     pub reason: String,
     pub response_frame: Option<u64>,
+    pub response_ts: Option<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -220,6 +221,7 @@ impl TurnTracker {
                         outcome: None,
                         reason: String::new(),
                         response_frame: None,
+                        response_ts: None,
                     });
                 }
             }
@@ -271,6 +273,7 @@ impl TurnTracker {
                         });
                         at.reason = reason;
                         at.response_frame = Some(frame);
+                        at.response_ts = Some(ts);
                     }
                 }
                 if success {
@@ -315,6 +318,29 @@ impl TurnTracker {
             return Some((peer, a.relayed.unwrap_or(a.client)));
         }
         None
+    }
+
+    /// The allocation a TURN message belongs to: a response by its
+    /// transaction, anything else by its 5-tuple.
+    pub fn owner_of(
+        &self,
+        msg: &StunMessage<'_>,
+        src: SocketAddr,
+        dst: SocketAddr,
+    ) -> Option<AllocationKey> {
+        if let Some((key, _)) = self.txns.get(&msg.transaction_id) {
+            if self.allocations.contains_key(key) {
+                return Some(*key);
+            }
+        }
+        self.pair_key(src, dst)
+    }
+
+    /// The allocation between a client and its server, either way round.
+    pub fn pair_key(&self, src: SocketAddr, dst: SocketAddr) -> Option<AllocationKey> {
+        [(src, dst), (dst, src)]
+            .into_iter()
+            .find(|k| self.allocations.contains_key(k))
     }
 
     /// The relayed path's endpoints for a Send (client to server) or Data

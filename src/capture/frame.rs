@@ -1,3 +1,8 @@
+/// Capture time (ns since the Unix epoch) as seconds, to the microsecond.
+pub fn epoch_seconds(ts_ns: i64) -> f64 {
+    (ts_ns / 1_000) as f64 / 1e6
+}
+
 /// Where a frame sits in its batch and what the capture said of it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FrameMeta {

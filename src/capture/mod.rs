@@ -5,7 +5,9 @@
 mod error;
 mod frame;
 mod reader;
+mod writer;
 
 pub use error::{CaptureError, CaptureErrorKind};
-pub use frame::{FrameBatch, FrameMeta, RawFrame};
+pub use frame::{epoch_seconds, FrameBatch, FrameMeta, RawFrame};
 pub use reader::{CaptureFormat, CaptureInfo, CaptureReader};
+pub use writer::PcapngWriter;

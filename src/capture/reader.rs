@@ -53,6 +53,9 @@ pub struct CaptureInfo {
     pub bytes: u64,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
+    /// When the capture says it stopped (pcapng `isb_endtime`), which can
+    /// be after its last frame: timeouts are judged up to it.
+    pub end_ts_ns: Option<i64>,
     /// Packet blocks naming an interface that was never described.
     pub orphan_frames: u64,
     /// pcapng blocks that carry no packet (statistics, name resolution,
@@ -268,6 +271,16 @@ impl CaptureReader {
                                 None
                             }
                         }
+                    }
+                    PcapBlockOwned::NG(Block::InterfaceStatistics(isb)) => {
+                        let iface = self.interfaces.get(isb.if_id as usize).copied();
+                        if let (Some(Ok((high, low))), Some(iface)) = (isb.isb_endtime(), iface) {
+                            let raw = ((high as u64) << 32) | low as u64;
+                            let end = ticks_to_ns(raw, iface.resolution, iface.offset_s);
+                            self.info.end_ts_ns =
+                                Some(self.info.end_ts_ns.map_or(end, |e| e.max(end)));
+                        }
+                        None
                     }
                     PcapBlockOwned::NG(_) => {
                         self.info.skipped_blocks += 1;

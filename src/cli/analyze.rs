@@ -3,20 +3,31 @@
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
-use callscope::analysis::Analyzer;
-use callscope::pipeline::run_capture;
+use callscope::capture::CaptureReader;
+use callscope::engine::{CallSelection, Session, SessionOptions};
 use callscope::report::analyze::{
     report_json, unreadable_report_json, write_call_details, write_report_json, write_text,
     CaptureFacts,
 };
 
-pub fn run(
-    files: &[String],
-    json: bool,
-    fail_on_failure: bool,
-    verbose: bool,
-    threads: usize,
-) -> ExitCode {
+pub struct AnalyzeArgs<'a> {
+    pub files: &'a [String],
+    pub json: bool,
+    pub fail_on_failure: bool,
+    pub verbose: bool,
+    pub threads: usize,
+    pub selection: CallSelection,
+}
+
+pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
+    let AnalyzeArgs {
+        files,
+        json,
+        fail_on_failure,
+        verbose,
+        threads,
+        selection,
+    } = args;
     let mut out = BufWriter::new(io::stdout().lock());
     // Several captures in JSON: one compact report per line (JSON Lines),
     // so scripts can read them one by one; a single capture: pretty.
@@ -24,14 +35,8 @@ pub fn run(
     let mut unreadable = false;
     let mut any_failed = false;
     for file in files {
-        let mut analyzer = Analyzer::new();
-        let mut undecodable = 0u64;
-        let outcome = run_capture(file, threads, |f| {
-            if f.undecodable_reason().is_some() {
-                undecodable += 1;
-            }
-            analyzer.feed(f);
-        });
+        let mut session = Session::new(SessionOptions::analyze(threads));
+        let outcome = CaptureReader::open(file).and_then(|r| session.run(r, |_, _, _| {}));
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -50,22 +55,32 @@ pub fn run(
             eprintln!("callscope: {e}");
             unreadable = true;
         }
-        let calls = analyzer.call_refs();
-        any_failed |= calls.iter().any(|c| c.verdict.failed());
         let facts = CaptureFacts {
             info: outcome.info,
-            undecodable_frames: undecodable,
+            accounting: session.accounting().clone(),
+            limits: session.limits(),
             error: outcome.late_error.map(|e| e.to_string()),
         };
+        let calls = session.calls();
+        any_failed |= calls.iter().any(|c| c.verdict.failed());
+        let shown: Vec<_> = calls.iter().filter(|c| selection.matches(c)).collect();
         let written = if json_lines {
-            writeln!(out, "{}", report_json(&facts, &calls))
+            writeln!(out, "{}", report_json(&facts, &shown))
         } else if json {
-            write_report_json(&mut out, &facts, &calls)
+            write_report_json(&mut out, &facts, &shown)
         } else {
-            write_text(&mut out, &facts, &calls).and_then(|_| {
+            write_text(&mut out, &facts, &shown).and_then(|_| {
+                if !selection.is_all() && shown.len() < calls.len() {
+                    writeln!(
+                        out,
+                        "(shown: {} of {} calls; the totals count the calls shown)",
+                        shown.len(),
+                        calls.len()
+                    )?;
+                }
                 if verbose {
-                    for (i, c) in calls.iter().enumerate() {
-                        write_call_details(&mut out, i, c)?;
+                    for c in &shown {
+                        write_call_details(&mut out, c)?;
                     }
                 }
                 Ok(())

@@ -3,10 +3,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use callscope::pipeline::run_capture;
+use callscope::engine::{decode_file, CallSelection};
 use callscope::report::packets::{Format, PacketPrinter};
 
 mod analyze;
+mod export;
+mod ladder;
 mod live;
 
 #[derive(Parser)]
@@ -24,6 +26,30 @@ struct Cli {
 enum OutputFormat {
     Text,
     Json,
+}
+
+/// Which calls to show (all must hold).
+#[derive(clap::Args, Clone, Default)]
+struct Select {
+    /// Only failed calls.
+    #[arg(long)]
+    failed: bool,
+    /// Only this call: its number (the # column) or its id; repeatable.
+    #[arg(long = "call", value_name = "ID")]
+    calls: Vec<String>,
+    /// Only calls with this verdict code; repeatable.
+    #[arg(long = "code", value_name = "CODE")]
+    codes: Vec<String>,
+}
+
+impl From<Select> for CallSelection {
+    fn from(s: Select) -> Self {
+        CallSelection {
+            failed_only: s.failed,
+            calls: s.calls,
+            codes: s.codes,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -45,6 +71,8 @@ enum Command {
     Analyze {
         #[arg(long, value_enum, default_value = "text")]
         format: OutputFormat,
+        #[command(flatten)]
+        select: Select,
         /// Exit with status 1 when any call failed (for scripts).
         #[arg(long)]
         fail_on_failure: bool,
@@ -57,6 +85,31 @@ enum Command {
         /// Capture files (pcap or pcapng, optionally gzip-compressed), or - for standard input.
         #[arg(required = true)]
         files: Vec<String>,
+    },
+    /// A call's events across SIP, STUN/TURN, DTLS and RTP as a sequence
+    /// diagram (120 columns); without --call, every failed call.
+    Ladder {
+        #[command(flatten)]
+        select: Select,
+        /// Decoding threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        file: String,
+    },
+    /// Writes every frame of the chosen calls to a pcapng file (Wireshark
+    /// opens it; `analyze` on it gives the same verdicts).
+    Export {
+        #[command(flatten)]
+        select: Select,
+        /// Output file, or - for standard output.
+        #[arg(long, short)]
+        output: String,
+        /// Decoding threads (0: one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        file: String,
     },
     /// Live capture on an interface (needs the `live` feature and libpcap).
     Live {
@@ -76,17 +129,30 @@ pub fn main() -> ExitCode {
         } => packets(&file, format, threads, quiet),
         Command::Analyze {
             format,
+            select,
             fail_on_failure,
             verbose,
             threads,
             files,
-        } => analyze::run(
-            &files,
-            matches!(format, OutputFormat::Json),
+        } => analyze::run(analyze::AnalyzeArgs {
+            files: &files,
+            json: matches!(format, OutputFormat::Json),
             fail_on_failure,
             verbose,
             threads,
-        ),
+            selection: select.into(),
+        }),
+        Command::Ladder {
+            select,
+            threads,
+            file,
+        } => ladder::run(&file, threads, select.into()),
+        Command::Export {
+            select,
+            output,
+            threads,
+            file,
+        } => export::run(&file, threads, select.into(), &output),
         Command::Live { interface } => live::run(&interface),
     }
 }
@@ -100,7 +166,7 @@ fn packets(file: &str, format: OutputFormat, threads: usize, quiet: bool) -> Exi
     let mut printer = PacketPrinter::new(BufWriter::with_capacity(1 << 16, stdout), format);
     printer.set_quiet(quiet);
     let mut write_error = None;
-    let outcome = run_capture(file, threads, |f| {
+    let outcome = decode_file(file, threads, |f| {
         if write_error.is_none() {
             if let Err(e) = printer.frame(f) {
                 write_error = Some(e);

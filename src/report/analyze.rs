@@ -5,16 +5,12 @@ use std::io::{self, Write};
 
 use serde_json::{json, Value};
 
-use std::borrow::Cow;
-use std::net::SocketAddr;
-
-use crate::analysis::calls::CallSummary;
 use crate::analysis::evidence::plural;
-use crate::analysis::{Call, CallKind, CallRef};
 use crate::capture::{CaptureFormat, CaptureInfo};
+use crate::engine::{FrameAccounting, JudgedCall, LimitHit};
 use crate::net::link_type_name;
-use crate::verdict::Verdict;
 
+use super::call_facts::summarize;
 use super::format_epoch;
 
 pub const SCHEMA: &str = "callscope.report/1";
@@ -23,85 +19,51 @@ pub const SCHEMA: &str = "callscope.report/1";
 #[derive(Debug, Clone, Default)]
 pub struct CaptureFacts {
     pub info: CaptureInfo,
-    pub undecodable_frames: u64,
+    pub accounting: FrameAccounting,
+    /// Bounds of the analysis that were reached: never a silent drop.
+    pub limits: Vec<LimitHit>,
     /// An error that stopped reading early (a file cut short).
     pub error: Option<String>,
 }
 
-/// What the report prints of a call's identity, borrowed.
-pub struct CallHead<'a> {
-    pub id: &'a str,
-    pub kind: CallKind,
-    pub start_ts: i64,
-    pub end_ts: i64,
-    pub endpoints: &'a [SocketAddr],
-    pub verdict: &'a Verdict,
-}
-
-/// A call as the report sees it: an owned [`Call`] (facts already built)
-/// or a [`CallRef`] (facts built when written).
-pub trait ReportCall {
-    fn head(&self) -> CallHead<'_>;
-    fn summary(&self) -> Cow<'_, CallSummary>;
-}
-
-/// Both kinds of call carry the same identity fields.
-macro_rules! head_of {
-    ($c:expr) => {
-        CallHead {
-            id: &$c.id,
-            kind: $c.kind,
-            start_ts: $c.start_ts,
-            end_ts: $c.end_ts,
-            endpoints: &$c.endpoints,
-            verdict: &$c.verdict,
-        }
-    };
-}
-
-impl ReportCall for Call {
-    fn head(&self) -> CallHead<'_> {
-        head_of!(self)
-    }
-    fn summary(&self) -> Cow<'_, CallSummary> {
-        Cow::Borrowed(&self.summary)
-    }
-}
-
-impl ReportCall for CallRef<'_> {
-    fn head(&self) -> CallHead<'_> {
-        head_of!(self)
-    }
-    fn summary(&self) -> Cow<'_, CallSummary> {
-        Cow::Owned(CallRef::summary(self))
-    }
-}
-
-pub fn call_json(c: &impl ReportCall) -> Value {
-    let h = c.head();
-    let summary = c.summary();
+pub fn call_json(c: &JudgedCall<'_>) -> Value {
+    let summary = summarize(c.parts());
     json!({
-        "id": h.id,
-        "kind": h.kind.as_str(),
-        "start_ts": format_epoch(h.start_ts),
-        "end_ts": format_epoch(h.end_ts),
-        "endpoints": h.endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        "id": c.id(),
+        "number": c.number,
+        "kind": c.kind().as_str(),
+        "start_ts": format_epoch(c.call.start_ts),
+        "end_ts": format_epoch(c.call.end_ts),
+        "endpoints": c.call.endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        "frames": c.frames,
+        "absorbed": c.absorbed.iter().map(|(n, id)| json!({"number": n, "id": id})).collect::<Vec<_>>(),
         "sip": summary.sip,
         "ice": summary.ice,
         "turn": summary.turn,
         "dtls": summary.dtls,
         "media": {"streams": summary.streams},
-        "verdict": h.verdict,
+        "verdict": c.verdict,
+        "timeline": c.timeline().iter().map(|e| json!({
+            "frame": e.frame,
+            "ts": format_epoch(e.ts),
+            "src": e.src.to_string(),
+            "dst": e.dst.to_string(),
+            "protocol": e.protocol,
+            "text": e.text,
+            "frames": e.frames,
+            "count": e.count,
+            "evidence": e.evidence,
+        })).collect::<Vec<_>>(),
     })
 }
 
-pub fn by_stage<C: ReportCall>(calls: &[C]) -> BTreeMap<&'static str, u64> {
+pub fn by_stage(calls: &[&JudgedCall<'_>]) -> BTreeMap<&'static str, u64> {
     let mut m: BTreeMap<&'static str, u64> = ["none", "sip", "ice", "dtls", "media"]
         .into_iter()
         .map(|s| (s, 0))
         .collect();
     for c in calls {
-        *m.entry(c.head().verdict.stage.as_str()).or_default() += 1;
+        *m.entry(c.verdict.stage.as_str()).or_default() += 1;
     }
     m
 }
@@ -117,15 +79,33 @@ fn capture_json(facts: &CaptureFacts) -> Value {
         "bytes": info.bytes,
         "first_ts": info.first_ts_ns.map(format_epoch),
         "last_ts": info.last_ts_ns.map(format_epoch),
-        "undecodable_frames": facts.undecodable_frames,
+        "undecodable_frames": facts.accounting.undecodable,
+        "undecodable_by_reason": facts.accounting.undecodable_by_reason,
+        "undecoded_link_types": facts.accounting.unsupported_link_types.iter()
+            .map(|(l, n)| (link_type_name(*l), *n)).collect::<BTreeMap<_, _>>(),
+        "limits": facts.limits.iter().map(|l| json!({
+            "table": l.table, "effect": l.effect, "count": l.count,
+        })).collect::<Vec<_>>(),
+        "end_ts": facts.info.end_ts_ns.map(format_epoch),
         "error": facts.error,
     })
 }
 
-fn summary_json<C: ReportCall>(calls: &[C]) -> Value {
+/// Calls by verdict code, most frequent first.
+pub fn by_code<'a>(calls: &[&'a JudgedCall<'_>]) -> Vec<(&'a str, u64)> {
+    let mut m: BTreeMap<&str, u64> = BTreeMap::new();
+    for c in calls {
+        *m.entry(c.verdict.code.as_str()).or_default() += 1;
+    }
+    let mut v: Vec<(&str, u64)> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v
+}
+
+fn summary_json(calls: &[&JudgedCall<'_>]) -> Value {
     let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
     for c in calls {
-        *by_code.entry(c.head().verdict.code.as_str()).or_default() += 1;
+        *by_code.entry(c.verdict.code.as_str()).or_default() += 1;
     }
     json!({
         "calls": calls.len(),
@@ -140,27 +120,27 @@ pub fn unreadable_report_json(path: &str, error: &str) -> Value {
     json!({
         "schema": SCHEMA,
         "capture": {"path": path, "error": error, "frames": 0},
-        "summary": {"calls": 0, "by_stage": by_stage::<Call>(&[]), "by_code": {}},
+        "summary": {"calls": 0, "by_stage": by_stage(&[]), "by_code": {}},
         "calls": [],
     })
 }
 
 /// The whole report as one JSON value (small captures, tests).
-pub fn report_json<C: ReportCall>(facts: &CaptureFacts, calls: &[C]) -> Value {
+pub fn report_json(facts: &CaptureFacts, calls: &[&JudgedCall<'_>]) -> Value {
     json!({
         "schema": SCHEMA,
         "capture": capture_json(facts),
         "summary": summary_json(calls),
-        "calls": calls.iter().map(call_json).collect::<Vec<_>>(),
+        "calls": calls.iter().map(|c| call_json(c)).collect::<Vec<_>>(),
     })
 }
 
 /// Writes the same report call by call, so that a capture with thousands of
 /// calls never holds its whole report in memory. Pretty-printed.
-pub fn write_report_json<C: ReportCall>(
+pub fn write_report_json(
     out: &mut impl Write,
     facts: &CaptureFacts,
-    calls: &[C],
+    calls: &[&JudgedCall<'_>],
 ) -> io::Result<()> {
     let pretty = |v: &Value| -> io::Result<String> {
         let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
@@ -191,10 +171,10 @@ pub fn write_report_json<C: ReportCall>(
 
 /// The table: two lines per call (its facts, then the line for a ticket),
 /// then a totals line. Fits 160 columns but for the longest addresses.
-pub fn write_text<C: ReportCall>(
+pub fn write_text(
     out: &mut impl Write,
     facts: &CaptureFacts,
-    calls: &[C],
+    calls: &[&JudgedCall<'_>],
 ) -> io::Result<()> {
     let info = &facts.info;
     let base = info.first_ts_ns.unwrap_or(0);
@@ -213,6 +193,7 @@ pub fn write_text<C: ReportCall>(
         plural(info.frames, "frame"),
         plural(calls.len() as u64, "call"),
     )?;
+    write_warnings(out, facts)?;
     if calls.is_empty() {
         return Ok(());
     }
@@ -221,9 +202,9 @@ pub fn write_text<C: ReportCall>(
         "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  parties",
         "#", "start UTC", "+s", "kind", "stage", "code"
     )?;
-    for (i, c) in calls.iter().enumerate() {
-        let h = c.head();
-        let (kind, start_ts, endpoints, v) = (h.kind, h.start_ts, h.endpoints, h.verdict);
+    for c in calls {
+        let (kind, start_ts, endpoints, v) =
+            (c.kind(), c.call.start_ts, &c.call.endpoints, &c.verdict);
         let parties = endpoints
             .iter()
             .map(|e| e.to_string())
@@ -233,7 +214,7 @@ pub fn write_text<C: ReportCall>(
         writeln!(
             out,
             "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  {}",
-            i + 1,
+            c.number,
             utc.get(11..).unwrap_or(&utc),
             super::format_relative(start_ts, base),
             kind.as_str(),
@@ -245,7 +226,7 @@ pub fn write_text<C: ReportCall>(
     }
     let stages = by_stage(calls);
     let parts: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    let failed = calls.iter().filter(|c| c.head().verdict.failed()).count();
+    let failed = calls.iter().filter(|c| c.verdict.failed()).count();
     writeln!(
         out,
         "totals: {}, {} failed; by stage: {}",
@@ -253,14 +234,63 @@ pub fn write_text<C: ReportCall>(
         failed,
         parts.join(", ")
     )?;
+    let codes: Vec<String> = by_code(calls)
+        .iter()
+        .map(|(c, n)| format!("{c} {n}"))
+        .collect();
+    writeln!(out, "by code: {}", codes.join(", "))?;
+    Ok(())
+}
+
+/// One line per bound reached and per kind of frame that could not be
+/// decoded: what the numbers above do not include.
+pub fn write_warnings(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+    for l in &facts.limits {
+        writeln!(
+            out,
+            "warning: bound reached in {}: {} {}",
+            l.table, l.count, l.effect
+        )?;
+    }
+    for (link, n) in &facts.accounting.unsupported_link_types {
+        writeln!(
+            out,
+            "warning: {} of link type {} ({link}) not decoded",
+            plural(*n, "frame"),
+            link_type_name(*link)
+        )?;
+    }
+    for (reason, n) in &facts.accounting.undecodable_by_reason {
+        if *reason == "unsupported link type" {
+            continue;
+        }
+        writeln!(
+            out,
+            "warning: {} not decoded: {reason}",
+            plural(*n, "frame")
+        )?;
+    }
     Ok(())
 }
 
 /// Details of one call, for `--verbose` text output.
-pub fn write_call_details(out: &mut impl Write, i: usize, c: &impl ReportCall) -> io::Result<()> {
-    let h = c.head();
-    let (id, kind, v) = (h.id, h.kind, h.verdict);
-    writeln!(out, "\n[{}] {} {} {}", i + 1, kind.as_str(), id, v.code)?;
+pub fn write_call_details(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> {
+    let (id, kind, v) = (c.id(), c.kind(), &c.verdict);
+    writeln!(
+        out,
+        "\n[{}] {} {} {} ({})",
+        c.number,
+        kind.as_str(),
+        id,
+        v.code,
+        plural(c.frames, "frame")
+    )?;
+    for (n, old) in &c.absorbed {
+        writeln!(
+            out,
+            "    includes call {n} ({old}), read earlier as a call of its own"
+        )?;
+    }
     writeln!(out, "    {}", v.summary)?;
     for e in &v.evidence {
         writeln!(out, "    frame {:>6}  {}", e.frame, e.text)?;

@@ -2,6 +2,8 @@
 //! object) per frame; `analyze` prints the per-call report.
 
 pub mod analyze;
+pub mod call_facts;
+pub mod ladder;
 pub mod packets;
 mod time;
 

@@ -1,6 +1,6 @@
 /// Seconds since the Unix epoch with microsecond precision, as JSON wants.
 pub fn format_epoch(ts_ns: i64) -> f64 {
-    (ts_ns / 1_000) as f64 / 1e6
+    crate::capture::epoch_seconds(ts_ns)
 }
 
 /// Seconds since `base`, tshark style (`12.345678`).

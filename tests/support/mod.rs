@@ -7,7 +7,8 @@
 
 use std::path::{Path, PathBuf};
 
-use callscope::pipeline::{run_capture, DecodedFrame};
+use callscope::engine::decode_file;
+use callscope::pipeline::DecodedFrame;
 
 /// Absolute path of a file in `samples/`.
 pub fn sample(name: &str) -> String {
@@ -45,7 +46,7 @@ pub fn hex(s: &str) -> Vec<u8> {
 /// `number` to `check`. Fails when the frame is not in the sample.
 pub fn with_frame(name: &str, number: u64, check: impl FnOnce(&DecodedFrame<'_>)) {
     let mut check = Some(check);
-    run_capture(&sample(name), 1, |f| {
+    decode_file(&sample(name), 1, |f| {
         if f.number == number {
             if let Some(c) = check.take() {
                 c(f);

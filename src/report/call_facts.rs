@@ -3,10 +3,20 @@
 
 use serde_json::{json, Value};
 
-use super::calls::{CallParts, CallSummary};
+use crate::analysis::CallParts;
 use crate::report::format_epoch;
 
-pub(crate) fn summarize(p: &CallParts<'_>) -> CallSummary {
+/// The per-stage facts of a call, as JSON values.
+#[derive(Debug, Clone, Default)]
+pub struct CallSummary {
+    pub sip: Option<Value>,
+    pub ice: Option<Value>,
+    pub turn: Vec<Value>,
+    pub dtls: Option<Value>,
+    pub streams: Vec<Value>,
+}
+
+pub fn summarize(p: &CallParts<'_>) -> CallSummary {
     CallSummary {
         sip: p.dialog.map(|d| {
             let main = d.main_transactions().last();

@@ -1,0 +1,486 @@
+//! A call's timeline: the ordered events of one call across SIP (with its
+//! SDP), TCP/TLS, ICMP, STUN/ICE, TURN, DTLS and RTP, built from what
+//! correlation kept. Retransmissions fold into one event with a count and
+//! their frames; an RTP stream is one event with its span and quality, not
+//! one per packet.
+
+use std::net::SocketAddr;
+
+use crate::net::UnreachableKind;
+
+use super::calls::CallParts;
+use super::evidence::Evidence;
+use super::sip::SipTransaction;
+
+/// One step of a call.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TimelineEvent {
+    /// The first frame of the event, as Wireshark numbers it.
+    pub frame: u64,
+    pub ts: i64,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
+    /// `SIP`, `TCP`, `TLS`, `ICMP`, `STUN`, `TURN`, `DTLS` or `RTP`.
+    pub protocol: &'static str,
+    pub text: String,
+    /// Every frame of the event that was kept (transmissions of one
+    /// request; for a stream its first and last).
+    pub frames: Vec<u64>,
+    /// Transmissions, copies or packets.
+    pub count: u64,
+    /// One of the verdict's evidence frames is in this event.
+    pub evidence: bool,
+}
+
+/// Events kept per call: a call with thousands of transactions keeps the
+/// first ones (the correlation layer bounds what it keeps anyway).
+const MAX_EVENTS: usize = 2_000;
+
+fn transmissions(n: u64) -> String {
+    if n > 1 {
+        format!(" ({n} transmissions)")
+    } else {
+        String::new()
+    }
+}
+
+/// The call's events in capture order. `evidence` marks the events that
+/// prove the verdict.
+pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
+    let mut v: Vec<TimelineEvent> = Vec::new();
+    let mut push = |frame: u64,
+                    ts: i64,
+                    src: SocketAddr,
+                    dst: SocketAddr,
+                    protocol: &'static str,
+                    text: String,
+                    frames: Vec<u64>,
+                    count: u64| {
+        v.push(TimelineEvent {
+            frame,
+            ts,
+            src,
+            dst,
+            protocol,
+            text,
+            frames,
+            count,
+            evidence: false,
+        })
+    };
+
+    if let Some(c) = p.connection {
+        if let Some(&(f, ts)) = c.syns.items().first() {
+            let n = c.syns.len() as u64 + c.syns.dropped();
+            let frames = c.syns.items().iter().map(|x| x.0).collect();
+            let text = format!("SYN{}", transmissions(n));
+            push(f, ts, c.client, c.server, "TCP", text, frames, n);
+        }
+        if let Some((f, ts)) = c.syn_ack {
+            push(
+                f,
+                ts,
+                c.server,
+                c.client,
+                "TCP",
+                "SYN-ACK".into(),
+                vec![f],
+                1,
+            );
+        }
+        if let Some((f, ts, from_server)) = c.rst {
+            let (s, d) = if from_server {
+                (c.server, c.client)
+            } else {
+                (c.client, c.server)
+            };
+            push(f, ts, s, d, "TCP", "RST".into(), vec![f], 1);
+        }
+        if let Some(tls) = &c.tls {
+            if let Some((f, ts)) = tls.client_hello {
+                push(
+                    f,
+                    ts,
+                    c.client,
+                    c.server,
+                    "TLS",
+                    "ClientHello".into(),
+                    vec![f],
+                    1,
+                );
+            }
+            if let Some((f, ts)) = tls.server_hello {
+                push(
+                    f,
+                    ts,
+                    c.server,
+                    c.client,
+                    "TLS",
+                    "ServerHello".into(),
+                    vec![f],
+                    1,
+                );
+            }
+            if let Some((f, ts, alert, from_server)) = tls.alert {
+                let (s, d) = if from_server {
+                    (c.server, c.client)
+                } else {
+                    (c.client, c.server)
+                };
+                let text = match alert {
+                    Some((level, desc)) => format!(
+                        "Alert {} {}",
+                        if level == 2 { "fatal" } else { "warning" },
+                        crate::decode::dtls::alert_description_name(desc)
+                    ),
+                    None => "Alert (encrypted)".to_string(),
+                };
+                push(f, ts, s, d, "TLS", text, vec![f], 1);
+            }
+        }
+    }
+
+    if let Some(d) = p.dialog {
+        let sdp_frames: Vec<(u64, bool)> = d
+            .sdps
+            .items()
+            .iter()
+            .map(|s| (s.frame, s.from_caller))
+            .collect();
+        let sdp_note = |frame: u64| -> &'static str {
+            match sdp_frames.iter().find(|(f, _)| *f == frame) {
+                Some((_, true)) => " (SDP offer)",
+                Some((_, false)) => " (SDP answer)",
+                None => "",
+            }
+        };
+        for t in d.transactions.items() {
+            sip_transaction(t, &sdp_note, &mut push);
+        }
+    }
+
+    for u in &p.unreachables {
+        let what = match u.kind {
+            UnreachableKind::Net => "network unreachable".to_string(),
+            UnreachableKind::Host => "host unreachable".to_string(),
+            UnreachableKind::Protocol => "protocol unreachable".to_string(),
+            UnreachableKind::Port => "port unreachable".to_string(),
+            UnreachableKind::AdminProhibited => "administratively prohibited".to_string(),
+            UnreachableKind::Other(c) => format!("unreachable (code {c})"),
+        };
+        let text = format!("ICMP {what} for {} -> {}", u.original_src, u.original_dst);
+        let reporter = SocketAddr::new(u.reporter, 0);
+        push(
+            u.frame,
+            u.ts,
+            reporter,
+            u.original_src,
+            "ICMP",
+            text,
+            vec![u.frame],
+            1,
+        );
+    }
+
+    for q in &p.server_queries {
+        let answer = if q.successes > 0 {
+            match q.mapped {
+                Some(m) => format!(", answered: mapped {m}"),
+                None => ", answered".to_string(),
+            }
+        } else if q.errors > 0 {
+            ", error".to_string()
+        } else {
+            ", no response".to_string()
+        };
+        let text = format!(
+            "Binding request to STUN server{}{answer}",
+            transmissions(u64::from(q.transmissions))
+        );
+        let n = u64::from(q.transmissions);
+        push(
+            q.first.0,
+            q.first.1,
+            q.client,
+            q.server,
+            "STUN",
+            text,
+            vec![q.first.0],
+            n,
+        );
+    }
+
+    for a in &p.allocations {
+        for at in a.attempts.items() {
+            let creds = if at.with_credentials {
+                " with credentials"
+            } else {
+                ""
+            };
+            let mut text = format!(
+                "Allocate request{creds}{}",
+                transmissions(u64::from(at.transmissions))
+            );
+            if at.outcome.is_none() {
+                text.push_str(", no response");
+            }
+            let n = u64::from(at.transmissions);
+            push(
+                at.frame,
+                at.ts,
+                a.client,
+                a.server,
+                "TURN",
+                text,
+                vec![at.frame],
+                n,
+            );
+            if let (Some(outcome), Some(f)) = (at.outcome, at.response_frame) {
+                let ts = at.response_ts.unwrap_or(at.ts);
+                let text = match outcome {
+                    None => match a.relayed {
+                        Some(r) => format!("Allocate success, relayed {r}"),
+                        None => "Allocate success".to_string(),
+                    },
+                    Some(code) => format!("Allocate error {code} {}", at.reason)
+                        .trim_end()
+                        .to_string(),
+                };
+                push(f, ts, a.server, a.client, "TURN", text, vec![f], 1);
+            }
+        }
+        let relayed = a.relayed_packets();
+        if relayed > 0 {
+            if let Some((f, ts)) = a.success {
+                let text = format!("{relayed} packets relayed (ChannelData and indications)");
+                push(f, ts, a.client, a.server, "TURN", text, vec![], relayed);
+            }
+        }
+    }
+
+    for s in &p.sessions {
+        for pair in s.pairs.items() {
+            let answered = if pair.successes > 0 {
+                format!(", {} answered", pair.successes)
+            } else {
+                ", no response".to_string()
+            };
+            let text = format!(
+                "Binding request{}{}{}{answered}",
+                if pair.nominated { " USE-CANDIDATE" } else { "" },
+                if pair.relayed { " via TURN" } else { "" },
+                if pair.checks > 1 {
+                    format!(
+                        " ({} checks, {} transmissions)",
+                        pair.checks, pair.transmissions
+                    )
+                } else {
+                    transmissions(u64::from(pair.transmissions))
+                },
+            );
+            let (f, ts) = pair.first_check;
+            let mut frames = vec![f];
+            if pair.last_check_frame != f {
+                frames.push(pair.last_check_frame);
+            }
+            let n = u64::from(pair.transmissions);
+            push(f, ts, pair.local, pair.remote, "STUN", text, frames, n);
+            if let Some((f, ts)) = pair.first_success {
+                let rtt = pair
+                    .rtt_ms()
+                    .map(|r| format!(", RTT {r:.1} ms"))
+                    .unwrap_or_default();
+                let text = format!("Binding success response{rtt}");
+                push(
+                    f,
+                    ts,
+                    pair.remote,
+                    pair.local,
+                    "STUN",
+                    text,
+                    vec![f],
+                    u64::from(pair.successes),
+                );
+            }
+            if let Some((f, ts)) = pair.first_unanswered_after_success {
+                let text = format!(
+                    "Binding request (consent), {} unanswered after the last success",
+                    pair.unanswered_since_success
+                );
+                let n = u64::from(pair.unanswered_since_success);
+                push(f, ts, pair.local, pair.remote, "STUN", text, vec![f], n);
+            }
+        }
+        if let Some(first) = s.pairs.items().first() {
+            for (code, reason, f, ts) in s.errors.items() {
+                let text = format!("Binding error response {code} {reason}")
+                    .trim_end()
+                    .to_string();
+                push(
+                    *f,
+                    *ts,
+                    first.remote,
+                    first.local,
+                    "STUN",
+                    text,
+                    vec![*f],
+                    1,
+                );
+            }
+        }
+    }
+
+    for a in &p.associations {
+        let (c, s) = (a.client, a.server);
+        if let Some(&(f, ts)) = a.client_hello_frames.items().first() {
+            let frames = a.client_hello_frames.items().iter().map(|x| x.0).collect();
+            let n = u64::from(a.client_hellos.max(1));
+            let mut text = format!("ClientHello{}", transmissions(n));
+            if a.server_hello.is_none() && a.hello_verify.is_none() {
+                text.push_str(", no response");
+            }
+            push(f, ts, c, s, "DTLS", text, frames, n);
+        }
+        if let Some((f, ts)) = a.hello_verify {
+            let n = u64::from(a.hello_verify_requests.max(1));
+            push(f, ts, s, c, "DTLS", "HelloVerifyRequest".into(), vec![f], n);
+        }
+        if let Some((f, ts)) = a.server_hello {
+            push(f, ts, s, c, "DTLS", "ServerHello".into(), vec![f], 1);
+        }
+        for (dir, from, to, who) in [
+            (&a.from_server, s, c, "server"),
+            (&a.from_client, c, s, "client"),
+        ] {
+            if let Some((f, ts)) = dir.certificate_frame {
+                push(
+                    f,
+                    ts,
+                    from,
+                    to,
+                    "DTLS",
+                    format!("Certificate ({who})"),
+                    vec![f],
+                    1,
+                );
+            }
+            if let Some((f, ts)) = dir.ccs {
+                push(
+                    f,
+                    ts,
+                    from,
+                    to,
+                    "DTLS",
+                    "ChangeCipherSpec".into(),
+                    vec![f],
+                    1,
+                );
+            } else if let Some((f, ts)) = dir.encrypted_handshake {
+                push(
+                    f,
+                    ts,
+                    from,
+                    to,
+                    "DTLS",
+                    "Encrypted handshake".into(),
+                    vec![f],
+                    1,
+                );
+            }
+            if dir.retransmissions > 0 {
+                if let Some((f, ts)) = dir.last_retransmission {
+                    let text = format!("Flight resent ({} messages again)", dir.retransmissions);
+                    push(
+                        f,
+                        ts,
+                        from,
+                        to,
+                        "DTLS",
+                        text,
+                        vec![f],
+                        u64::from(dir.retransmissions),
+                    );
+                }
+            }
+        }
+        for al in a.alerts.items() {
+            let (from, to) = if al.from_client { (c, s) } else { (s, c) };
+            let text = format!("Alert: {}", al.text());
+            push(al.frame, al.ts, from, to, "DTLS", text, vec![al.frame], 1);
+        }
+    }
+
+    for st in &p.streams {
+        let codec = crate::decode::rtp::static_encoding_name(st.payload_type)
+            .map(|n| format!(" {n}"))
+            .unwrap_or_default();
+        let text = format!(
+            "RTP SSRC 0x{:08X} PT {}{codec}, {} packets, {} lost, jitter {:.1} ms, {:.1} s{}",
+            st.key.ssrc,
+            st.payload_type,
+            st.packets,
+            st.lost(),
+            st.jitter_ms(),
+            st.duration_s(),
+            if st.relayed { ", via TURN" } else { "" },
+        );
+        let mut frames = vec![st.first_frame];
+        if st.last_frame != st.first_frame {
+            frames.push(st.last_frame);
+        }
+        push(
+            st.first_frame,
+            st.first_ts,
+            st.key.src,
+            st.key.dst,
+            "RTP",
+            text,
+            frames,
+            st.packets,
+        );
+    }
+
+    v.sort_by_key(|e| (e.ts, e.frame));
+    v.truncate(MAX_EVENTS);
+    for e in &mut v {
+        e.evidence = evidence
+            .iter()
+            .any(|x| x.frame == e.frame || e.frames.contains(&x.frame));
+    }
+    v
+}
+
+#[allow(clippy::type_complexity)]
+fn sip_transaction(
+    t: &SipTransaction,
+    sdp_note: &dyn Fn(u64) -> &'static str,
+    push: &mut impl FnMut(u64, i64, SocketAddr, SocketAddr, &'static str, String, Vec<u64>, u64),
+) {
+    let frames: Vec<u64> = t.frames.items().to_vec();
+    if let Some(&first) = frames.first() {
+        let n = u64::from(t.sent);
+        let mut text = format!("{}{}{}", t.method, sdp_note(first), transmissions(n));
+        if t.responses.is_empty() && n > 1 {
+            text.push_str(", no response");
+        }
+        push(first, t.first_ts, t.src, t.dst, "SIP", text, frames, n);
+    }
+    for r in &t.responses {
+        let text = format!("{} {}{}", r.status, r.reason, sdp_note(r.frame));
+        let text = if r.copies > 1 {
+            format!("{text} ({} copies)", r.copies)
+        } else {
+            text
+        };
+        push(
+            r.frame,
+            r.ts,
+            t.dst,
+            t.src,
+            "SIP",
+            text,
+            vec![r.frame],
+            u64::from(r.copies),
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! `callscope export FILE --call ID... -o OUT.pcapng`
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::process::ExitCode;
+
+use callscope::engine::{export_calls, CallSelection};
+
+pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -> ExitCode {
+    if selection.is_all() {
+        eprintln!("callscope: export needs --call ID, --code CODE or --failed");
+        return ExitCode::from(2);
+    }
+    let out: Box<dyn Write> = if output == "-" {
+        Box::new(io::stdout().lock())
+    } else {
+        match File::create(output) {
+            Ok(f) => Box::new(BufWriter::new(f)),
+            Err(e) => {
+                eprintln!("callscope: creating {output}: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    };
+    match export_calls(file, threads, |c| selection.matches(c), out, output) {
+        Ok(s) if s.calls.is_empty() => {
+            eprintln!("callscope: {file}: no call matches; nothing but the file header written");
+            ExitCode::from(1)
+        }
+        Ok(s) => {
+            let numbers: Vec<String> = s.calls.iter().map(|n| n.to_string()).collect();
+            eprintln!(
+                "callscope: wrote {} frames of call {} to {output}",
+                s.frames,
+                numbers.join(", ")
+            );
+            ExitCode::SUCCESS
+        }
+        Err(callscope::engine::ExportError::Capture(e)) => {
+            eprintln!("callscope: {e}");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("callscope: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

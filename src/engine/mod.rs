@@ -1,0 +1,548 @@
+//! The engine: the one place where capture, decoding, correlation and
+//! verdicts are wired together. `analyze`, `packets`, `ladder`, `export`,
+//! the tests and the benches all run a [`Session`]: feed it frames (from a
+//! [`FrameSource`] or batch by batch), tell it when capture time moved on
+//! with no frame ([`Session::advance_to`]), and read judged calls from it at
+//! any moment ([`Session::calls`], [`Session::changed_calls`]).
+//!
+//! Every timeout runs on capture time: the time of the last frame, or a
+//! later time given to `advance_to` (a live session converts the wall
+//! clock into capture time itself).
+
+mod export;
+pub mod source;
+
+pub use export::{export_calls, ExportError, ExportSummary};
+pub use source::{FrameList, FrameSource, ListedFrame};
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+
+use foldhash::{HashMap, HashSet};
+
+use crate::analysis::timeline::{self, TimelineEvent};
+use crate::analysis::{Analyzer, AssembledCall, CallKind, CallParts, FrameOwner};
+use crate::capture::{CaptureError, CaptureInfo, FrameBatch, RawFrame};
+use crate::pipeline::{DecodedFrame, Decoder, PipelineStats};
+use crate::verdict::{self, Verdict};
+
+/// How a session runs.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionOptions {
+    /// Decoding threads, 0 for one per core.
+    pub threads: usize,
+    /// Correlate and judge calls; off for `packets`, which only decodes.
+    pub analyze: bool,
+}
+
+impl SessionOptions {
+    pub fn analyze(threads: usize) -> Self {
+        Self {
+            threads,
+            analyze: true,
+        }
+    }
+
+    pub fn decode_only(threads: usize) -> Self {
+        Self {
+            threads,
+            analyze: false,
+        }
+    }
+}
+
+/// Frames the session could not take apart, by what stopped it, so the
+/// report can name what it could not read.
+#[derive(Debug, Clone, Default)]
+pub struct FrameAccounting {
+    pub frames: u64,
+    pub undecodable: u64,
+    pub undecodable_by_reason: BTreeMap<&'static str, u64>,
+    /// Frames of link types no decoder reads, by link type.
+    pub unsupported_link_types: BTreeMap<u32, u64>,
+}
+
+impl FrameAccounting {
+    fn take(&mut self, f: &DecodedFrame<'_>) {
+        self.frames += 1;
+        if let Some(reason) = f.undecodable_reason() {
+            self.undecodable += 1;
+            *self.undecodable_by_reason.entry(reason).or_default() += 1;
+        }
+        if let crate::pipeline::Transport::UnsupportedLink { link_type } = f.transport {
+            *self.unsupported_link_types.entry(link_type).or_default() += 1;
+        }
+    }
+}
+
+/// The end of a run over a source.
+#[derive(Debug)]
+pub struct RunOutcome {
+    pub info: CaptureInfo,
+    pub stats: PipelineStats,
+    /// An error met after some frames were read (e.g. a file cut short):
+    /// the frames before it were all handed out.
+    pub late_error: Option<CaptureError>,
+}
+
+/// A bound of the analysis that was reached, and how often.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitHit {
+    /// What was bounded, e.g. `sip.dialogs`.
+    pub table: &'static str,
+    /// What happened at the bound.
+    pub effect: &'static str,
+    pub count: u64,
+}
+
+/// A call as the engine hands it out: its stable number, what correlation
+/// found, and its verdict as of the session's capture time.
+#[derive(Debug)]
+pub struct JudgedCall<'a> {
+    /// Handed out once, in the order calls were first read, never reused
+    /// and never changed.
+    pub number: u32,
+    pub call: AssembledCall<'a>,
+    pub verdict: Verdict,
+    /// Frames that belong to the call (what `export` writes for it).
+    pub frames: u64,
+    /// Calls handed out earlier that turned out to be part of this one
+    /// (an ICE session whose SIP signalling was read later): number and id.
+    pub absorbed: Vec<(u32, String)>,
+}
+
+impl JudgedCall<'_> {
+    pub fn id(&self) -> &str {
+        &self.call.id
+    }
+
+    pub fn kind(&self) -> CallKind {
+        self.call.kind
+    }
+
+    pub fn parts(&self) -> &CallParts<'_> {
+        &self.call.parts
+    }
+
+    /// The call's events across every protocol, in capture order.
+    pub fn timeline(&self) -> Vec<TimelineEvent> {
+        timeline::build(&self.call.parts, &self.verdict.evidence)
+    }
+
+    /// The call's identity, verdict and timeline, owned: what a front end
+    /// keeps after the session moves on.
+    pub fn record(&self) -> CallRecord {
+        CallRecord {
+            number: self.number,
+            id: self.call.id.clone(),
+            kind: self.call.kind,
+            start_ts: self.call.start_ts,
+            end_ts: self.call.end_ts,
+            endpoints: self.call.endpoints.clone(),
+            frames: self.frames,
+            verdict: self.verdict.clone(),
+            timeline: self.timeline(),
+        }
+    }
+}
+
+/// A judged call, owned.
+#[derive(Debug, Clone)]
+pub struct CallRecord {
+    pub number: u32,
+    pub id: String,
+    pub kind: CallKind,
+    pub start_ts: i64,
+    pub end_ts: i64,
+    pub endpoints: Vec<SocketAddr>,
+    pub frames: u64,
+    pub verdict: Verdict,
+    pub timeline: Vec<TimelineEvent>,
+}
+
+/// What changed-call detection compares: what a reader would see change.
+#[derive(Debug, Clone, PartialEq)]
+struct CallDigest {
+    end_ts: i64,
+    frames: u64,
+    code: String,
+    summary: String,
+}
+
+/// One analysis session over one capture (or one live interface).
+pub struct Session {
+    decoder: Decoder,
+    analyzer: Analyzer,
+    options: SessionOptions,
+    accounting: FrameAccounting,
+    numbering: Numbering,
+}
+
+/// Batches in flight between the reader thread and the decoder: one being
+/// read, one waiting, one being decoded. Bounds memory at about three
+/// batches (a few MiB each) whatever the capture's size.
+const BATCHES_IN_FLIGHT: usize = 3;
+
+impl Session {
+    pub fn new(options: SessionOptions) -> Self {
+        Self {
+            decoder: Decoder::new(options.threads),
+            analyzer: Analyzer::new(),
+            options,
+            accounting: FrameAccounting::default(),
+            numbering: Numbering::default(),
+        }
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    pub fn accounting(&self) -> &FrameAccounting {
+        &self.accounting
+    }
+
+    pub fn pipeline_stats(&self) -> PipelineStats {
+        self.decoder.stats()
+    }
+
+    /// Capture time "now": the last frame's time, or later if advanced.
+    pub fn now(&self) -> i64 {
+        self.analyzer.now()
+    }
+
+    /// Capture time reached `ts` with no frame: timeouts up to `ts` count
+    /// (a pending "no answer yet" becomes "no response").
+    pub fn advance_to(&mut self, ts: i64) {
+        self.analyzer.advance_to(ts);
+    }
+
+    /// Decodes and takes one batch, handing each decoded frame (with its
+    /// raw bytes and, when analysing, its owners) to `on_frame`.
+    pub fn feed_batch(
+        &mut self,
+        batch: &FrameBatch,
+        mut on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+    ) {
+        let mut raw = batch.iter();
+        let Session {
+            decoder,
+            analyzer,
+            options,
+            accounting,
+            ..
+        } = self;
+        decoder.decode_batch_each(batch, |f| {
+            accounting.take(&f);
+            if options.analyze {
+                analyzer.feed(&f);
+            }
+            if let Some(r) = raw.next() {
+                on_frame(&f, &r, analyzer);
+            }
+        });
+    }
+
+    /// Reads a whole source, feeding every frame, and hands each decoded
+    /// frame to `on_frame`. Reading runs on a thread of its own, so it
+    /// overlaps decoding and analysis. A source that yields no frame at all
+    /// because of an error is an error; an error after some frames comes
+    /// back in [`RunOutcome::late_error`].
+    pub fn run(
+        &mut self,
+        source: impl FrameSource,
+        mut on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+    ) -> Result<RunOutcome, CaptureError> {
+        use std::sync::mpsc;
+
+        let fallback_info = source.info();
+        std::thread::scope(|scope| {
+            let (full_tx, full_rx) = mpsc::sync_channel::<Result<FrameBatch, CaptureError>>(1);
+            let (empty_tx, empty_rx) = mpsc::channel::<FrameBatch>();
+            for _ in 0..BATCHES_IN_FLIGHT {
+                // Cannot fail: the receiver is alive.
+                let _ = empty_tx.send(FrameBatch::new());
+            }
+            let reading = scope.spawn(move || -> CaptureInfo {
+                let mut source = source;
+                // Ends when the session stops taking batches, at the end
+                // of the source, or at an error.
+                while let Ok(mut batch) = empty_rx.recv() {
+                    match source.next_batch(&mut batch) {
+                        Ok(0) => break,
+                        Ok(_) => {
+                            if full_tx.send(Ok(batch)).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) => {
+                            let _ = full_tx.send(Err(e));
+                            break;
+                        }
+                    }
+                }
+                source.info()
+            });
+            let mut frames = 0usize;
+            let mut error = None;
+            for item in full_rx {
+                match item {
+                    Ok(batch) => {
+                        self.feed_batch(&batch, &mut on_frame);
+                        frames += batch.len();
+                        let _ = empty_tx.send(batch);
+                    }
+                    Err(e) => error = Some(e),
+                }
+            }
+            drop(empty_tx);
+            let info = reading.join().unwrap_or(fallback_info);
+            // A capture that says when it ended (pcapng statistics) is
+            // judged as of that time, not its last frame: an exported call
+            // keeps the verdict it had in the whole capture.
+            if let Some(end) = info.end_ts_ns {
+                self.advance_to(end);
+            }
+            match error {
+                Some(e) if frames == 0 => Err(e),
+                late_error => Ok(RunOutcome {
+                    info,
+                    stats: self.decoder.stats(),
+                    late_error,
+                }),
+            }
+        })
+    }
+
+    /// Every call so far, judged as of capture time now, ordered by start.
+    /// New calls get their numbers here, in that order.
+    pub fn calls(&mut self) -> Vec<JudgedCall<'_>> {
+        self.numbering.judge_all(&self.analyzer)
+    }
+
+    /// The calls that are new or changed (verdict, summary, end or frame
+    /// count) since the last call of this method.
+    pub fn changed_calls(&mut self) -> Vec<JudgedCall<'_>> {
+        let numbering = &mut self.numbering;
+        let all = numbering.judge_all(&self.analyzer);
+        all.into_iter()
+            .filter(|c| {
+                let d = CallDigest {
+                    end_ts: c.call.end_ts,
+                    frames: c.frames,
+                    code: c.verdict.code.to_string(),
+                    summary: c.verdict.summary.clone(),
+                };
+                numbering.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
+            })
+            .collect()
+    }
+
+    /// Every bound of the analysis and decoding that was reached.
+    pub fn limits(&self) -> Vec<LimitHit> {
+        let a = &self.analyzer;
+        let p = self.decoder.stats();
+        let all = [
+            (
+                "sip.dialogs",
+                "new Call-IDs not tracked",
+                a.sip.untracked_dialogs,
+            ),
+            (
+                "stun.transactions",
+                "new STUN transactions not tracked",
+                a.ice.dropped_transactions,
+            ),
+            (
+                "turn.allocations",
+                "new allocations not tracked",
+                a.turn.dropped,
+            ),
+            (
+                "dtls.associations",
+                "new associations not tracked",
+                a.dtls.dropped,
+            ),
+            (
+                "rtp.streams",
+                "packets of new streams not tracked",
+                a.rtp.dropped,
+            ),
+            (
+                "tcp.connections",
+                "new SIP connections not tracked",
+                a.transport.dropped,
+            ),
+            (
+                "frame.owners",
+                "frames not counted for any call",
+                a.unowned_over_limit,
+            ),
+            (
+                "ip.fragments",
+                "datagrams dropped at a bound",
+                p.fragments.dropped_over_limit,
+            ),
+            (
+                "ip.fragments",
+                "datagrams timed out incomplete",
+                p.fragments.timed_out,
+            ),
+            (
+                "tcp.flows",
+                "connections dropped, flow table full",
+                p.tcp.dropped_over_limit,
+            ),
+            (
+                "tcp.reassembly",
+                "holes given up at a buffer bound",
+                p.tcp.gaps,
+            ),
+            (
+                "tcp.framing",
+                "bytes dropped (message over the bound or after a gap)",
+                p.streams.bytes_dropped,
+            ),
+            ("tcp.framing", "streams evicted", p.streams.streams_evicted),
+        ];
+        all.into_iter()
+            .filter(|(_, _, n)| *n > 0)
+            .map(|(table, effect, count)| LimitHit {
+                table,
+                effect,
+                count,
+            })
+            .collect()
+    }
+}
+
+/// Call numbers handed out, and what is needed to keep them stable.
+#[derive(Default)]
+struct Numbering {
+    numbers: HashMap<String, u32>,
+    next_number: u32,
+    /// Ids of the calls of the last read, to see one disappear into another.
+    last_ids: HashSet<String>,
+    absorbed: HashMap<String, Vec<(u32, String)>>,
+    digests: HashMap<u32, CallDigest>,
+}
+
+impl Numbering {
+    fn judge_all<'a>(&mut self, analyzer: &'a Analyzer) -> Vec<JudgedCall<'a>> {
+        let now = analyzer.now();
+        let assembled = analyzer.assemble();
+        let ids: HashSet<String> = assembled.iter().map(|c| c.id.clone()).collect();
+        // A call read before that is no longer a call of its own was
+        // joined to another: say so on the one that took it.
+        for gone in self.last_ids.difference(&ids) {
+            let Some(&number) = self.numbers.get(gone) else {
+                continue;
+            };
+            if let Some(taker) = assembled
+                .iter()
+                .find(|c| standalone_ids(&c.parts).iter().any(|s| s == gone))
+            {
+                let list = self.absorbed.entry(taker.id.clone()).or_default();
+                if !list.iter().any(|(n, _)| *n == number) {
+                    list.push((number, gone.clone()));
+                }
+            }
+        }
+        self.last_ids = ids;
+        assembled
+            .into_iter()
+            .map(|call| {
+                let next = &mut self.next_number;
+                let number = *self.numbers.entry(call.id.clone()).or_insert_with(|| {
+                    *next += 1;
+                    *next
+                });
+                let verdict = verdict::judge(call.kind, &call.parts, now);
+                let frames = call.parts.frame_count(analyzer);
+                JudgedCall {
+                    number,
+                    absorbed: self.absorbed.get(&call.id).cloned().unwrap_or_default(),
+                    call,
+                    verdict,
+                    frames,
+                }
+            })
+            .collect()
+    }
+}
+
+/// The ids each part of a call would have as a call of its own: how a call
+/// read earlier is recognised inside the one that took it.
+fn standalone_ids(p: &CallParts<'_>) -> Vec<String> {
+    let mut v = Vec::new();
+    for s in &p.sessions {
+        let mut u = s.ufrags.to_vec();
+        u.sort();
+        v.push(format!("ice:{}", u.join(":")));
+    }
+    for a in &p.associations {
+        v.push(format!("dtls:{}-{}", a.client, a.server));
+    }
+    for a in &p.allocations {
+        v.push(format!("turn:{}-{}", a.client, a.server));
+    }
+    for q in &p.server_queries {
+        v.push(format!("stun:{}-{}", q.client, q.server));
+    }
+    if let Some(c) = p.connection {
+        v.push(format!("tcp:{}-{}", c.client, c.server));
+    }
+    for s in &p.streams {
+        let (a, b): (SocketAddr, SocketAddr) = if s.key.src <= s.key.dst {
+            (s.key.src, s.key.dst)
+        } else {
+            (s.key.dst, s.key.src)
+        };
+        v.push(format!("rtp:{a}-{b}"));
+    }
+    v
+}
+
+/// Owners of the selected calls' frames, for export.
+pub(crate) fn owners_of(calls: &[JudgedCall<'_>]) -> HashSet<FrameOwner> {
+    calls
+        .iter()
+        .flat_map(|c| c.call.parts.frame_owners())
+        .collect()
+}
+
+/// Decodes a capture file without analysing it, handing every frame to
+/// `on_frame` in order: what `packets` and decoder tests use.
+pub fn decode_file(
+    path: &str,
+    threads: usize,
+    mut on_frame: impl FnMut(&DecodedFrame<'_>),
+) -> Result<RunOutcome, CaptureError> {
+    let source = crate::capture::CaptureReader::open(path)?;
+    Session::new(SessionOptions::decode_only(threads)).run(source, |f, _, _| on_frame(f))
+}
+
+/// Which calls a command shows or exports: `--failed`, `--call ID` (the
+/// call's number or its id) and `--code CODE`, all of which must hold.
+#[derive(Debug, Clone, Default)]
+pub struct CallSelection {
+    pub failed_only: bool,
+    pub calls: Vec<String>,
+    pub codes: Vec<String>,
+}
+
+impl CallSelection {
+    pub fn is_all(&self) -> bool {
+        !self.failed_only && self.calls.is_empty() && self.codes.is_empty()
+    }
+
+    pub fn matches(&self, c: &JudgedCall<'_>) -> bool {
+        (!self.failed_only || c.verdict.failed())
+            && (self.calls.is_empty()
+                || self
+                    .calls
+                    .iter()
+                    .any(|s| *s == c.call.id || s.parse::<u32>().ok() == Some(c.number)))
+            && (self.codes.is_empty() || self.codes.iter().any(|s| s == c.verdict.code.as_str()))
+    }
+}

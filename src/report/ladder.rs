@@ -1,0 +1,206 @@
+//! `callscope ladder`: a call's timeline as a text sequence diagram, in the
+//! manner of sngrep's call flow: one column per endpoint (named where its
+//! role is known), one arrow per event, frame numbers at the left, the
+//! events that prove the verdict marked. Fits 120 columns, to paste into a
+//! ticket.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+
+use crate::analysis::timeline::TimelineEvent;
+use crate::engine::JudgedCall;
+
+use super::format_relative;
+
+/// The whole width of a ladder.
+pub const WIDTH: usize = 120;
+/// Frame number, time and marker at the left of each line.
+const LEFT: usize = 21;
+const MIN_COLUMN: usize = 16;
+const MAX_COLUMN: usize = 28;
+
+/// An endpoint column: the address and what it is, where known.
+struct Column {
+    addr: SocketAddr,
+    role: &'static str,
+}
+
+fn role_of(c: &JudgedCall<'_>, addr: SocketAddr) -> &'static str {
+    let p = c.parts();
+    if p.allocations.iter().any(|a| a.server == addr) {
+        return "TURN";
+    }
+    if p.allocations.iter().any(|a| a.relayed == Some(addr)) {
+        return "relay";
+    }
+    if p.server_queries.iter().any(|q| q.server == addr) {
+        return "STUN";
+    }
+    if addr.port() == 0 {
+        return "ICMP from";
+    }
+    if let Some(d) = p.dialog {
+        if d.caller == addr || d.callee == addr {
+            return "SIP";
+        }
+    }
+    if p.connection.is_some_and(|t| t.server == addr) {
+        return "SIP";
+    }
+    ""
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+    t.push('~');
+    t
+}
+
+fn centered(s: &str, width: usize) -> String {
+    let s = truncate(s, width);
+    let n = s.chars().count();
+    let left = (width - n) / 2;
+    format!("{}{}{}", " ".repeat(left), s, " ".repeat(width - n - left))
+}
+
+/// The label drawn on an arrow: the event's text up to its first detail.
+fn label(e: &TimelineEvent) -> String {
+    match e.protocol {
+        "RTP" => format!("RTP x{}", e.count),
+        _ => {
+            let t = e.text.split(" (").next().unwrap_or(&e.text);
+            let t = t.split(", ").next().unwrap_or(t);
+            if e.count > 1 {
+                format!("{t} x{}", e.count)
+            } else {
+                t.to_string()
+            }
+        }
+    }
+}
+
+/// Writes the ladder of one call.
+pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> {
+    let events = c.timeline();
+    let v = &c.verdict;
+    writeln!(
+        out,
+        "call {}  {}  {}  {} {}",
+        c.number,
+        c.kind().as_str(),
+        c.id(),
+        v.stage.as_str(),
+        v.code
+    )?;
+    writeln!(out, "  {}", truncate(&v.summary, WIDTH - 2))?;
+    if events.is_empty() {
+        return writeln!(out, "  (no events)");
+    }
+
+    // Columns in order of first appearance.
+    let mut columns: Vec<Column> = Vec::new();
+    for e in &events {
+        for a in [e.src, e.dst] {
+            if !columns.iter().any(|k| k.addr == a) {
+                columns.push(Column {
+                    addr: a,
+                    role: role_of(c, a),
+                });
+            }
+        }
+    }
+    let max_columns = (WIDTH - LEFT) / MIN_COLUMN;
+    // Past the width, the last column stands for every other address.
+    let others = columns.len() > max_columns;
+    if others {
+        columns.truncate(max_columns - 1);
+    }
+    let n = columns.len() + usize::from(others);
+    let width = ((WIDTH - LEFT) / n).clamp(MIN_COLUMN, MAX_COLUMN);
+    let index = |a: SocketAddr| {
+        columns
+            .iter()
+            .position(|k| k.addr == a)
+            .unwrap_or(columns.len())
+    };
+
+    let mut roles = " ".repeat(LEFT);
+    let mut addrs = " ".repeat(LEFT);
+    for k in &columns {
+        roles.push_str(&centered(k.role, width));
+        let addr = if k.addr.port() == 0 {
+            k.addr.ip().to_string()
+        } else {
+            k.addr.to_string()
+        };
+        addrs.push_str(&centered(&addr, width));
+    }
+    if others {
+        roles.push_str(&centered("", width));
+        addrs.push_str(&centered("(others)", width));
+    }
+    writeln!(out, "{}", roles.trim_end())?;
+    writeln!(out, "{}", addrs.trim_end())?;
+
+    let base = events.first().map_or(0, |e| e.ts);
+    let center = |i: usize| i * width + width / 2;
+    let lifelines = |line: &mut Vec<char>| {
+        for i in 0..n {
+            line[center(i)] = '|';
+        }
+    };
+    for e in &events {
+        let (from, to) = (index(e.src), index(e.dst));
+        let mut line: Vec<char> = vec![' '; n * width];
+        lifelines(&mut line);
+        let body = if e.evidence && v.failed() { '=' } else { '-' };
+        let text = label(e);
+        if from == to {
+            let at = center(from) + 1;
+            let s: Vec<char> = format!("<> {text}").chars().collect();
+            for (k, ch) in s.into_iter().enumerate() {
+                if at + k < line.len() {
+                    line[at + k] = ch;
+                }
+            }
+        } else {
+            let (lo, hi) = (center(from.min(to)), center(from.max(to)));
+            for ch in line.iter_mut().take(hi).skip(lo + 1) {
+                *ch = body;
+            }
+            if to > from {
+                line[hi - 1] = '>';
+            } else {
+                line[lo + 1] = '<';
+            }
+            let room = hi - lo - 3;
+            let t: Vec<char> = truncate(&text, room.saturating_sub(2)).chars().collect();
+            let start = lo + 2 + (room - t.len()) / 2;
+            for (k, ch) in t.into_iter().enumerate() {
+                line[start + k] = ch;
+            }
+        }
+        let marker = if e.evidence && v.failed() { '*' } else { ' ' };
+        let diagram: String = line.into_iter().collect();
+        let mut row = format!(
+            "{marker}{:>7} {:>10}  {}",
+            e.frame,
+            format_relative(e.ts, base),
+            diagram.trim_end()
+        );
+        // The full text where the label left something out and room is left.
+        let shown = row.chars().count();
+        if text != e.text && shown + 4 < WIDTH {
+            row.push_str("  ");
+            row.push_str(&truncate(&e.text, WIDTH - shown - 2));
+        }
+        writeln!(out, "{}", row.trim_end())?;
+    }
+    if v.failed() && events.iter().any(|e| e.evidence) {
+        writeln!(out, "  * and === mark the evidence for the verdict")?;
+    }
+    Ok(())
+}
