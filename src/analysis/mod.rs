@@ -115,7 +115,10 @@ impl Analyzer {
     /// Frames counted for `owner`.
     pub fn frames_of(&self, owner: &FrameOwner) -> u64 {
         match owner {
-            FrameOwner::Stream(k) => self.rtp.get(k).map_or(0, |s| s.packets),
+            FrameOwner::Stream(k) => {
+                self.rtp.get(k).map_or(0, |s| s.packets)
+                    + self.owner_frames.get(owner).copied().unwrap_or(0)
+            }
             o => self.owner_frames.get(o).copied().unwrap_or(0),
         }
     }
@@ -135,21 +138,27 @@ impl Analyzer {
         }
     }
 
-    /// Counts the frame for its deepest owners.
-    fn count_owners(&mut self) {
+    /// Counts the frame, and the frames of the fragments it completed,
+    /// for its deepest owners.
+    fn count_owners(&mut self, earlier_fragments: u64) {
         let Some(deepest) = self.frame_owners.iter().map(|(d, _)| *d).max() else {
             return;
         };
         for (d, o) in &self.frame_owners {
-            if *d != deepest || matches!(o, FrameOwner::Stream(_)) {
+            // A stream counts its own packets; only fragments are added.
+            let n = match o {
+                FrameOwner::Stream(_) => earlier_fragments,
+                _ => 1 + earlier_fragments,
+            };
+            if *d != deepest || n == 0 {
                 continue;
             }
-            if let Some(n) = self.owner_frames.get_mut(o) {
-                *n += 1;
+            if let Some(count) = self.owner_frames.get_mut(o) {
+                *count += n;
             } else if self.owner_frames.len() < MAX_OWNERS {
-                self.owner_frames.insert(o.clone(), 1);
+                self.owner_frames.insert(o.clone(), n);
             } else {
-                self.unowned_over_limit += 1;
+                self.unowned_over_limit += n;
             }
         }
     }
@@ -157,7 +166,7 @@ impl Analyzer {
     pub fn feed(&mut self, f: &DecodedFrame<'_>) {
         self.frame_owners.clear();
         self.feed_frame(f);
-        self.count_owners();
+        self.count_owners(f.fragment_frames.len() as u64);
     }
 
     fn feed_frame(&mut self, f: &DecodedFrame<'_>) {

@@ -3,11 +3,12 @@
 //! records when the whole capture ended (`isb_endtime`), so a timeout
 //! verdict reads the same from the export as from the original.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use thiserror::Error;
 
-use crate::capture::{CaptureError, CaptureReader, PcapngWriter};
+use crate::capture::{CaptureError, CaptureReader, FrameBatch, PcapngWriter};
 
 use super::{owners_of, Session, SessionOptions};
 
@@ -32,8 +33,10 @@ pub struct ExportSummary {
     pub frames: u64,
 }
 
-/// Reads `path` twice: once to find the calls `select` picks (given every
-/// judged call), once to write the frames they own to `out`.
+/// Reads `path` three times: to find the calls `select` picks (given every
+/// judged call), to find the frames they own (with the earlier fragments
+/// of a datagram they own), and to write those frames to `out`, in their
+/// original order.
 pub fn export_calls(
     path: &str,
     threads: usize,
@@ -54,21 +57,28 @@ pub fn export_calls(
         path: out_name.to_string(),
         source,
     };
-    let mut writer = PcapngWriter::new(out, "callscope export").map_err(write_err)?;
-    let mut error = None;
-    let mut frames = 0u64;
+    let mut wanted: BTreeSet<u64> = BTreeSet::new();
     let mut second = Session::new(SessionOptions::analyze(threads));
-    second.run(CaptureReader::open(path)?, |_, raw, analyzer| {
-        if error.is_some() || !analyzer.last_frame_owners().any(|o| owners.contains(o)) {
-            return;
-        }
-        match writer.write_frame(raw.link_type, raw.ts_ns, raw.orig_len, raw.data) {
-            Ok(()) => frames += 1,
-            Err(e) => error = Some(e),
+    second.run(CaptureReader::open(path)?, |f, _, analyzer| {
+        if analyzer.last_frame_owners().any(|o| owners.contains(o)) {
+            wanted.insert(f.number);
+            wanted.extend(f.fragment_frames.iter().copied());
         }
     })?;
-    if let Some(e) = error {
-        return Err(write_err(e));
+
+    let mut writer = PcapngWriter::new(out, "callscope export").map_err(write_err)?;
+    let mut reader = CaptureReader::open(path)?;
+    let mut batch = FrameBatch::new();
+    let mut frames = 0u64;
+    while !wanted.is_empty() && reader.next_batch(&mut batch)? > 0 {
+        for raw in batch.iter() {
+            if wanted.remove(&raw.number) {
+                writer
+                    .write_frame(raw.link_type, raw.ts_ns, raw.orig_len, raw.data)
+                    .map_err(write_err)?;
+                frames += 1;
+            }
+        }
     }
     // The whole capture's end, not the last exported frame's.
     let end = outcome.info.end_ts_ns.unwrap_or(end).max(end);

@@ -66,7 +66,14 @@ pub struct ReassembledDatagram {
     pub data: Vec<u8>,
     /// Fragments pushed for this datagram, duplicates included.
     pub fragments: u32,
+    /// Frame numbers of the fragments before the one that completed the
+    /// datagram (the first [`MAX_FRAME_NUMBERS`]), when they were given.
+    pub earlier_frames: Vec<u64>,
 }
+
+/// Frame numbers kept per datagram; a datagram of more fragments keeps
+/// the first ones (its count stays exact in `fragments`).
+pub const MAX_FRAME_NUMBERS: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
@@ -88,6 +95,7 @@ struct Pending {
     /// Payload length, known once the last fragment (MF clear) arrived.
     total: Option<usize>,
     fragments: u32,
+    frames: Vec<u64>,
 }
 
 impl Pending {
@@ -210,6 +218,17 @@ impl FragmentReassembler {
     /// Adds one fragment seen at `ts_ns` (capture time). Returns the datagram
     /// when this fragment completes it.
     pub fn push(&mut self, frag: &IpFragment<'_>, ts_ns: i64) -> Option<ReassembledDatagram> {
+        self.push_frame(frag, ts_ns, None)
+    }
+
+    /// [`Self::push`] for the fragment in frame `number`, so the datagram
+    /// can say which frames it was rebuilt from.
+    pub fn push_frame(
+        &mut self,
+        frag: &IpFragment<'_>,
+        ts_ns: i64,
+        number: Option<u64>,
+    ) -> Option<ReassembledDatagram> {
         self.expire(ts_ns);
         let key = Key {
             src: frag.src,
@@ -254,6 +273,7 @@ impl FragmentReassembler {
                     have: Vec::new(),
                     total: None,
                     fragments: 0,
+                    frames: Vec::new(),
                 },
             );
         }
@@ -302,6 +322,11 @@ impl FragmentReassembler {
             }
         }
         pending.fragments = pending.fragments.saturating_add(1);
+        if let Some(n) = number {
+            if pending.frames.len() < MAX_FRAME_NUMBERS {
+                pending.frames.push(n);
+            }
+        }
         if overlap {
             self.stats.overlaps += 1;
         }
@@ -312,12 +337,17 @@ impl FragmentReassembler {
         data.truncate(total);
         self.stats.reassembled += 1;
         self.remember_done(key, ts_ns, total);
+        let mut earlier_frames = pending.frames;
+        if number.is_some() {
+            earlier_frames.pop();
+        }
         Some(ReassembledDatagram {
             src: key.src,
             dst: key.dst,
             protocol: key.protocol,
             data,
             fragments: pending.fragments,
+            earlier_frames,
         })
     }
 
@@ -423,7 +453,8 @@ mod tests {
                 dst: B,
                 protocol: 17,
                 data: expected,
-                fragments: 3
+                fragments: 3,
+                earlier_frames: Vec::new(),
             }
         );
         assert_eq!(

@@ -73,6 +73,9 @@ pub struct DecodedFrame<'a> {
     /// Set on the frame that completed an IP datagram: how many fragments
     /// it was rebuilt from.
     pub reassembled_fragments: Option<u32>,
+    /// On that frame: the frames that held the datagram's other fragments
+    /// (empty on every other frame; allocates nothing then).
+    pub fragment_frames: Vec<u64>,
     /// The protocol messages in the frame, in order (several for SIP or
     /// STUN over TCP when one segment completes several messages).
     pub pdus: Pdus<'a>,

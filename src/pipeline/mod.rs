@@ -62,7 +62,8 @@ enum AppInput {
 
 /// What the stateful pass found for one frame: its transport, the number
 /// of fragments its datagram was rebuilt from, and its application input.
-type FrameState = (Transport, Option<u32>, AppInput);
+/// The fragment count comes with the frames of the earlier fragments.
+type FrameState = (Transport, Option<(u32, Vec<u64>)>, AppInput);
 
 /// Where the payload slices of a dissected segment point.
 enum Owner<'a> {
@@ -159,7 +160,8 @@ impl Decoder {
                     vlan: d.vlan,
                     ip: d.ip,
                     transport,
-                    reassembled_fragments: reassembled,
+                    reassembled_fragments: reassembled.as_ref().map(|r| r.0),
+                    fragment_frames: reassembled.map(|r| r.1).unwrap_or_default(),
                     pdus,
                 },
             )
@@ -170,30 +172,36 @@ impl Decoder {
     fn stateful(&mut self, frame: &RawFrame<'_>, d: &Dissected<'_>) -> FrameState {
         let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
         match &d.l4 {
-            L4::Fragment(frag) => match self.frags.push(frag, frame.ts_ns) {
-                Some(datagram) => {
-                    let l4 = net::dissect_l4(
-                        datagram.protocol,
-                        datagram.src,
-                        datagram.dst,
-                        &datagram.data,
-                    );
-                    let ips = Some((datagram.src, datagram.dst));
-                    let (t, input) = self.segment(frame.ts_ns, ips, &l4, Owner::Copy);
-                    (t, Some(datagram.fragments), input)
+            L4::Fragment(frag) => {
+                match self.frags.push_frame(frag, frame.ts_ns, Some(frame.number)) {
+                    Some(datagram) => {
+                        let l4 = net::dissect_l4(
+                            datagram.protocol,
+                            datagram.src,
+                            datagram.dst,
+                            &datagram.data,
+                        );
+                        let ips = Some((datagram.src, datagram.dst));
+                        let (t, input) = self.segment(frame.ts_ns, ips, &l4, Owner::Copy);
+                        (
+                            t,
+                            Some((datagram.fragments, datagram.earlier_frames)),
+                            input,
+                        )
+                    }
+                    None => (
+                        Transport::FragmentHeld {
+                            src: frag.src,
+                            dst: frag.dst,
+                            protocol: frag.protocol,
+                            offset: frag.offset,
+                            more: frag.more,
+                        },
+                        None,
+                        AppInput::None,
+                    ),
                 }
-                None => (
-                    Transport::FragmentHeld {
-                        src: frag.src,
-                        dst: frag.dst,
-                        protocol: frag.protocol,
-                        offset: frag.offset,
-                        more: frag.more,
-                    },
-                    None,
-                    AppInput::None,
-                ),
-            },
+            }
             l4 => {
                 let (t, input) = self.segment(frame.ts_ns, ips, l4, Owner::Frame(frame.data));
                 (t, None, input)
