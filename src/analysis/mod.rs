@@ -135,7 +135,7 @@ impl Analyzer {
                 }
             }
             Pdu::Stun { msg, inner } => {
-                if msg.method == 0x001 {
+                if msg.method == crate::decode::stun::method::BINDING {
                     self.ice.on_binding(msg, frame, ts, src, dst, leg);
                 } else if leg == Leg::Direct {
                     self.turn.on_message(msg, frame, ts, src, dst, tcp);

@@ -123,7 +123,7 @@ fn capture_json(facts: &CaptureFacts) -> Value {
 }
 
 fn summary_json<C: ReportCall>(calls: &[C]) -> Value {
-    let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_code: BTreeMap<Cow<'static, str>, u64> = BTreeMap::new();
     for c in calls {
         *by_code.entry(c.head().verdict.code.as_str()).or_default() += 1;
     }

@@ -23,7 +23,7 @@ pub fn verdicts(calls: &[Call]) -> Vec<(String, String, String)> {
             (
                 c.kind.as_str().to_string(),
                 c.verdict.stage.as_str().to_string(),
-                c.verdict.code.clone(),
+                c.verdict.code.to_string(),
             )
         })
         .collect()
