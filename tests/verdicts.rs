@@ -413,7 +413,7 @@ fn load_capture_counts_match_tshark() {
     for c in &calls {
         let status = c.json["sip"]["final_status"].as_u64();
         *by_status.entry(status).or_insert(0) += 1;
-        *by_code.entry(c.verdict.code.clone()).or_insert(0) += 1;
+        *by_code.entry(c.verdict.code.to_string()).or_insert(0) += 1;
     }
     let expected_status: std::collections::BTreeMap<Option<u64>, i32> = [
         (None, 80),
@@ -470,7 +470,9 @@ fn mixed_webrtc_sessions_each_get_their_verdict() {
     // The relay-only sessions are judged with their TURN allocation.
     let relayed = calls
         .iter()
-        .filter(|c| c.verdict.code == "ok" && !c.json["turn"].as_array().unwrap().is_empty())
+        .filter(|c| {
+            c.verdict.code.as_str() == "ok" && !c.json["turn"].as_array().unwrap().is_empty()
+        })
         .count();
     assert_eq!(relayed, 6);
 }

@@ -8,17 +8,13 @@ use foldhash::HashMap;
 use std::net::SocketAddr;
 
 use crate::decode::dtls::{
-    self, DtlsDatagram, DtlsRecordBody, HandshakeMessage, HandshakeReassembler,
+    self, content_type, handshake_type, DtlsDatagram, DtlsRecordBody, HandshakeMessage,
+    HandshakeReassembler,
 };
 
 use super::evidence::Bounded;
 use super::ice::Leg;
 
-const CT_ALERT: u8 = 21;
-const CT_HANDSHAKE: u8 = 22;
-const HT_CLIENT_HELLO: u8 = 1;
-const HT_SERVER_HELLO: u8 = 2;
-const HT_HELLO_VERIFY_REQUEST: u8 = 3;
 const MAX_ALERTS: usize = 8;
 const MAX_FRAMES: usize = 16;
 const MAX_ASSOCIATIONS: usize = 100_000;
@@ -207,7 +203,9 @@ impl DtlsTracker {
         // The first ClientHello decides the roles, even if the server
         // spoke first in the capture.
         let sends_client_hello = d.records.iter().any(|r| match &r.body {
-            DtlsRecordBody::Handshake(f) => f.iter().any(|h| h.msg_type == HT_CLIENT_HELLO),
+            DtlsRecordBody::Handshake(f) => {
+                f.iter().any(|h| h.msg_type == handshake_type::CLIENT_HELLO)
+            }
             _ => false,
         });
         if sends_client_hello && a.client_hellos == 0 && a.client != src {
@@ -244,7 +242,7 @@ impl DtlsTracker {
                             };
                         let id = (from_client, f.msg_type, f.message_seq, f.fragment_offset);
                         if a.seen_messages.contains(&id) {
-                            if f.msg_type != HT_CLIENT_HELLO {
+                            if f.msg_type != handshake_type::CLIENT_HELLO {
                                 flight_resent = true;
                             }
                         } else if a.seen_messages.len() < 32 {
@@ -252,11 +250,13 @@ impl DtlsTracker {
                             a.last_progress_ts = ts;
                         }
                         match f.msg_type {
-                            HT_CLIENT_HELLO if f.fragment_offset == 0 => client_hello_here = true,
-                            HT_SERVER_HELLO => {
+                            handshake_type::CLIENT_HELLO if f.fragment_offset == 0 => {
+                                client_hello_here = true
+                            }
+                            handshake_type::SERVER_HELLO => {
                                 a.server_hello.get_or_insert((frame, ts));
                             }
-                            HT_HELLO_VERIFY_REQUEST => {
+                            handshake_type::HELLO_VERIFY_REQUEST => {
                                 a.hello_verify_requests += 1;
                                 a.hello_verify.get_or_insert((frame, ts));
                             }
@@ -297,10 +297,10 @@ impl DtlsTracker {
                 }
                 DtlsRecordBody::ApplicationData => dir.app_data += 1,
                 DtlsRecordBody::Encrypted => {
-                    if rec.content_type == CT_HANDSHAKE {
+                    if rec.content_type == content_type::HANDSHAKE {
                         // Encrypted handshake after CCS: the Finished.
                         dir.encrypted_handshake.get_or_insert((frame, ts));
-                    } else if rec.content_type == CT_ALERT {
+                    } else if rec.content_type == content_type::ALERT {
                         a.alerts.push(AlertSeen {
                             from_client,
                             level: None,

@@ -10,11 +10,10 @@
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
-use crate::decode::stun::{StunClass, StunMessage};
+use crate::decode::stun::{method, StunClass, StunMessage};
 
 use super::evidence::Bounded;
 
-const METHOD_BINDING: u16 = 0x001;
 const MAX_PAIRS: usize = 64;
 const MAX_ERRORS: usize = 16;
 const MAX_TRANSACTIONS: usize = 1_000_000;
@@ -197,7 +196,7 @@ impl IceTracker {
         dst: SocketAddr,
         leg: Leg,
     ) {
-        if msg.method != METHOD_BINDING {
+        if msg.method != method::BINDING {
             return;
         }
         match msg.class {

@@ -240,7 +240,7 @@ impl Analyzer {
                 }
             }
             Pdu::Stun { msg, inner } => {
-                if msg.method == 0x001 {
+                if msg.method == crate::decode::stun::method::BINDING {
                     self.ice.on_binding(msg, frame, ts, src, dst, leg);
                     match self
                         .ice

@@ -5,6 +5,7 @@
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
+use crate::decode::dtls::{content_type, handshake_type};
 use crate::decode::tls::TlsRecord;
 use crate::net::{IcmpInfo, UnreachableKind};
 
@@ -13,8 +14,6 @@ use super::evidence::Bounded;
 const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
-const CT_ALERT: u8 = 21;
-const CT_APPLICATION_DATA: u8 = 23;
 const MAX_CONNECTIONS: usize = 100_000;
 const MAX_UNREACHABLES: usize = 10_000;
 
@@ -186,16 +185,16 @@ impl TransportTracker {
             app_data: [0; 2],
         });
         match (rec.content_type, rec.handshake_type) {
-            (22, Some(1)) if !from_server => {
+            (content_type::HANDSHAKE, Some(handshake_type::CLIENT_HELLO)) if !from_server => {
                 tls.client_hello.get_or_insert((frame, ts));
             }
-            (22, Some(2)) if from_server => {
+            (content_type::HANDSHAKE, Some(handshake_type::SERVER_HELLO)) if from_server => {
                 tls.server_hello.get_or_insert((frame, ts));
             }
-            (CT_ALERT, _) if tls.alert.is_none() => {
+            (content_type::ALERT, _) if tls.alert.is_none() => {
                 tls.alert = Some((frame, ts, rec.alert, from_server));
             }
-            (CT_APPLICATION_DATA, _) => tls.app_data[usize::from(from_server)] += 1,
+            (content_type::APPLICATION_DATA, _) => tls.app_data[usize::from(from_server)] += 1,
             _ => {}
         }
     }

@@ -8,16 +8,9 @@
 use foldhash::HashMap;
 use std::net::SocketAddr;
 
-use crate::decode::stun::{StunClass, StunMessage};
+use crate::decode::stun::{method, StunClass, StunMessage};
 
 use super::evidence::Bounded;
-
-pub const METHOD_ALLOCATE: u16 = 0x003;
-pub const METHOD_REFRESH: u16 = 0x004;
-pub const METHOD_SEND: u16 = 0x006;
-pub const METHOD_DATA: u16 = 0x007;
-pub const METHOD_CREATE_PERMISSION: u16 = 0x008;
-pub const METHOD_CHANNEL_BIND: u16 = 0x009;
 
 const MAX_ATTEMPTS: usize = 32;
 const MAX_PEERS: usize = 64;
@@ -113,13 +106,13 @@ impl TurnTracker {
             }
             StunClass::Indication => {
                 let key = match msg.method {
-                    METHOD_SEND => (src, dst),
-                    METHOD_DATA => (dst, src),
+                    method::SEND => (src, dst),
+                    method::DATA => (dst, src),
                     _ => return,
                 };
                 if let Some(a) = self.allocations.get_mut(&key) {
                     a.last_ts = ts;
-                    if msg.method == METHOD_SEND {
+                    if msg.method == method::SEND {
                         a.send_indications += 1;
                     } else {
                         a.data_indications += 1;
@@ -195,7 +188,7 @@ impl TurnTracker {
         };
         a.last_ts = ts;
         match method {
-            METHOD_ALLOCATE => {
+            method::ALLOCATE => {
                 if msg.has_message_integrity() {
                     if let Some(u) = msg.username() {
                         a.username = Some(String::from_utf8_lossy(u).into_owned());
@@ -225,15 +218,15 @@ impl TurnTracker {
                     });
                 }
             }
-            METHOD_REFRESH => a.refreshes += 1,
-            METHOD_CREATE_PERMISSION => {
+            method::REFRESH => a.refreshes += 1,
+            method::CREATE_PERMISSION => {
                 if let Some(peer) = msg.xor_peer_address() {
                     if !a.permissions.items().contains(&peer) {
                         a.permissions.push(peer);
                     }
                 }
             }
-            METHOD_CHANNEL_BIND => {
+            method::CHANNEL_BIND => {
                 if let (Some(ch), Some(peer)) = (channel_number(msg), msg.xor_peer_address()) {
                     if a.pending_channel.len() < MAX_PEERS {
                         a.pending_channel.insert(tid, (ch, peer));
@@ -256,7 +249,7 @@ impl TurnTracker {
         let success = msg.class == StunClass::SuccessResponse;
         let (code, reason) = super::stun_error(msg);
         match method {
-            METHOD_ALLOCATE => {
+            method::ALLOCATE => {
                 if let Some(at) = a
                     .attempts
                     .items_mut()
@@ -285,7 +278,7 @@ impl TurnTracker {
                     a.mapped = msg.xor_mapped_address().or(a.mapped);
                 }
             }
-            METHOD_CHANNEL_BIND if success => {
+            method::CHANNEL_BIND if success => {
                 if let Some((ch, peer)) = a.pending_channel.remove(&msg.transaction_id) {
                     a.channels.insert(ch, peer);
                 }

@@ -30,20 +30,39 @@ use serde::ser::{SerializeSeq, SerializeStruct};
 use serde::{Serialize, Serializer};
 use sha2::{Digest, Sha256, Sha384, Sha512};
 
+/// Record content types (RFC 5246 s6.2.1, RFC 6520, RFC 9146 s4, RFC 9147
+/// s7). The registry is TLS's: TLS records use the same numbers.
+pub mod content_type {
+    pub const CHANGE_CIPHER_SPEC: u8 = 20;
+    pub const ALERT: u8 = 21;
+    pub const HANDSHAKE: u8 = 22;
+    pub const APPLICATION_DATA: u8 = 23;
+    pub const HEARTBEAT: u8 = 24;
+    pub const TLS12_CID: u8 = 25;
+    pub const ACK: u8 = 26;
+}
+
+/// Handshake message types (RFC 6347 s4.3.2, RFC 8446 s4, RFC 9147
+/// s5.3/s9), shared with TLS like the content types.
+pub mod handshake_type {
+    pub const CLIENT_HELLO: u8 = 1;
+    pub const SERVER_HELLO: u8 = 2;
+    pub const HELLO_VERIFY_REQUEST: u8 = 3;
+    pub const NEW_SESSION_TICKET: u8 = 4;
+    pub const CERTIFICATE: u8 = 11;
+    pub const SERVER_KEY_EXCHANGE: u8 = 12;
+    pub const CERTIFICATE_REQUEST: u8 = 13;
+    pub const SERVER_HELLO_DONE: u8 = 14;
+    pub const CERTIFICATE_VERIFY: u8 = 15;
+    pub const CLIENT_KEY_EXCHANGE: u8 = 16;
+    pub const FINISHED: u8 = 20;
+}
+
 /// Wire constants, named once.
 mod wire {
     /// Legacy record header: type, version, epoch, 48-bit sequence, length
     /// (RFC 6347 s4.1).
     pub const RECORD_HEADER_LEN: usize = 13;
-
-    // Content types (RFC 5246 s6.2.1, RFC 6520, RFC 9146 s4, RFC 9147 s7).
-    pub const CT_CHANGE_CIPHER_SPEC: u8 = 20;
-    pub const CT_ALERT: u8 = 21;
-    pub const CT_HANDSHAKE: u8 = 22;
-    pub const CT_APPLICATION_DATA: u8 = 23;
-    pub const CT_HEARTBEAT: u8 = 24;
-    pub const CT_TLS12_CID: u8 = 25;
-    pub const CT_ACK: u8 = 26;
 
     /// RFC 9147 s4: the first byte of a unified header is 0b001CSLEE.
     pub const UNIFIED_MASK: u8 = 0b1110_0000;
@@ -59,19 +78,6 @@ mod wire {
     pub const DTLS_1_3: u16 = 0xfefc;
     /// OpenSSL before 0.9.8f sent the TLS-style 0x0100 for DTLS.
     pub const DTLS_OPENSSL_PRE_RFC: u16 = 0x0100;
-
-    // Handshake types (RFC 6347 s4.3.2, RFC 8446 s4, RFC 9147 s5.3/s9).
-    pub const HT_CLIENT_HELLO: u8 = 1;
-    pub const HT_SERVER_HELLO: u8 = 2;
-    pub const HT_HELLO_VERIFY_REQUEST: u8 = 3;
-    pub const HT_NEW_SESSION_TICKET: u8 = 4;
-    pub const HT_CERTIFICATE: u8 = 11;
-    pub const HT_SERVER_KEY_EXCHANGE: u8 = 12;
-    pub const HT_CERTIFICATE_REQUEST: u8 = 13;
-    pub const HT_SERVER_HELLO_DONE: u8 = 14;
-    pub const HT_CERTIFICATE_VERIFY: u8 = 15;
-    pub const HT_CLIENT_KEY_EXCHANGE: u8 = 16;
-    pub const HT_FINISHED: u8 = 20;
 
     // Extension types.
     pub const EXT_USE_SRTP: u16 = 14; // RFC 5764 s4.1.1
@@ -358,7 +364,7 @@ pub fn parse_dtls_datagram_with_cid_len(
     while let Some(&b) = rest.first() {
         let parsed = if b & wire::UNIFIED_MASK == wire::UNIFIED_FIXED {
             Some(unified_record(rest, cid_len))
-        } else if b == wire::CT_TLS12_CID {
+        } else if b == content_type::TLS12_CID {
             cid_record(rest, cid_len)
         } else if (20..=31).contains(&b) {
             // Below the unified-header range: a legacy content type.
@@ -429,19 +435,21 @@ fn record_body<'a>(
     malformed: &mut Option<&'static str>,
 ) -> DtlsRecordBody<'a> {
     match content_type {
-        wire::CT_APPLICATION_DATA => DtlsRecordBody::ApplicationData,
-        wire::CT_TLS12_CID => DtlsRecordBody::Encrypted,
-        wire::CT_CHANGE_CIPHER_SPEC
-        | wire::CT_ALERT
-        | wire::CT_HANDSHAKE
-        | wire::CT_HEARTBEAT
-        | wire::CT_ACK
+        content_type::APPLICATION_DATA => DtlsRecordBody::ApplicationData,
+        content_type::TLS12_CID => DtlsRecordBody::Encrypted,
+        content_type::CHANGE_CIPHER_SPEC
+        | content_type::ALERT
+        | content_type::HANDSHAKE
+        | content_type::HEARTBEAT
+        | content_type::ACK
             if epoch > 0 =>
         {
             DtlsRecordBody::Encrypted
         }
-        wire::CT_HANDSHAKE => DtlsRecordBody::Handshake(handshake_fragments(fragment, malformed)),
-        wire::CT_CHANGE_CIPHER_SPEC => {
+        content_type::HANDSHAKE => {
+            DtlsRecordBody::Handshake(handshake_fragments(fragment, malformed))
+        }
+        content_type::CHANGE_CIPHER_SPEC => {
             // OpenSSL's pre-RFC DTLS (0x0100) follows the byte 1 with a
             // message_seq; only the leading 1 is required here.
             if fragment.first() != Some(&1) {
@@ -449,7 +457,7 @@ fn record_body<'a>(
             }
             DtlsRecordBody::ChangeCipherSpec
         }
-        wire::CT_ALERT => match *fragment {
+        content_type::ALERT => match *fragment {
             [level, description] => DtlsRecordBody::Alert { level, description },
             _ => {
                 *malformed = Some("plaintext alert record is not two bytes");
@@ -487,7 +495,7 @@ fn cid_record(input: &[u8], cid_len: Option<usize>) -> Option<(DtlsRecord<'_>, &
         DtlsRecordBody::Encrypted
     };
     let record = DtlsRecord {
-        content_type: wire::CT_TLS12_CID,
+        content_type: content_type::TLS12_CID,
         version,
         epoch,
         sequence,
@@ -635,7 +643,7 @@ pub fn looks_like_dtls(input: &[u8]) -> bool {
     if first & wire::UNIFIED_MASK == wire::UNIFIED_FIXED {
         return plausible_unified_header(input);
     }
-    if !(wire::CT_CHANGE_CIPHER_SPEC..=wire::CT_ACK).contains(&first) {
+    if !(content_type::CHANGE_CIPHER_SPEC..=content_type::ACK).contains(&first) {
         return false;
     }
     let Ok((after, hdr)) = tls_parser::parse_dtls_record_header(input) else {
@@ -646,7 +654,7 @@ pub fn looks_like_dtls(input: &[u8]) -> bool {
         wire::DTLS_1_0 | wire::DTLS_1_2 | wire::DTLS_1_3 | wire::DTLS_OPENSSL_PRE_RFC
     );
     // The tls12_cid length field sits after a CID of unknown length.
-    known_version && (first == wire::CT_TLS12_CID || usize::from(hdr.length) <= after.len())
+    known_version && (first == content_type::TLS12_CID || usize::from(hdr.length) <= after.len())
 }
 
 // --------------------------------------------------------------------------
@@ -714,29 +722,29 @@ fn handshake_header(i: &[u8]) -> IResult<&[u8], (u8, u32, u16, u32, u32)> {
 pub fn parse_handshake_message(msg_type: u8, body: &[u8]) -> HandshakeMessage<'_> {
     let malformed = |reason| HandshakeMessage::Malformed { msg_type, reason };
     match msg_type {
-        wire::HT_CLIENT_HELLO => match client_hello(body) {
+        handshake_type::CLIENT_HELLO => match client_hello(body) {
             Ok((_, ch)) => HandshakeMessage::ClientHello(ch),
             Err(_) => malformed("ClientHello shorter than its fixed fields"),
         },
-        wire::HT_SERVER_HELLO => match server_hello(body) {
+        handshake_type::SERVER_HELLO => match server_hello(body) {
             Ok((_, sh)) => HandshakeMessage::ServerHello(sh),
             Err(_) => malformed("ServerHello shorter than its fixed fields"),
         },
-        wire::HT_HELLO_VERIFY_REQUEST => match hello_verify_request(body) {
+        handshake_type::HELLO_VERIFY_REQUEST => match hello_verify_request(body) {
             Ok((_, (version, cookie))) => HandshakeMessage::HelloVerifyRequest { version, cookie },
             Err(_) => malformed("HelloVerifyRequest cookie runs past the message"),
         },
-        wire::HT_CERTIFICATE => match certificate_list(body) {
+        handshake_type::CERTIFICATE => match certificate_list(body) {
             Some(certificates) => HandshakeMessage::Certificate { certificates },
             None => malformed("certificate list does not fit the message"),
         },
-        wire::HT_SERVER_KEY_EXCHANGE => HandshakeMessage::ServerKeyExchange,
-        wire::HT_CERTIFICATE_REQUEST => HandshakeMessage::CertificateRequest,
-        wire::HT_SERVER_HELLO_DONE => HandshakeMessage::ServerHelloDone,
-        wire::HT_CERTIFICATE_VERIFY => HandshakeMessage::CertificateVerify,
-        wire::HT_CLIENT_KEY_EXCHANGE => HandshakeMessage::ClientKeyExchange,
-        wire::HT_FINISHED => HandshakeMessage::Finished,
-        wire::HT_NEW_SESSION_TICKET => HandshakeMessage::NewSessionTicket,
+        handshake_type::SERVER_KEY_EXCHANGE => HandshakeMessage::ServerKeyExchange,
+        handshake_type::CERTIFICATE_REQUEST => HandshakeMessage::CertificateRequest,
+        handshake_type::SERVER_HELLO_DONE => HandshakeMessage::ServerHelloDone,
+        handshake_type::CERTIFICATE_VERIFY => HandshakeMessage::CertificateVerify,
+        handshake_type::CLIENT_KEY_EXCHANGE => HandshakeMessage::ClientKeyExchange,
+        handshake_type::FINISHED => HandshakeMessage::Finished,
+        handshake_type::NEW_SESSION_TICKET => HandshakeMessage::NewSessionTicket,
         other => HandshakeMessage::Other(other),
     }
 }
@@ -1220,13 +1228,13 @@ pub fn alert_level_name(level: u8) -> &'static str {
 /// "dtls13_ciphertext".
 pub fn content_type_name(t: u8) -> &'static str {
     match t {
-        wire::CT_CHANGE_CIPHER_SPEC => "change_cipher_spec",
-        wire::CT_ALERT => "alert",
-        wire::CT_HANDSHAKE => "handshake",
-        wire::CT_APPLICATION_DATA => "application_data",
-        wire::CT_HEARTBEAT => "heartbeat",
-        wire::CT_TLS12_CID => "tls12_cid",
-        wire::CT_ACK => "ack",
+        content_type::CHANGE_CIPHER_SPEC => "change_cipher_spec",
+        content_type::ALERT => "alert",
+        content_type::HANDSHAKE => "handshake",
+        content_type::APPLICATION_DATA => "application_data",
+        content_type::HEARTBEAT => "heartbeat",
+        content_type::TLS12_CID => "tls12_cid",
+        content_type::ACK => "ack",
         32..=63 => "dtls13_ciphertext",
         _ => "unknown",
     }
@@ -1293,10 +1301,10 @@ impl DtlsDatagram<'_> {
                 )),
                 DtlsRecordBody::ApplicationData => items.push("Application Data".into()),
                 DtlsRecordBody::Encrypted => items.push(match record.content_type {
-                    wire::CT_HANDSHAKE => "Encrypted Handshake Message".into(),
-                    wire::CT_ALERT => "Encrypted Alert".into(),
-                    wire::CT_CHANGE_CIPHER_SPEC => "Encrypted Change Cipher Spec".into(),
-                    wire::CT_TLS12_CID => "Encrypted Record (connection ID)".into(),
+                    content_type::HANDSHAKE => "Encrypted Handshake Message".into(),
+                    content_type::ALERT => "Encrypted Alert".into(),
+                    content_type::CHANGE_CIPHER_SPEC => "Encrypted Change Cipher Spec".into(),
+                    content_type::TLS12_CID => "Encrypted Record (connection ID)".into(),
                     t => format!("Encrypted {}", content_type_name(t)),
                 }),
                 DtlsRecordBody::Dtls13Ciphertext => {

@@ -30,7 +30,7 @@ pub const MAGIC_COOKIE: u32 = 0x2112_A442;
 const FINGERPRINT_XOR: u32 = 0x5354_554E;
 
 /// RFC 8489 s5: type (2), length (2), cookie (4), transaction id (12).
-const HEADER_LEN: usize = 20;
+pub const HEADER_LEN: usize = 20;
 /// RFC 8656 s12.4: channel number (2), length (2).
 const CHANNEL_DATA_HEADER_LEN: usize = 4;
 /// RFC 4571 s2: a 16-bit length before each packet on ICE-TCP (RFC 6544).

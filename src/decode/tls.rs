@@ -6,9 +6,7 @@
 use serde::Serialize;
 use tls_parser::parse_tls_raw_record;
 
-const CT_CHANGE_CIPHER_SPEC: u8 = 20;
-const CT_ALERT: u8 = 21;
-const CT_HANDSHAKE: u8 = 22;
+use super::dtls::content_type;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct TlsRecord {
@@ -35,11 +33,11 @@ pub fn parse_tls_record(input: &[u8]) -> Result<TlsRecord, TlsError> {
         content_type,
         version: rec.hdr.version.0,
         length: rec.hdr.len,
-        handshake_type: (content_type == CT_HANDSHAKE)
+        handshake_type: (content_type == content_type::HANDSHAKE)
             .then(|| plaintext_handshake_type(data))
             .flatten(),
         alert: match (content_type, data) {
-            (CT_ALERT, [level, desc]) => Some((*level, *desc)),
+            (content_type::ALERT, [level, desc]) => Some((*level, *desc)),
             _ => None,
         },
     })
@@ -69,8 +67,8 @@ impl TlsRecord {
             _ => "TLS",
         };
         match self.content_type {
-            CT_CHANGE_CIPHER_SPEC => format!("{v} ChangeCipherSpec"),
-            CT_ALERT => match self.alert {
+            content_type::CHANGE_CIPHER_SPEC => format!("{v} ChangeCipherSpec"),
+            content_type::ALERT => match self.alert {
                 Some((l, d)) => format!(
                     "{v} Alert {} {}",
                     if l == 2 { "fatal" } else { "warning" },
@@ -78,7 +76,7 @@ impl TlsRecord {
                 ),
                 None => format!("{v} Encrypted Alert"),
             },
-            CT_HANDSHAKE => match self.handshake_type {
+            content_type::HANDSHAKE => match self.handshake_type {
                 Some(t) => format!(
                     "{v} Handshake {}",
                     crate::decode::dtls::handshake_type_name(t)

@@ -543,6 +543,6 @@ impl CallSelection {
                     .calls
                     .iter()
                     .any(|s| *s == c.call.id || s.parse::<u32>().ok() == Some(c.number)))
-            && (self.codes.is_empty() || self.codes.iter().any(|s| s == c.verdict.code.as_str()))
+            && (self.codes.is_empty() || self.codes.iter().any(|s| **s == c.verdict.code.as_str()))
     }
 }

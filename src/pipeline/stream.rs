@@ -5,6 +5,7 @@
 
 use foldhash::HashMap;
 
+use crate::decode::dtls::content_type;
 use crate::decode::{sip, stun};
 
 /// Bounds of the framer. At a bound the stream's partial message is
@@ -217,13 +218,15 @@ fn detect(buf: &[u8]) -> StreamKind {
     if trimmed.len() < TLS_HEADER {
         return StreamKind::Unknown;
     }
-    if (20..=23).contains(&trimmed[0]) && trimmed[1] == 3 {
+    if (content_type::CHANGE_CIPHER_SPEC..=content_type::APPLICATION_DATA).contains(&trimmed[0])
+        && trimmed[1] == 3
+    {
         return StreamKind::Tls;
     }
     if stun::stream_message_len(trimmed).is_some() {
         return StreamKind::Stun;
     }
-    if trimmed.len() < 20 && could_be_stun(trimmed) {
+    if trimmed.len() < stun::HEADER_LEN && could_be_stun(trimmed) {
         return StreamKind::Unknown;
     }
     // A SIP start line may not have arrived whole yet.

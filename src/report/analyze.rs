@@ -1,5 +1,6 @@
 //! `callscope analyze`: the report of `report.md` as JSON, or a table.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 
@@ -92,18 +93,18 @@ fn capture_json(facts: &CaptureFacts) -> Value {
 }
 
 /// Calls by verdict code, most frequent first.
-pub fn by_code<'a>(calls: &[&'a JudgedCall<'_>]) -> Vec<(&'a str, u64)> {
-    let mut m: BTreeMap<&str, u64> = BTreeMap::new();
+pub fn by_code(calls: &[&JudgedCall<'_>]) -> Vec<(Cow<'static, str>, u64)> {
+    let mut m: BTreeMap<Cow<'static, str>, u64> = BTreeMap::new();
     for c in calls {
         *m.entry(c.verdict.code.as_str()).or_default() += 1;
     }
-    let mut v: Vec<(&str, u64)> = m.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let mut v: Vec<(Cow<'static, str>, u64)> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v
 }
 
 fn summary_json(calls: &[&JudgedCall<'_>]) -> Value {
-    let mut by_code: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut by_code: BTreeMap<Cow<'static, str>, u64> = BTreeMap::new();
     for c in calls {
         *by_code.entry(c.verdict.code.as_str()).or_default() += 1;
     }

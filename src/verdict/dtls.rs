@@ -4,7 +4,7 @@
 use crate::analysis::dtls::DtlsAssociation;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, VerdictCode};
 
 /// DTLS retransmits its flights from 1 s with back-off (RFC 6347 s4.2.4.1);
 /// three ClientHellos or this long without an answer is a failure.
@@ -83,8 +83,7 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         ));
         return Outcome::Done(
             Verdict::new(
-                Stage::Dtls,
-                "dtls-alert",
+                VerdictCode::DtlsAlert,
                 format!(
                     "DTLS: handshake {} -> {} ended by {} from {who}{}",
                     a.client,
@@ -121,9 +120,8 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if !answered {
         if a.client_hellos < HELLOS_FOR_VERDICT && now - first_hello < PATIENCE_NS {
             return Outcome::Done(
-                Verdict::new(
+                Verdict::capture_ended(
                     Stage::Dtls,
-                    CAPTURE_ENDED,
                     format!(
                         "DTLS: capture ends {} after the ClientHello {} -> {}; too soon to call the handshake failed",
                         s(now - first_hello),
@@ -136,8 +134,7 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         }
         return Outcome::Done(
             Verdict::new(
-                Stage::Dtls,
-                "dtls-no-response",
+                VerdictCode::DtlsNoResponse,
                 format!(
                     "DTLS: ClientHello sent {} times over {} ({} -> {}{}), no ServerHello or HelloVerifyRequest came back",
                     a.client_hellos,
@@ -157,9 +154,8 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         && a.alerts.is_empty()
     {
         return Outcome::Done(
-            Verdict::new(
+            Verdict::capture_ended(
                 Stage::Dtls,
-                CAPTURE_ENDED,
                 format!(
                     "DTLS: capture ends {} into the handshake {} -> {}",
                     s(now - first_hello),
@@ -206,8 +202,7 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     });
     Outcome::Done(
         Verdict::new(
-            Stage::Dtls,
-            "dtls-incomplete",
+            VerdictCode::DtlsIncomplete,
             format!(
                 "DTLS: handshake {} -> {} started both ways ({} ClientHello{}, ServerHello {}) but {}{}{}; last DTLS record {} before the capture ended",
                 a.client,
@@ -249,9 +244,8 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
     }
     if now - since < NOT_STARTED_NS {
         return Outcome::Done(
-            Verdict::new(
+            Verdict::capture_ended(
                 Stage::Dtls,
-                CAPTURE_ENDED,
                 format!(
                     "DTLS: capture ends {} after ICE connected, before any DTLS record",
                     s(now - since)
@@ -262,8 +256,7 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Outcome {
     }
     Outcome::Done(
         Verdict::new(
-            Stage::Dtls,
-            "dtls-no-response",
+            VerdictCode::DtlsNoResponse,
             format!(
                 "DTLS: the SDP offered DTLS-SRTP but no DTLS record was sent in the {} after the media path was up",
                 s(now - since)
@@ -333,8 +326,7 @@ fn fingerprint_mismatch(
             let sdp = expected;
             return Some(
                 Verdict::new(
-                    Stage::Dtls,
-                    "dtls-fingerprint-mismatch",
+                    VerdictCode::DtlsFingerprintMismatch,
                     format!(
                         "DTLS: the {side} {addr} presented a certificate with sha-256 {fp}, which matches none of the SDP a=fingerprint values ({})",
                         sdp.iter().map(|(_, _, v)| v.as_str()).collect::<Vec<_>>().join(", ")

@@ -6,7 +6,7 @@ use crate::analysis::ice::IceSession;
 use crate::analysis::turn::Allocation;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, VerdictCode};
 
 /// Checks (or Allocate/Binding requests) unanswered for this long, or sent
 /// this many times, have failed; less is a capture that stopped too soon.
@@ -77,11 +77,11 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     // cause (a relay would have carried the call). The checks' fate is
     // told after it.
     let gathering = turn_verdict
-        .filter(|v| v.code != CAPTURE_ENDED)
-        .or_else(|| stun_unreachable(p, now).filter(|v| v.code != CAPTURE_ENDED));
+        .filter(|v| v.code != VerdictCode::CaptureEnded)
+        .or_else(|| stun_unreachable(p, now).filter(|v| v.code != VerdictCode::CaptureEnded));
     let checks = checks_failed(p, now);
     Outcome::Done(match gathering {
-        Some(mut v) if checks.code != CAPTURE_ENDED => {
+        Some(mut v) if checks.code != VerdictCode::CaptureEnded => {
             v.summary.push_str("; then ");
             v.summary
                 .push_str(checks.summary.trim_start_matches("ICE: "));
@@ -120,8 +120,7 @@ fn allocation_ok(a: &Allocation) -> Verdict {
         }
     }
     Verdict::new(
-        Stage::None,
-        "ok-allocated",
+        VerdictCode::OkAllocated,
         format!(
             "TURN: allocation for {} on {} succeeded{}; no ICE connectivity check used it in this capture",
             a.client,
@@ -167,9 +166,8 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
         let first = attempts.first().map(|at| at.ts).unwrap_or(a.first_ts);
         if sent < TRANSMISSIONS_FOR_VERDICT && now - first < PATIENCE_NS {
             return Some(
-                Verdict::new(
+                Verdict::capture_ended(
                     Stage::Ice,
-                    CAPTURE_ENDED,
                     format!(
                         "TURN: capture ends {} after the Allocate to {}",
                         s(now - first),
@@ -200,8 +198,7 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
             None => "no response".to_string(),
         };
         let mut v = Verdict::new(
-            Stage::Ice,
-            "turn-unreachable",
+            VerdictCode::TurnUnreachable,
             format!(
                 "ICE: TURN Allocate from {} to {} ({}) sent {} over {}, {answer}; no relay candidate from this server",
                 a.client,
@@ -236,8 +233,7 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
     if auth {
         return Some(
             Verdict::new(
-                Stage::Ice,
-                "turn-auth-failed",
+                VerdictCode::TurnAuthFailed,
                 format!(
                     "ICE: TURN server {} refused the credentials of {}{}: Allocate with credentials answered {} {}",
                     a.server,
@@ -259,8 +255,7 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
         // (or the capture did).
         return Some(
             Verdict::new(
-                Stage::Ice,
-                "turn-auth-failed",
+                VerdictCode::TurnAuthFailed,
                 format!(
                     "ICE: TURN server {} challenged {} (401) and no Allocate with credentials followed",
                     a.server, a.client
@@ -271,8 +266,7 @@ fn turn_failure(a: &Allocation, p: &CallParts<'_>, now: i64) -> Option<Verdict> 
     }
     Some(
         Verdict::new(
-            Stage::Ice,
-            "turn-allocate-error",
+            VerdictCode::TurnAllocateError,
             format!(
                 "ICE: TURN Allocate from {} to {} failed with {} {}",
                 a.client, a.server, code, last.reason
@@ -299,9 +293,8 @@ fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
     )];
     if q.transmissions < TRANSMISSIONS_FOR_VERDICT && now - q.first.1 < PATIENCE_NS {
         return Some(
-            Verdict::new(
+            Verdict::capture_ended(
                 Stage::Ice,
-                CAPTURE_ENDED,
                 format!(
                     "ICE: capture ends {} after the STUN Binding to {}",
                     s(now - q.first.1),
@@ -313,8 +306,7 @@ fn stun_unreachable(p: &CallParts<'_>, now: i64) -> Option<Verdict> {
     }
     Some(
         Verdict::new(
-            Stage::Ice,
-            "stun-server-unreachable",
+            VerdictCode::StunServerUnreachable,
             format!(
                 "ICE: STUN Binding from {} to {} sent {} over {}, no response; no server-reflexive candidate{}",
                 q.client,
@@ -354,9 +346,8 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
         evidence.push(ev(f, ts, "call accepted"));
     }
     if now - since < NOT_STARTED_NS {
-        return Verdict::new(
+        return Verdict::capture_ended(
             Stage::Ice,
-            CAPTURE_ENDED,
             format!(
                 "ICE: capture ends {} after the call was accepted, before any connectivity check",
                 s(now - since)
@@ -365,8 +356,7 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
         .with_evidence(evidence);
     }
     Verdict::new(
-        Stage::Ice,
-        "ice-not-started",
+        VerdictCode::IceNotStarted,
         format!(
             "ICE: SDP offered ICE (ufrags {}) and the call was accepted, but no connectivity check was sent in the following {}",
             p.sdp_ufrags.join(", "),
@@ -424,9 +414,8 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
         // each) is not three tries of one.
         let most_tries = pairs.iter().map(|p| p.transmissions).max().unwrap_or(0);
         if most_tries < TRANSMISSIONS_FOR_VERDICT && now - first_ts < PATIENCE_NS {
-            return Verdict::new(
+            return Verdict::capture_ended(
                 Stage::Ice,
-                CAPTURE_ENDED,
                 format!(
                     "ICE: capture ends {} after the first connectivity check",
                     s(now - first_ts)
@@ -449,7 +438,7 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
         } else if p.allocations.is_empty() {
             summary.push_str("; no relay candidate offered");
         }
-        return Verdict::new(Stage::Ice, "ice-no-response", summary).with_evidence(evidence);
+        return Verdict::new(VerdictCode::IceNoResponse, summary).with_evidence(evidence);
     }
     let codes: std::collections::BTreeSet<String> = errors
         .iter()
@@ -473,7 +462,7 @@ fn checks_failed(p: &CallParts<'_>, now: i64) -> Verdict {
             pairs.join(" and ")
         ));
     }
-    Verdict::new(Stage::Ice, "ice-check-errors", summary).with_evidence(evidence)
+    Verdict::new(VerdictCode::IceCheckErrors, summary).with_evidence(evidence)
 }
 
 fn consent_lost(session: &IceSession, p: &CallParts<'_>) -> Option<Verdict> {
@@ -534,8 +523,7 @@ fn consent_lost(session: &IceSession, p: &CallParts<'_>) -> Option<Verdict> {
     };
     Some(
         Verdict::new(
-            Stage::Ice,
-            "ice-consent-lost",
+            VerdictCode::IceConsentLost,
             format!(
                 "ICE: the pair {} <-> {} {worked}, then {} consent checks over {} went unanswered",
                 pair.local,

@@ -8,7 +8,7 @@ use crate::analysis::rtp::RtpStream;
 use crate::analysis::{CallKind, CallParts};
 use crate::decode::sdp::Direction;
 
-use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, VerdictCode};
 
 /// The call was up this long before the capture ended without media: too
 /// soon to say it has none (a first packet may take ~1 s after answer).
@@ -80,9 +80,8 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if forward.is_empty() && backward.is_empty() {
         if until - up_ts < PATIENCE_NS && end_of_call.is_none() {
             return Outcome::Done(
-                Verdict::new(
+                Verdict::capture_ended(
                     Stage::Media,
-                    CAPTURE_ENDED,
                     format!(
                         "media: capture ends {} after the call was up, before any RTP",
                         s(until - up_ts)
@@ -100,8 +99,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         }
         return Outcome::Done(
             Verdict::new(
-                Stage::Media,
-                "media-none",
+                VerdictCode::MediaNone,
                 format!(
                     "media: {} up for {}{}, no RTP/SRTP in either direction{}",
                     if kind == CallKind::SipCall {
@@ -135,9 +133,8 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         // The other side's first packet may simply not have come yet.
         if end_of_call.is_none() && now - first_media.max(up_ts) < PATIENCE_NS {
             return Outcome::Done(
-                Verdict::new(
+                Verdict::capture_ended(
                     Stage::Media,
-                    CAPTURE_ENDED,
                     format!(
                         "media: capture ends {} after media started in one direction, too soon to say the other is silent",
                         s(now - first_media)
@@ -160,8 +157,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             let packets: u64 = flowing.iter().map(|s| s.packets).sum();
             return Outcome::Done(
                 Verdict::new(
-                    Stage::Media,
-                    "media-one-way",
+                    VerdictCode::MediaOneWay,
                     format!(
                         "media: RTP only from {} to {} ({} packets over {}), nothing in the other direction",
                         st.key.src,
@@ -192,8 +188,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     if until - last_media >= STOPPED_NS && kind == CallKind::SipCall && still_rtp {
         return Outcome::Done(
             Verdict::new(
-                Stage::Media,
-                "media-stopped",
+                VerdictCode::MediaStopped,
                 format!(
                     "media: RTP flowed both ways, then stopped {} before the call ended",
                     s(until - last_media)

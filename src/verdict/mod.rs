@@ -7,7 +7,7 @@
 //! call it failed by the protocol's own timers, gets the code
 //! `capture-ended` rather than an invented failure.
 
-mod advice;
+mod code;
 mod dtls;
 mod ice;
 mod media;
@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::analysis::evidence::plural;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-pub use advice::advice_for;
+pub use code::VerdictCode;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -42,13 +42,10 @@ impl Stage {
     }
 }
 
-/// Code for a stage the capture stopped in the middle of.
-pub const CAPTURE_ENDED: &str = "capture-ended";
-
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     pub stage: Stage,
-    pub code: String,
+    pub code: VerdictCode,
     pub twilio_error: Option<u32>,
     pub summary: String,
     pub evidence: Vec<Evidence>,
@@ -56,15 +53,29 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    pub fn new(stage: Stage, code: impl Into<String>, summary: impl Into<String>) -> Self {
-        let code = code.into();
+    /// A verdict in the stage its code belongs to.
+    pub fn new(code: VerdictCode, summary: impl Into<String>) -> Self {
+        debug_assert_ne!(
+            code,
+            VerdictCode::CaptureEnded,
+            "use Verdict::capture_ended"
+        );
+        Self::in_stage(code.stage(), code, summary)
+    }
+
+    /// The capture stopped in the middle of `stage`.
+    pub fn capture_ended(stage: Stage, summary: impl Into<String>) -> Self {
+        Self::in_stage(stage, VerdictCode::CaptureEnded, summary)
+    }
+
+    fn in_stage(stage: Stage, code: VerdictCode, summary: impl Into<String>) -> Self {
         Self {
             stage,
-            twilio_error: twilio_hint(&code),
-            advice: advice_for(&code),
             code,
+            twilio_error: code.twilio_hint(),
             summary: summary.into(),
             evidence: Vec::new(),
+            advice: code.advice(),
         }
     }
 
@@ -77,7 +88,7 @@ impl Verdict {
     }
 
     pub fn failed(&self) -> bool {
-        self.stage != Stage::None && self.code != CAPTURE_ENDED
+        self.stage != Stage::None && self.code != VerdictCode::CaptureEnded
     }
 }
 
@@ -188,27 +199,7 @@ fn ok_verdict(p: &CallParts<'_>, passed: &[Stage]) -> Verdict {
         let names: Vec<&str> = passed.iter().map(|s| s.as_str()).collect();
         parts.push(format!("every stage passed ({})", names.join(", ")));
     }
-    Verdict::new(Stage::None, "ok", parts.join("; ")).with_evidence(evidence)
-}
-
-/// The catalogue's Twilio column: a hint for support engineers, never the
-/// verdict itself.
-fn twilio_hint(code: &str) -> Option<u32> {
-    Some(match code {
-        "sip-no-response" => 31009,
-        "sip-no-final-response" => 31003,
-        "sip-transport-refused" | "sip-transport-blocked" | "sip-tls-failed" => 31009,
-        "sip-403" | "sip-404" => 31203,
-        "sip-480" => 31480,
-        "sip-486" => 31486,
-        "sip-603" => 31603,
-        "stun-server-unreachable" | "turn-unreachable" => 31003,
-        "turn-auth-failed" | "turn-allocate-error" => 31005,
-        "ice-no-response" | "ice-check-errors" | "ice-not-started" | "ice-consent-lost" => 31005,
-        "dtls-no-response" | "dtls-incomplete" => 31003,
-        "media-none" => 31005,
-        _ => return None,
-    })
+    Verdict::new(VerdictCode::Ok, parts.join("; ")).with_evidence(evidence)
 }
 
 /// Formats seconds for summaries: `31.2 s`.

@@ -6,7 +6,7 @@ use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
 use crate::analysis::transport::TcpConnection;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-use super::{ev, s, Outcome, Stage, Verdict, CAPTURE_ENDED};
+use super::{ev, s, Outcome, Stage, Verdict, VerdictCode};
 
 /// RFC 3261 Timer B/F: 64*T1 = 32 s. A request unanswered for that long
 /// has failed by the protocol's own rule.
@@ -68,8 +68,7 @@ fn judge_dialog(d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
         if let Some(r) = last.final_response() {
             if (200..300).contains(&r.status) {
                 let v = Verdict::new(
-                    Stage::None,
-                    "ok-registered",
+                    VerdictCode::OkRegistered,
                     format!(
                         "REGISTER {} accepted by {} ({} {}){}",
                         d.from,
@@ -134,13 +133,12 @@ fn judge_dialog(d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
                 evidence.extend(request_evidence(c));
             }
             return Outcome::Done(
-                Verdict::new(Stage::Sip, "sip-no-final-response", summary).with_evidence(evidence),
+                Verdict::new(VerdictCode::SipNoFinalResponse, summary).with_evidence(evidence),
             );
         }
         return Outcome::Done(
-            Verdict::new(
+            Verdict::capture_ended(
                 Stage::Sip,
-                CAPTURE_ENDED,
                 format!(
                     "SIP: capture ends {} after {} {}, while the call was still being set up (no final response yet)",
                     s(waited),
@@ -193,8 +191,7 @@ fn final_failure(
     // any other failure after them (480, 486...) is that failure.
     if last.with_credentials && challenged_before && matches!(status, 401 | 403 | 407) {
         let v = Verdict::new(
-            Stage::Sip,
-            "sip-auth-failed",
+            VerdictCode::SipAuthFailed,
             format!(
                 "SIP: {} for {} challenged by {}, retried with credentials, then refused with {} {}{}",
                 last.method, d.from, last.dst, status, reason, extra
@@ -213,8 +210,7 @@ fn final_failure(
         ""
     };
     Verdict::new(
-        Stage::Sip,
-        format!("sip-{status}"),
+        VerdictCode::sip_status(status),
         format!(
             "SIP: {what} refused by {} with {status} {reason}{cancel_note}{extra}, {} after the request",
             last.dst,
@@ -237,8 +233,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
             ),
         ));
         let mut v = Verdict::new(
-            Stage::Sip,
-            "sip-transport-refused",
+            VerdictCode::SipTransportRefused,
             format!(
                 "SIP: {} {} -> {} answered by ICMP {:?} unreachable from {} ({} ICMP errors)",
                 t.method,
@@ -288,8 +283,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
             evidence.extend(request_evidence(unanswered[0]).into_iter().take(1));
         }
         let mut v = Verdict::new(
-            Stage::Sip,
-            "sip-no-response",
+            VerdictCode::SipNoResponse,
             format!(
                 "SIP: {} {} -> {} sent {}{} over {}, no response at all{}",
                 t.method,
@@ -319,9 +313,8 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
         }
         return v;
     }
-    Verdict::new(
+    Verdict::capture_ended(
         Stage::Sip,
-        CAPTURE_ENDED,
         format!(
             "SIP: capture ends {} after {} to {} was sent ({}); too soon to call it unanswered (Timer B is 32 s)",
             s(waited),
@@ -359,8 +352,7 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
             evidence.push(ev(f, ts, format!("RST from {}", c.server)));
             return Some(
                 Verdict::new(
-                    Stage::Sip,
-                    "sip-transport-refused",
+                    VerdictCode::SipTransportRefused,
                     format!(
                         "SIP: TCP connection from {} to {} refused (RST) {} after the SYN",
                         c.client,
@@ -376,8 +368,7 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
             let last = c.syns.last().map(|x| x.1).unwrap_or(c.first_ts);
             return Some(
                 Verdict::new(
-                    Stage::Sip,
-                    "sip-transport-blocked",
+                    VerdictCode::SipTransportBlocked,
                     format!(
                         "SIP: TCP SYN from {} to {} sent {} times over {}, no SYN-ACK",
                         c.client,
@@ -390,9 +381,8 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
             );
         }
         return Some(
-            Verdict::new(
+            Verdict::capture_ended(
                 Stage::Sip,
-                CAPTURE_ENDED,
                 format!(
                     "SIP: capture ends {} after the SYN to {}",
                     s(waited),
@@ -424,8 +414,7 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
                 evidence.push(ev(f, ts, format!("TLS {what} from {who}")));
                 return Some(
                     Verdict::new(
-                        Stage::Sip,
-                        "sip-tls-failed",
+                        VerdictCode::SipTlsFailed,
                         format!(
                             "SIP: TLS handshake {} -> {} ended by a {what} from {who} {} after the ClientHello",
                             c.client,
@@ -443,8 +432,7 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
                 evidence.push(ev(f, ts, format!("RST from {who}")));
                 return Some(
                     Verdict::new(
-                        Stage::Sip,
-                        "sip-tls-failed",
+                        VerdictCode::SipTlsFailed,
                         format!(
                             "SIP: TLS handshake {} -> {} reset by {who} before it completed",
                             c.client, c.server
