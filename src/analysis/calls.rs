@@ -481,6 +481,47 @@ pub struct AssembledCall<'a> {
     pub parts: CallParts<'a>,
 }
 
+/// Idle time after which nothing but new traffic can change a call's
+/// verdict: longer than every timer the verdicts wait for (SIP Timer B,
+/// 32 s; STUN's last retransmission, about 39.5 s; DTLS's 60 s flight
+/// timer is cut short by its retransmission count).
+pub const IDLE_FINISHED_NS: i64 = 64_000_000_000;
+/// A call that ended (BYE answered, or a final refusal) is kept this long
+/// after its last packet: for trailing media and retransmitted responses
+/// (Timer H waits 32 s for the ACK of a refusal).
+pub const ENDED_GRACE_NS: i64 = 34_000_000_000;
+/// An answered call with no BYE may be on hold with no media at all: kept
+/// for an hour of silence before it is finalised as it stands.
+pub const ESTABLISHED_IDLE_NS: i64 = 3_600_000_000_000;
+
+impl AssembledCall<'_> {
+    /// Whether the call is over as of capture time `now`: ended and past
+    /// its grace period, or idle past every timer. A finished call can be
+    /// judged once and forgotten.
+    pub fn finished(&self, now: i64) -> bool {
+        let idle = now.saturating_sub(self.end_ts);
+        let Some(d) = self.parts.dialog.filter(|_| self.kind == CallKind::SipCall) else {
+            return idle > IDLE_FINISHED_NS;
+        };
+        let bye_answered = d
+            .transactions
+            .items()
+            .iter()
+            .any(|t| t.method == "BYE" && t.final_response().is_some());
+        let last_main = d.main_transactions().last();
+        let refused = last_main
+            .and_then(|t| t.final_response())
+            .is_some_and(|r| r.status >= 300);
+        if bye_answered || refused {
+            idle > ENDED_GRACE_NS
+        } else if d.accepted().is_some() {
+            idle > ESTABLISHED_IDLE_NS
+        } else {
+            idle > IDLE_FINISHED_NS
+        }
+    }
+}
+
 impl CallParts<'_> {
     /// What owns the frames of this call: the key of every part, and the
     /// RTCP flows beside its RTP streams (on the same ports, or on the

@@ -139,6 +139,13 @@ impl DtlsTracker {
         self.associations.get(&key(a, b))
     }
 
+    /// Forgets associations whose call was finalised.
+    pub fn release(&mut self, keys: &[(SocketAddr, SocketAddr)]) {
+        for k in keys {
+            self.associations.remove(k);
+        }
+    }
+
     /// Gives the key of the association the datagram was counted in.
     pub fn on_datagram(
         &mut self,

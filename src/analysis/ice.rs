@@ -180,9 +180,46 @@ fn split_username(u: &[u8]) -> Option<(String, String)> {
     Some((a.to_string(), b.to_string()))
 }
 
+/// How long a STUN transaction is kept after its last message: past the
+/// longest retransmission schedule (RFC 8489 s6.2.1: Rc = 7 transmissions,
+/// about 39.5 s at the default RTO), no retransmission or response can
+/// still come. What a transaction taught is kept in its pair or query.
+pub const TRANSACTION_KEEP_NS: i64 = 64_000_000_000;
+
 impl IceTracker {
     pub fn session(&self, key: SessionKey) -> Option<&IceSession> {
         self.sessions.get(&key)
+    }
+
+    /// Forgets transactions whose last message is older than
+    /// [`TRANSACTION_KEEP_NS`] before `now`, so a long session's checks
+    /// (consent every few seconds for hours) do not pile up.
+    pub fn prune_transactions(&mut self, now: i64) {
+        self.transactions
+            .retain(|_, t| now.saturating_sub(t.last_ts) < TRANSACTION_KEEP_NS);
+    }
+
+    /// Forgets sessions and server queries whose call was finalised, and
+    /// their transactions.
+    pub fn release(&mut self, sessions: &[SessionKey], queries: &[(SocketAddr, SocketAddr)]) {
+        if sessions.is_empty() && queries.is_empty() {
+            return;
+        }
+        for k in sessions {
+            if let Some(s) = self.sessions.remove(k) {
+                let [a, b] = s.ufrags;
+                let pair = if a <= b { (a, b) } else { (b, a) };
+                self.ufrag_keys.remove(&pair);
+            }
+        }
+        for q in queries {
+            self.server_queries.remove(q);
+        }
+        self.transactions.retain(|_, t| match &t.role {
+            TxnRole::Check { session, .. } => !sessions.contains(session),
+            TxnRole::ServerQuery { key } => !queries.contains(key),
+            _ => true,
+        });
     }
 
     /// A Binding message (request or response). Returns the transaction

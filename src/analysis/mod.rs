@@ -163,6 +163,52 @@ impl Analyzer {
         }
     }
 
+    /// Forgets every part named (a finalised call's): their state and
+    /// their frame counts. What comes later for the same addresses starts
+    /// new parts.
+    pub fn release(&mut self, owners: &[FrameOwner]) {
+        let mut sessions = Vec::new();
+        let mut queries = Vec::new();
+        let mut allocations = Vec::new();
+        let mut associations = Vec::new();
+        let mut streams = Vec::new();
+        let mut rtcp = Vec::new();
+        let mut connections = Vec::new();
+        let mut unreachables = Vec::new();
+        for o in owners {
+            self.owner_frames.remove(o);
+            match o {
+                FrameOwner::Dialog(call_id) => {
+                    if let Some(d) = self.sip.release(call_id) {
+                        for s in d.sdps.items() {
+                            for (ip, port, _) in s.sdp.media_endpoints() {
+                                self.media_clocks.remove(&SocketAddr::new(ip, port));
+                            }
+                        }
+                    }
+                }
+                FrameOwner::Connection(k) => connections.push(*k),
+                FrameOwner::Unreachable(f) => unreachables.push(*f),
+                FrameOwner::Session(k) => sessions.push(*k),
+                FrameOwner::Query(k) => queries.push(*k),
+                FrameOwner::Allocation(k) => allocations.push(*k),
+                FrameOwner::Association(k) => associations.push(*k),
+                FrameOwner::Stream(k) => streams.push(*k),
+                FrameOwner::Rtcp(k) => rtcp.push(*k),
+            }
+        }
+        self.ice.release(&sessions, &queries);
+        self.turn.release(&allocations);
+        self.dtls.release(&associations);
+        self.rtp.release(&streams, &rtcp);
+        self.transport.release(&connections, &unreachables);
+    }
+
+    /// Periodic upkeep on capture time: old STUN transactions go.
+    pub fn prune(&mut self) {
+        self.ice.prune_transactions(self.last_ts);
+    }
+
     pub fn feed(&mut self, f: &DecodedFrame<'_>) {
         self.frame_owners.clear();
         self.feed_frame(f);

@@ -221,6 +221,21 @@ impl RtpTracker {
         self.current.len() + self.retired.len()
     }
 
+    /// Forgets streams and RTCP flows whose call was finalised.
+    pub fn release(&mut self, streams: &[StreamKey], rtcp: &[(SocketAddr, SocketAddr)]) {
+        for k in streams {
+            let id = (k.ssrc, k.src, k.dst);
+            if self.current.get(&id).is_some_and(|s| s.key == *k) {
+                self.current.remove(&id);
+            } else {
+                self.retired.remove(k);
+            }
+        }
+        for f in rtcp {
+            self.rtcp_packets.remove(f);
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

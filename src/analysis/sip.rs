@@ -94,6 +94,9 @@ pub struct SipDialog {
     pub messages: u64,
     /// Every address:port the dialog's messages used, in order seen.
     pub addresses: Vec<SocketAddr>,
+    /// Transaction key -> index in `transactions`: kept with the dialog,
+    /// so it goes when the dialog does.
+    txn_index: HashMap<(String, String), usize>,
 }
 
 impl SipDialog {
@@ -135,8 +138,6 @@ impl SipDialog {
 #[derive(Debug, Default)]
 pub struct SipTracker {
     dialogs: HashMap<String, SipDialog>,
-    /// Transaction key -> (Call-ID, index in the dialog's transactions).
-    index: HashMap<(String, String), usize>,
     pub untracked_dialogs: u64,
     pub messages_without_call_id: u64,
 }
@@ -168,6 +169,11 @@ impl SipTracker {
 
     pub fn is_empty(&self) -> bool {
         self.dialogs.is_empty()
+    }
+
+    /// Forgets a dialog (its call was finalised).
+    pub fn release(&mut self, call_id: &str) -> Option<SipDialog> {
+        self.dialogs.remove(call_id)
     }
 
     /// Takes one SIP message seen from `src` to `dst`; gives the Call-ID
@@ -240,6 +246,7 @@ impl SipTracker {
                     sdps: Bounded::new(MAX_SDPS),
                     messages: 0,
                     addresses: Vec::new(),
+                    txn_index: HashMap::default(),
                 },
             );
         }
@@ -268,12 +275,11 @@ impl SipTracker {
             });
         }
         let key = txn_key(&branch, &cseq_method, &call_id, cseq);
-        let key = (format!("{call_id}\u{0}{}", key.0), key.1);
         match &msg.start {
             StartLine::Request { method, .. } => {
                 let with_credentials = msg.header("Authorization").is_some()
                     || msg.header("Proxy-Authorization").is_some();
-                if let Some(&i) = self.index.get(&key) {
+                if let Some(&i) = dialog.txn_index.get(&key) {
                     if let Some(t) = dialog.transactions.items_mut().get_mut(i) {
                         t.sent += 1;
                         t.last_ts = ts;
@@ -300,12 +306,12 @@ impl SipTracker {
                     tcp,
                 };
                 if dialog.transactions.len() < MAX_TRANSACTIONS {
-                    self.index.insert(key, dialog.transactions.len());
+                    dialog.txn_index.insert(key, dialog.transactions.len());
                 }
                 dialog.transactions.push(txn);
             }
             StartLine::Response { status, reason, .. } => {
-                let idx = match self.index.get(&key) {
+                let idx = match dialog.txn_index.get(&key) {
                     Some(&i) => i,
                     None => {
                         // The request was not captured: keep the response in
@@ -328,7 +334,7 @@ impl SipTracker {
                             tcp,
                         };
                         let i = dialog.transactions.len();
-                        self.index.insert(key, i);
+                        dialog.txn_index.insert(key, i);
                         dialog.transactions.push(txn);
                         i
                     }

@@ -227,6 +227,17 @@ impl TransportTracker {
         false
     }
 
+    /// Forgets connections and ICMP errors whose call was finalised.
+    pub fn release(&mut self, connections: &[(SocketAddr, SocketAddr)], unreachables: &[u64]) {
+        for k in connections {
+            self.connections.remove(k);
+        }
+        if !unreachables.is_empty() {
+            self.unreachables
+                .retain(|u| !unreachables.contains(&u.frame));
+        }
+    }
+
     /// ICMP errors about datagrams sent from `src` to `dst`.
     pub fn unreachable_for(
         &self,

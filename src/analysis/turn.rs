@@ -84,6 +84,29 @@ impl TurnTracker {
         self.allocations.get(key)
     }
 
+    /// Forgets allocations whose call was finalised.
+    pub fn release(&mut self, keys: &[AllocationKey]) {
+        if keys.is_empty() {
+            return;
+        }
+        for k in keys {
+            if let Some(a) = self.allocations.remove(k) {
+                if let Some(r) = a.relayed {
+                    if self.by_relayed.get(&r) == Some(k) {
+                        self.by_relayed.remove(&r);
+                    }
+                }
+                if let Some(v) = self.by_client.get_mut(&a.client) {
+                    v.retain(|x| x != k);
+                    if v.is_empty() {
+                        self.by_client.remove(&a.client);
+                    }
+                }
+            }
+        }
+        self.txns.retain(|_, (k, _)| !keys.contains(k));
+    }
+
     pub fn is_server(&self, addr: SocketAddr) -> bool {
         self.allocations.keys().any(|(_, s)| *s == addr)
     }

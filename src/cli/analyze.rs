@@ -6,8 +6,7 @@ use std::process::ExitCode;
 use callscope::capture::CaptureReader;
 use callscope::engine::{CallSelection, Session, SessionOptions};
 use callscope::report::analyze::{
-    report_json, unreadable_report_json, write_call_details, write_report_json, write_text,
-    CaptureFacts,
+    unreadable_report_json, CaptureFacts, ReportFormat, ReportWriter,
 };
 
 pub struct AnalyzeArgs<'a> {
@@ -32,11 +31,21 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
     // Several captures in JSON: one compact report per line (JSON Lines),
     // so scripts can read them one by one; a single capture: pretty.
     let json_lines = json && files.len() > 1;
+    let format = if json_lines {
+        ReportFormat::JsonLine
+    } else if json {
+        ReportFormat::Json
+    } else {
+        ReportFormat::Text { verbose }
+    };
     let mut unreadable = false;
     let mut any_failed = false;
     for file in files {
-        let mut session = Session::new(SessionOptions::analyze(threads));
-        let outcome = CaptureReader::open(file).and_then(|r| session.run(r, |_, _, _| {}));
+        // Finished calls are written to the report as the capture goes on
+        // and forgotten: memory follows the calls in progress.
+        let mut session = Session::new(SessionOptions::streaming(threads));
+        let mut report = ReportWriter::new(format, &selection);
+        let outcome = CaptureReader::open(file).and_then(|r| session.run_observed(r, &mut report));
         let outcome = match outcome {
             Ok(o) => o,
             Err(e) => {
@@ -61,32 +70,8 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
             limits: session.limits(),
             error: outcome.late_error.map(|e| e.to_string()),
         };
-        let calls = session.calls();
-        any_failed |= calls.iter().any(|c| c.verdict.failed());
-        let shown: Vec<_> = calls.iter().filter(|c| selection.matches(c)).collect();
-        let written = if json_lines {
-            writeln!(out, "{}", report_json(&facts, &shown))
-        } else if json {
-            write_report_json(&mut out, &facts, &shown)
-        } else {
-            write_text(&mut out, &facts, &shown).and_then(|_| {
-                if !selection.is_all() && shown.len() < calls.len() {
-                    writeln!(
-                        out,
-                        "(shown: {} of {} calls; the totals count the calls shown)",
-                        shown.len(),
-                        calls.len()
-                    )?;
-                }
-                if verbose {
-                    for c in &shown {
-                        write_call_details(&mut out, c)?;
-                    }
-                }
-                Ok(())
-            })
-        };
-        if let Err(e) = written.and_then(|_| out.flush()) {
+        any_failed |= report.any_failed;
+        if let Err(e) = report.finish(&mut out, &facts).and_then(|_| out.flush()) {
             if e.kind() != io::ErrorKind::BrokenPipe {
                 eprintln!("callscope: writing output: {e}");
             }

@@ -8,9 +8,13 @@ use std::io::Write;
 
 use thiserror::Error;
 
-use crate::capture::{CaptureError, CaptureReader, FrameBatch, PcapngWriter};
+use foldhash::HashSet;
 
-use super::{owners_of, Session, SessionOptions};
+use crate::analysis::{Analyzer, FrameOwner};
+use crate::capture::{CaptureError, CaptureReader, FrameBatch, PcapngWriter, RawFrame};
+use crate::pipeline::DecodedFrame;
+
+use super::{JudgedCall, Session, SessionObserver, SessionOptions};
 
 #[derive(Debug, Error)]
 pub enum ExportError {
@@ -21,8 +25,6 @@ pub enum ExportError {
         path: String,
         source: std::io::Error,
     },
-    #[error("no call numbered {0} in {1}")]
-    NoSuchCall(String, String),
 }
 
 /// What an export wrote.
@@ -33,39 +35,85 @@ pub struct ExportSummary {
     pub frames: u64,
 }
 
-/// Reads `path` three times: to find the calls `select` picks (given every
-/// judged call), to find the frames they own (with the earlier fragments
-/// of a datagram they own), and to write those frames to `out`, in their
-/// original order.
+/// Picks the calls to export as they are finalised.
+struct Chooser<F> {
+    select: F,
+    numbers: Vec<u32>,
+    owners: HashSet<FrameOwner>,
+}
+
+impl<F: Fn(&JudgedCall<'_>) -> bool> SessionObserver for Chooser<F> {
+    fn finalized(&mut self, call: &JudgedCall<'_>) {
+        if (self.select)(call) {
+            self.numbers.push(call.number);
+            self.owners.extend(call.parts().frame_owners());
+        }
+    }
+}
+
+/// Marks the frames of the chosen calls. An owner stops counting once its
+/// call is finalised: a later part with the same key (a Call-ID used
+/// again) is another call's.
+struct Marker<'a> {
+    numbers: &'a [u32],
+    owners: HashSet<FrameOwner>,
+    wanted: BTreeSet<u64>,
+}
+
+impl SessionObserver for Marker<'_> {
+    fn frame(&mut self, f: &DecodedFrame<'_>, _: &RawFrame<'_>, analyzer: &Analyzer) {
+        if analyzer
+            .last_frame_owners()
+            .any(|o| self.owners.contains(o))
+        {
+            self.wanted.insert(f.number);
+            self.wanted.extend(f.fragment_frames.iter().copied());
+        }
+    }
+
+    fn finalized(&mut self, call: &JudgedCall<'_>) {
+        if self.numbers.contains(&call.number) {
+            for o in call.parts().frame_owners() {
+                self.owners.remove(&o);
+            }
+        }
+    }
+}
+
+/// Reads `path` three times: to find the calls `select` picks (as they are
+/// finalised, numbered as `analyze` numbers them), to find the frames they
+/// own (with the earlier fragments of a datagram they own), and to write
+/// those frames to `out`, in their original order.
 pub fn export_calls(
     path: &str,
     threads: usize,
-    select: impl Fn(&super::JudgedCall<'_>) -> bool,
+    select: impl Fn(&JudgedCall<'_>) -> bool,
     out: impl Write,
     out_name: &str,
 ) -> Result<ExportSummary, ExportError> {
-    let mut first = Session::new(SessionOptions::analyze(threads));
-    let outcome = first.run(CaptureReader::open(path)?, |_, _, _| {})?;
-    let end = first.now();
-    let calls = first.calls();
-    let chosen: Vec<_> = calls.into_iter().filter(|c| select(c)).collect();
-    let numbers: Vec<u32> = chosen.iter().map(|c| c.number).collect();
-    let owners = owners_of(&chosen);
-    drop(chosen);
+    let mut first = Session::new(SessionOptions::streaming(threads));
+    let mut chooser = Chooser {
+        select,
+        numbers: Vec::new(),
+        owners: HashSet::default(),
+    };
+    let outcome = first.run_observed(CaptureReader::open(path)?, &mut chooser)?;
+    // The whole capture's end, not the last exported frame's.
+    let end = outcome.info.end_ts_ns.unwrap_or(i64::MIN).max(first.now());
+
+    let mut marker = Marker {
+        numbers: &chooser.numbers,
+        owners: chooser.owners,
+        wanted: BTreeSet::new(),
+    };
+    let mut second = Session::new(SessionOptions::streaming(threads));
+    second.run_observed(CaptureReader::open(path)?, &mut marker)?;
+    let mut wanted = marker.wanted;
 
     let write_err = |source| ExportError::Write {
         path: out_name.to_string(),
         source,
     };
-    let mut wanted: BTreeSet<u64> = BTreeSet::new();
-    let mut second = Session::new(SessionOptions::analyze(threads));
-    second.run(CaptureReader::open(path)?, |f, _, analyzer| {
-        if analyzer.last_frame_owners().any(|o| owners.contains(o)) {
-            wanted.insert(f.number);
-            wanted.extend(f.fragment_frames.iter().copied());
-        }
-    })?;
-
     let mut writer = PcapngWriter::new(out, "callscope export").map_err(write_err)?;
     let mut reader = CaptureReader::open(path)?;
     let mut batch = FrameBatch::new();
@@ -80,11 +128,9 @@ pub fn export_calls(
             }
         }
     }
-    // The whole capture's end, not the last exported frame's.
-    let end = outcome.info.end_ts_ns.unwrap_or(end).max(end);
     writer.finish(end).map_err(write_err)?;
     Ok(ExportSummary {
-        calls: numbers,
+        calls: chooser.numbers,
         frames,
     })
 }

@@ -33,13 +33,31 @@ pub struct SessionOptions {
     pub threads: usize,
     /// Correlate and judge calls; off for `packets`, which only decodes.
     pub analyze: bool,
+    /// Finalise finished calls as capture time passes: judge each once,
+    /// hand it to [`SessionObserver::finalized`], and free its state, so
+    /// memory follows the calls in progress. Off, every call stays live
+    /// until the end (what tests that read [`Session::calls`] at the end
+    /// want).
+    pub finalize: bool,
 }
 
 impl SessionOptions {
+    /// Every call kept until read at the end.
     pub fn analyze(threads: usize) -> Self {
         Self {
             threads,
             analyze: true,
+            finalize: false,
+        }
+    }
+
+    /// Finished calls handed to the observer and forgotten as the capture
+    /// goes on: for captures of any size.
+    pub fn streaming(threads: usize) -> Self {
+        Self {
+            threads,
+            analyze: true,
+            finalize: true,
         }
     }
 
@@ -47,9 +65,36 @@ impl SessionOptions {
         Self {
             threads,
             analyze: false,
+            finalize: false,
         }
     }
 }
+
+/// What a front end sees while a session runs.
+pub trait SessionObserver {
+    /// Every frame, decoded, with its raw bytes; `analyzer` has taken it
+    /// (see [`Analyzer::last_frame_owners`]).
+    fn frame(&mut self, _frame: &DecodedFrame<'_>, _raw: &RawFrame<'_>, _analyzer: &Analyzer) {}
+
+    /// A finished call, judged for the last time: its state is freed
+    /// right after (with [`SessionOptions::finalize`] only).
+    fn finalized(&mut self, _call: &JudgedCall<'_>) {}
+}
+
+/// A closure that sees frames only.
+struct FrameFn<F>(F);
+
+impl<F> SessionObserver for FrameFn<F>
+where
+    F: FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+{
+    fn frame(&mut self, frame: &DecodedFrame<'_>, raw: &RawFrame<'_>, analyzer: &Analyzer) {
+        (self.0)(frame, raw, analyzer)
+    }
+}
+
+/// Finished calls are looked for this often, in capture time.
+const SWEEP_EVERY_NS: i64 = 5_000_000_000;
 
 /// Frames the session could not take apart, by what stopped it, so the
 /// report can name what it could not read.
@@ -176,6 +221,7 @@ pub struct Session {
     options: SessionOptions,
     accounting: FrameAccounting,
     numbering: Numbering,
+    next_sweep: i64,
 }
 
 /// Batches in flight between the reader thread and the decoder: one being
@@ -191,7 +237,13 @@ impl Session {
             options,
             accounting: FrameAccounting::default(),
             numbering: Numbering::default(),
+            next_sweep: i64::MIN,
         }
+    }
+
+    /// Calls finalised so far.
+    pub fn finalized_calls(&self) -> u64 {
+        self.numbering.finalized
     }
 
     pub fn analyzer(&self) -> &Analyzer {
@@ -212,9 +264,27 @@ impl Session {
     }
 
     /// Capture time reached `ts` with no frame: timeouts up to `ts` count
-    /// (a pending "no answer yet" becomes "no response").
+    /// (a pending "no answer yet" becomes "no response" at the next read).
     pub fn advance_to(&mut self, ts: i64) {
         self.analyzer.advance_to(ts);
+    }
+
+    /// [`Self::advance_to`], and with finalisation on, the calls that
+    /// finished by `ts` go to `observer`.
+    pub fn advance_to_observed(&mut self, ts: i64, observer: &mut impl SessionObserver) {
+        self.analyzer.advance_to(ts);
+        if self.options.finalize {
+            self.numbering.sweep(&mut self.analyzer, observer);
+        }
+    }
+
+    /// The end of the input: with finalisation on, every call still live
+    /// is judged as it stands and goes to `observer`, and the session is
+    /// empty after.
+    pub fn finish(&mut self, observer: &mut impl SessionObserver) {
+        if self.options.finalize {
+            self.numbering.finalize_all(&mut self.analyzer, observer);
+        }
     }
 
     /// Decodes and takes one batch, handing each decoded frame (with its
@@ -222,15 +292,21 @@ impl Session {
     pub fn feed_batch(
         &mut self,
         batch: &FrameBatch,
-        mut on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+        on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
     ) {
+        self.feed_batch_observed(batch, &mut FrameFn(on_frame));
+    }
+
+    /// [`Self::feed_batch`] with an observer that also sees finalised calls.
+    pub fn feed_batch_observed(&mut self, batch: &FrameBatch, observer: &mut impl SessionObserver) {
         let mut raw = batch.iter();
         let Session {
             decoder,
             analyzer,
             options,
             accounting,
-            ..
+            numbering,
+            next_sweep,
         } = self;
         decoder.decode_batch_each(batch, |f| {
             accounting.take(&f);
@@ -238,7 +314,15 @@ impl Session {
                 analyzer.feed(&f);
             }
             if let Some(r) = raw.next() {
-                on_frame(&f, &r, analyzer);
+                observer.frame(&f, &r, analyzer);
+            }
+            // On capture time, frame by frame: the same calls finish at
+            // the same point whatever the batch sizes.
+            if options.finalize && f.ts_ns >= *next_sweep {
+                if *next_sweep != i64::MIN {
+                    numbering.sweep(analyzer, observer);
+                }
+                *next_sweep = f.ts_ns.saturating_add(SWEEP_EVERY_NS);
             }
         });
     }
@@ -251,7 +335,17 @@ impl Session {
     pub fn run(
         &mut self,
         source: impl FrameSource,
-        mut on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+        on_frame: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>, &Analyzer),
+    ) -> Result<RunOutcome, CaptureError> {
+        self.run_observed(source, &mut FrameFn(on_frame))
+    }
+
+    /// [`Self::run`] with an observer that also sees finalised calls (all
+    /// of them, the last ones at the end of the source).
+    pub fn run_observed(
+        &mut self,
+        source: impl FrameSource,
+        observer: &mut impl SessionObserver,
     ) -> Result<RunOutcome, CaptureError> {
         use std::sync::mpsc;
 
@@ -288,7 +382,7 @@ impl Session {
             for item in full_rx {
                 match item {
                     Ok(batch) => {
-                        self.feed_batch(&batch, &mut on_frame);
+                        self.feed_batch_observed(&batch, observer);
                         frames += batch.len();
                         let _ = empty_tx.send(batch);
                     }
@@ -301,7 +395,10 @@ impl Session {
             // judged as of that time, not its last frame: an exported call
             // keeps the verdict it had in the whole capture.
             if let Some(end) = info.end_ts_ns {
-                self.advance_to(end);
+                self.analyzer.advance_to(end);
+            }
+            if frames > 0 || error.is_none() {
+                self.finish(observer);
             }
             match error {
                 Some(e) if frames == 0 => Err(e),
@@ -419,8 +516,15 @@ impl Session {
 /// Call numbers handed out, and what is needed to keep them stable.
 #[derive(Default)]
 struct Numbering {
-    numbers: HashMap<String, u32>,
+    /// Live calls' ids (as correlation builds them) -> number and the id
+    /// shown, which differs when a finalised call had the same id.
+    numbers: HashMap<String, (u32, String)>,
     next_number: u32,
+    /// Ids of finalised calls (by hash, 8 bytes each), with how often each
+    /// was used: a later call with the same id (a Call-ID reused, the same
+    /// RTP ports an hour later) is shown as `id#2`.
+    finalized_ids: HashMap<u64, u32>,
+    finalized: u64,
     /// Ids of the calls of the last read, to see one disappear into another.
     last_ids: HashSet<String>,
     absorbed: HashMap<String, Vec<(u32, String)>>,
@@ -431,11 +535,21 @@ impl Numbering {
     fn judge_all<'a>(&mut self, analyzer: &'a Analyzer) -> Vec<JudgedCall<'a>> {
         let now = analyzer.now();
         let assembled = analyzer.assemble();
+        self.note_absorbed(&assembled);
+        assembled
+            .into_iter()
+            .map(|call| self.judge(analyzer, call, now))
+            .collect()
+    }
+
+    /// Calls numbered before that are no longer calls of their own were
+    /// joined to another: say so on the one that took them.
+    fn note_absorbed(&mut self, assembled: &[AssembledCall<'_>]) {
         let ids: HashSet<String> = assembled.iter().map(|c| c.id.clone()).collect();
         // A call read before that is no longer a call of its own was
         // joined to another: say so on the one that took it.
         for gone in self.last_ids.difference(&ids) {
-            let Some(&number) = self.numbers.get(gone) else {
+            let Some(&(number, _)) = self.numbers.get(gone) else {
                 continue;
             };
             if let Some(taker) = assembled
@@ -449,26 +563,101 @@ impl Numbering {
             }
         }
         self.last_ids = ids;
-        assembled
-            .into_iter()
-            .map(|call| {
-                let next = &mut self.next_number;
-                let number = *self.numbers.entry(call.id.clone()).or_insert_with(|| {
-                    *next += 1;
-                    *next
-                });
-                let verdict = verdict::judge(call.kind, &call.parts, now);
-                let frames = call.parts.frame_count(analyzer);
-                JudgedCall {
-                    number,
-                    absorbed: self.absorbed.get(&call.id).cloned().unwrap_or_default(),
-                    call,
-                    verdict,
-                    frames,
-                }
-            })
-            .collect()
     }
+
+    fn judge<'a>(
+        &mut self,
+        analyzer: &'a Analyzer,
+        mut call: AssembledCall<'a>,
+        now: i64,
+    ) -> JudgedCall<'a> {
+        let (number, shown_id) = match self.numbers.get(&call.id) {
+            Some(n) => n.clone(),
+            None => {
+                self.next_number += 1;
+                let uses = self.finalized_ids.get(&id_hash(&call.id)).copied();
+                let shown = match uses {
+                    Some(n) => format!("{}#{}", call.id, n + 1),
+                    None => call.id.clone(),
+                };
+                self.numbers
+                    .insert(call.id.clone(), (self.next_number, shown.clone()));
+                (self.next_number, shown)
+            }
+        };
+        let absorbed = self.absorbed.get(&call.id).cloned().unwrap_or_default();
+        call.id = shown_id;
+        let verdict = verdict::judge(call.kind, &call.parts, now);
+        let frames = call.parts.frame_count(analyzer);
+        JudgedCall {
+            number,
+            absorbed,
+            call,
+            verdict,
+            frames,
+        }
+    }
+
+    /// Finalises the calls that finished by capture time now.
+    fn sweep(&mut self, analyzer: &mut Analyzer, observer: &mut impl SessionObserver) {
+        self.finalize_where(analyzer, observer, false);
+    }
+
+    /// Finalises every call.
+    fn finalize_all(&mut self, analyzer: &mut Analyzer, observer: &mut impl SessionObserver) {
+        self.finalize_where(analyzer, observer, true);
+    }
+
+    fn finalize_where(
+        &mut self,
+        analyzer: &mut Analyzer,
+        observer: &mut impl SessionObserver,
+        all: bool,
+    ) {
+        let owners: Vec<FrameOwner> = {
+            let an: &Analyzer = analyzer;
+            let now = an.now();
+            let mut owners = Vec::new();
+            let calls = an.assemble();
+            self.note_absorbed(&calls);
+            // Calls still going get their numbers now too, in start order,
+            // so numbers follow the order calls began.
+            let mut finished = Vec::new();
+            for call in calls {
+                let done = all || call.finished(now);
+                let judged = self.judge(an, call, now);
+                if done {
+                    finished.push(judged);
+                }
+            }
+            for c in &finished {
+                observer.finalized(c);
+                owners.extend(c.call.parts.frame_owners());
+                self.forget(c);
+            }
+            owners
+        };
+        if !owners.is_empty() {
+            analyzer.release(&owners);
+        }
+    }
+
+    /// Drops what was kept for a call now finalised.
+    fn forget(&mut self, c: &JudgedCall<'_>) {
+        self.finalized += 1;
+        // The id correlation gave it, before any `#n`.
+        let base = c.call.id.split('#').next().unwrap_or(&c.call.id);
+        self.numbers.remove(base);
+        self.last_ids.remove(base);
+        self.absorbed.remove(base);
+        self.digests.remove(&c.number);
+        *self.finalized_ids.entry(id_hash(base)).or_insert(0) += 1;
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x6361_6c6c).hash_one(id)
 }
 
 /// The ids each part of a call would have as a call of its own: how a call
@@ -501,14 +690,6 @@ fn standalone_ids(p: &CallParts<'_>) -> Vec<String> {
         v.push(format!("rtp:{a}-{b}"));
     }
     v
-}
-
-/// Owners of the selected calls' frames, for export.
-pub(crate) fn owners_of(calls: &[JudgedCall<'_>]) -> HashSet<FrameOwner> {
-    calls
-        .iter()
-        .flat_map(|c| c.call.parts.frame_owners())
-        .collect()
 }
 
 /// Decodes a capture file without analysing it, handing every frame to

@@ -7,9 +7,12 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::analysis::evidence::plural;
+use crate::analysis::Analyzer;
+use crate::capture::RawFrame;
 use crate::capture::{CaptureFormat, CaptureInfo};
-use crate::engine::{FrameAccounting, JudgedCall, LimitHit};
+use crate::engine::{CallSelection, FrameAccounting, JudgedCall, LimitHit, SessionObserver};
 use crate::net::link_type_name;
+use crate::pipeline::DecodedFrame;
 
 use super::call_facts::summarize;
 use super::format_epoch;
@@ -92,29 +95,6 @@ fn capture_json(facts: &CaptureFacts) -> Value {
     })
 }
 
-/// Calls by verdict code, most frequent first.
-pub fn by_code(calls: &[&JudgedCall<'_>]) -> Vec<(Cow<'static, str>, u64)> {
-    let mut m: BTreeMap<Cow<'static, str>, u64> = BTreeMap::new();
-    for c in calls {
-        *m.entry(c.verdict.code.as_str()).or_default() += 1;
-    }
-    let mut v: Vec<(Cow<'static, str>, u64)> = m.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-    v
-}
-
-fn summary_json(calls: &[&JudgedCall<'_>]) -> Value {
-    let mut by_code: BTreeMap<Cow<'static, str>, u64> = BTreeMap::new();
-    for c in calls {
-        *by_code.entry(c.verdict.code.as_str()).or_default() += 1;
-    }
-    json!({
-        "calls": calls.len(),
-        "by_stage": by_stage(calls),
-        "by_code": by_code,
-    })
-}
-
 /// The report of a capture that could not be read: its path and why, no
 /// calls. Written in JSON Lines output so every input has its line.
 pub fn unreadable_report_json(path: &str, error: &str) -> Value {
@@ -126,59 +106,300 @@ pub fn unreadable_report_json(path: &str, error: &str) -> Value {
     })
 }
 
-/// The whole report as one JSON value (small captures, tests).
-pub fn report_json(facts: &CaptureFacts, calls: &[&JudgedCall<'_>]) -> Value {
-    json!({
-        "schema": SCHEMA,
-        "capture": capture_json(facts),
-        "summary": summary_json(calls),
-        "calls": calls.iter().map(|c| call_json(c)).collect::<Vec<_>>(),
-    })
+/// How the report is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// The table; with `verbose`, each call's evidence and advice after it.
+    Text { verbose: bool },
+    /// One pretty-printed JSON document.
+    Json,
+    /// One compact JSON line (several captures: one line each).
+    JsonLine,
 }
 
-/// Writes the same report call by call, so that a capture with thousands of
-/// calls never holds its whole report in memory. Pretty-printed.
-pub fn write_report_json(
-    out: &mut impl Write,
-    facts: &CaptureFacts,
-    calls: &[&JudgedCall<'_>],
-) -> io::Result<()> {
-    let pretty = |v: &Value| -> io::Result<String> {
-        let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
-        // Nest it one level: two more spaces on every line but the first.
-        Ok(text.replace('\n', "\n  "))
-    };
-    writeln!(out, "{{")?;
-    writeln!(out, "  \"schema\": {},", serde_json::to_string(SCHEMA)?)?;
-    writeln!(out, "  \"capture\": {},", pretty(&capture_json(facts))?)?;
-    writeln!(out, "  \"summary\": {},", pretty(&summary_json(calls))?)?;
-    write!(out, "  \"calls\": [")?;
-    for (i, c) in calls.iter().enumerate() {
-        let text = serde_json::to_string_pretty(&call_json(c)).map_err(io::Error::from)?;
-        write!(
-            out,
-            "{}\n    {}",
-            if i == 0 { "" } else { "," },
-            text.replace('\n', "\n    ")
-        )?;
-    }
-    if calls.is_empty() {
-        writeln!(out, "]")?;
-    } else {
-        writeln!(out, "\n  ]")?;
-    }
-    writeln!(out, "}}")
+/// Where a call's report text sits in the spool.
+struct SpoolEntry {
+    start_ts: i64,
+    id: String,
+    /// Table rows (text) or the call's JSON.
+    main: (u64, u32),
+    /// Evidence and advice (verbose text).
+    details: (u64, u32),
 }
 
-/// The table: two lines per call (its facts, then the line for a ticket),
-/// then a totals line. Fits 160 columns but for the longest addresses.
-pub fn write_text(
-    out: &mut impl Write,
-    facts: &CaptureFacts,
-    calls: &[&JudgedCall<'_>],
-) -> io::Result<()> {
+/// Builds the report of one capture as its calls are finalised: each
+/// call's text or JSON is written to a spool (an unlinked temporary file,
+/// or memory where none can be made) as it is judged, with a small index
+/// entry; at the end the calls come out in start order. Memory then grows
+/// by one index entry per call, not by the whole report.
+pub struct ReportWriter<'s> {
+    format: ReportFormat,
+    selection: &'s CallSelection,
+    spool: Spool,
+    entries: Vec<SpoolEntry>,
+    by_stage: BTreeMap<&'static str, u64>,
+    by_code: BTreeMap<Cow<'static, str>, u64>,
+    calls: u64,
+    failed: u64,
+    /// Calls seen, shown or not.
+    pub all_calls: u64,
+    pub any_failed: bool,
+    /// Capture time of the first frame: table times count from it.
+    base_ts: Option<i64>,
+    error: Option<io::Error>,
+}
+
+impl<'s> ReportWriter<'s> {
+    pub fn new(format: ReportFormat, selection: &'s CallSelection) -> Self {
+        Self {
+            format,
+            selection,
+            spool: Spool::new(),
+            entries: Vec::new(),
+            by_stage: ["none", "sip", "ice", "dtls", "media"]
+                .into_iter()
+                .map(|s| (s, 0))
+                .collect(),
+            by_code: BTreeMap::new(),
+            calls: 0,
+            failed: 0,
+            all_calls: 0,
+            any_failed: false,
+            base_ts: None,
+            error: None,
+        }
+    }
+
+    fn add(&mut self, c: &JudgedCall<'_>) -> io::Result<()> {
+        self.all_calls += 1;
+        self.any_failed |= c.verdict.failed();
+        if !self.selection.matches(c) {
+            return Ok(());
+        }
+        self.calls += 1;
+        self.failed += u64::from(c.verdict.failed());
+        *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
+        *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
+        let mut main = Vec::new();
+        let mut details = Vec::new();
+        match self.format {
+            ReportFormat::Text { verbose } => {
+                write_row(&mut main, c, self.base_ts.unwrap_or(c.call.start_ts))?;
+                if verbose {
+                    write_call_details(&mut details, c)?;
+                }
+            }
+            ReportFormat::Json => {
+                let text = serde_json::to_string_pretty(&call_json(c)).map_err(io::Error::from)?;
+                main = text.replace('\n', "\n    ").into_bytes();
+            }
+            ReportFormat::JsonLine => {
+                main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
+            }
+        }
+        let main = self.spool.put(&main)?;
+        let details = self.spool.put(&details)?;
+        self.entries.push(SpoolEntry {
+            start_ts: c.call.start_ts,
+            id: c.call.id.clone(),
+            main,
+            details,
+        });
+        Ok(())
+    }
+
+    /// Writes the whole report.
+    pub fn finish(mut self, out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
+        self.spool.flush()?;
+        self.entries
+            .sort_unstable_by(|a, b| (a.start_ts, &a.id).cmp(&(b.start_ts, &b.id)));
+        let summary = json!({
+            "calls": self.calls,
+            "by_stage": self.by_stage,
+            "by_code": self.by_code,
+        });
+        let mut buf = Vec::new();
+        match self.format {
+            ReportFormat::Text { verbose } => {
+                write_head(out, facts, self.calls)?;
+                if self.calls == 0 {
+                    return Ok(());
+                }
+                writeln!(
+                    out,
+                    "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  parties",
+                    "#", "start UTC", "+s", "kind", "stage", "code"
+                )?;
+                for e in &self.entries {
+                    self.spool.get(e.main, &mut buf)?;
+                    out.write_all(&buf)?;
+                }
+                let parts: Vec<String> = self
+                    .by_stage
+                    .iter()
+                    .map(|(s, n)| format!("{s} {n}"))
+                    .collect();
+                writeln!(
+                    out,
+                    "totals: {}, {} failed; by stage: {}",
+                    plural(self.calls, "call"),
+                    self.failed,
+                    parts.join(", ")
+                )?;
+                let mut codes: Vec<(&Cow<'static, str>, &u64)> = self.by_code.iter().collect();
+                codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                let codes: Vec<String> = codes.iter().map(|(c, n)| format!("{c} {n}")).collect();
+                writeln!(out, "by code: {}", codes.join(", "))?;
+                if !self.selection.is_all() && self.calls < self.all_calls {
+                    writeln!(
+                        out,
+                        "(shown: {} of {} calls; the totals count the calls shown)",
+                        self.calls, self.all_calls
+                    )?;
+                }
+                if verbose {
+                    for e in &self.entries {
+                        self.spool.get(e.details, &mut buf)?;
+                        out.write_all(&buf)?;
+                    }
+                }
+                Ok(())
+            }
+            ReportFormat::Json => {
+                let pretty = |v: &Value| -> io::Result<String> {
+                    let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
+                    // Nest it one level: two more spaces on every line but the first.
+                    Ok(text.replace('\n', "\n  "))
+                };
+                writeln!(out, "{{")?;
+                writeln!(out, "  \"schema\": {},", serde_json::to_string(SCHEMA)?)?;
+                writeln!(out, "  \"capture\": {},", pretty(&capture_json(facts))?)?;
+                writeln!(out, "  \"summary\": {},", pretty(&summary)?)?;
+                write!(out, "  \"calls\": [")?;
+                for (i, e) in self.entries.iter().enumerate() {
+                    self.spool.get(e.main, &mut buf)?;
+                    write!(out, "{}\n    ", if i == 0 { "" } else { "," })?;
+                    out.write_all(&buf)?;
+                }
+                if self.entries.is_empty() {
+                    writeln!(out, "]")?;
+                } else {
+                    writeln!(out, "\n  ]")?;
+                }
+                writeln!(out, "}}")
+            }
+            ReportFormat::JsonLine => {
+                // The keys in the order serde_json sorts them, as a whole
+                // report serialised at once would have them.
+                write!(out, "{{\"calls\":[")?;
+                for (i, e) in self.entries.iter().enumerate() {
+                    self.spool.get(e.main, &mut buf)?;
+                    if i > 0 {
+                        out.write_all(b",")?;
+                    }
+                    out.write_all(&buf)?;
+                }
+                writeln!(
+                    out,
+                    "],\"capture\":{},\"schema\":{},\"summary\":{}}}",
+                    capture_json(facts),
+                    serde_json::to_string(SCHEMA)?,
+                    summary
+                )
+            }
+        }
+    }
+}
+
+impl SessionObserver for ReportWriter<'_> {
+    fn frame(&mut self, frame: &DecodedFrame<'_>, _: &RawFrame<'_>, _: &Analyzer) {
+        self.base_ts.get_or_insert(frame.ts_ns);
+    }
+
+    fn finalized(&mut self, call: &JudgedCall<'_>) {
+        if self.error.is_none() {
+            if let Err(e) = self.add(call) {
+                self.error = Some(e);
+            }
+        }
+    }
+}
+
+/// Append-only bytes: an unlinked temporary file, or memory.
+struct Spool {
+    file: Option<(std::fs::File, io::BufWriter<std::fs::File>)>,
+    memory: Vec<u8>,
+    len: u64,
+}
+
+impl Spool {
+    fn new() -> Self {
+        Self {
+            file: Self::temp_file(),
+            memory: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn temp_file() -> Option<(std::fs::File, io::BufWriter<std::fs::File>)> {
+        let path = std::env::temp_dir().join(format!(
+            "callscope-report-{}-{:x}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .ok()?;
+        // Unlinked at once: it goes when the process does, whatever happens.
+        let _ = std::fs::remove_file(&path);
+        let writer = file.try_clone().ok()?;
+        Some((file, io::BufWriter::with_capacity(1 << 16, writer)))
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<(u64, u32)> {
+        let at = self.len;
+        match &mut self.file {
+            Some((_, w)) => w.write_all(bytes)?,
+            None => self.memory.extend_from_slice(bytes),
+        }
+        self.len += bytes.len() as u64;
+        Ok((at, bytes.len() as u32))
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some((_, w)) => w.flush(),
+            None => Ok(()),
+        }
+    }
+
+    fn get(&self, (at, len): (u64, u32), buf: &mut Vec<u8>) -> io::Result<()> {
+        buf.resize(len as usize, 0);
+        match &self.file {
+            Some((f, _)) => {
+                use std::os::unix::fs::FileExt;
+                f.read_exact_at(buf, at)
+            }
+            None => {
+                let start = at as usize;
+                buf.copy_from_slice(&self.memory[start..start + len as usize]);
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The first line of the text report, and its warnings.
+fn write_head(out: &mut impl Write, facts: &CaptureFacts, calls: u64) -> io::Result<()> {
     let info = &facts.info;
-    let base = info.first_ts_ns.unwrap_or(0);
     let span = match (info.first_ts_ns, info.last_ts_ns) {
         (Some(a), Some(b)) => format!(
             ", {} UTC to +{} s",
@@ -192,55 +413,34 @@ pub fn write_text(
         "{}: {}, {}{span}",
         info.path,
         plural(info.frames, "frame"),
-        plural(calls.len() as u64, "call"),
+        plural(calls, "call"),
     )?;
-    write_warnings(out, facts)?;
-    if calls.is_empty() {
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  parties",
-        "#", "start UTC", "+s", "kind", "stage", "code"
-    )?;
-    for c in calls {
-        let (kind, start_ts, endpoints, v) =
-            (c.kind(), c.call.start_ts, &c.call.endpoints, &c.verdict);
-        let parties = endpoints
-            .iter()
-            .map(|e| e.to_string())
-            .collect::<Vec<_>>()
-            .join(" -> ");
-        let utc = super::format_utc(start_ts);
-        writeln!(
-            out,
-            "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  {}",
-            c.number,
-            utc.get(11..).unwrap_or(&utc),
-            super::format_relative(start_ts, base),
-            kind.as_str(),
-            v.stage.as_str(),
-            v.code,
-            parties,
-        )?;
-        writeln!(out, "      {}", v.summary)?;
-    }
-    let stages = by_stage(calls);
-    let parts: Vec<String> = stages.iter().map(|(s, n)| format!("{s} {n}")).collect();
-    let failed = calls.iter().filter(|c| c.verdict.failed()).count();
-    writeln!(
-        out,
-        "totals: {}, {} failed; by stage: {}",
-        plural(calls.len() as u64, "call"),
-        failed,
-        parts.join(", ")
-    )?;
-    let codes: Vec<String> = by_code(calls)
+    write_warnings(out, facts)
+}
+
+/// A call's two table lines: its facts, then the line for a ticket.
+fn write_row(out: &mut impl Write, c: &JudgedCall<'_>, base: i64) -> io::Result<()> {
+    let v = &c.verdict;
+    let parties = c
+        .call
+        .endpoints
         .iter()
-        .map(|(c, n)| format!("{c} {n}"))
-        .collect();
-    writeln!(out, "by code: {}", codes.join(", "))?;
-    Ok(())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(" -> ");
+    let utc = super::format_utc(c.call.start_ts);
+    writeln!(
+        out,
+        "{:>4}  {:<12} {:>10}  {:<16} {:<5}  {:<25}  {}",
+        c.number,
+        utc.get(11..).unwrap_or(&utc),
+        super::format_relative(c.call.start_ts, base),
+        c.kind().as_str(),
+        v.stage.as_str(),
+        v.code,
+        parties,
+    )?;
+    writeln!(out, "      {}", v.summary)
 }
 
 /// One line per bound reached and per kind of frame that could not be
