@@ -90,7 +90,10 @@ pub struct DtlsAssociation {
     /// count). A capture that ends right after progress may have cut off a
     /// handshake that was about to finish.
     pub last_progress_ts: i64,
-    seen_messages: Vec<(bool, u8, u16, u32)>,
+    /// (leg, from the client, type, message_seq, fragment offset): a
+    /// message seen again on the same leg is resent; on the other leg of a
+    /// relayed path it is the same send, relayed.
+    seen_messages: Vec<(Leg, bool, u8, u16, u32)>,
     reassembly: [HandshakeReassembler; 2],
 }
 
@@ -247,12 +250,18 @@ impl DtlsTracker {
                                     },
                                 ),
                             };
-                        let id = (from_client, f.msg_type, f.message_seq, f.fragment_offset);
+                        let id = (
+                            leg,
+                            from_client,
+                            f.msg_type,
+                            f.message_seq,
+                            f.fragment_offset,
+                        );
                         if a.seen_messages.contains(&id) {
                             if f.msg_type != handshake_type::CLIENT_HELLO {
                                 flight_resent = true;
                             }
-                        } else if a.seen_messages.len() < 32 {
+                        } else if a.seen_messages.len() < 64 {
                             a.seen_messages.push(id);
                             a.last_progress_ts = ts;
                         }

@@ -269,7 +269,6 @@ impl IceTracker {
                         p.transmissions = p.transmissions.max(n);
                         p.last_check_ts = ts;
                         p.last_check_frame = frame;
-                        p.last_check_frame = frame;
                         if p.last_success.is_some() && t.response.is_none() {
                             p.last_unanswered_ts = ts;
                         }
@@ -416,6 +415,7 @@ impl IceTracker {
             p.checks += 1;
             p.transmissions = p.transmissions.max(1);
             p.last_check_ts = ts;
+            p.last_check_frame = frame;
             if msg.use_candidate() {
                 p.nominated = true;
             }

@@ -168,7 +168,7 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             UnreachableKind::AdminProhibited => "administratively prohibited".to_string(),
             UnreachableKind::Other(c) => format!("unreachable (code {c})"),
         };
-        let text = format!("ICMP {what} for {} -> {}", u.original_src, u.original_dst);
+        let text = format!("ICMP {what} (for {} -> {})", u.original_src, u.original_dst);
         let reporter = SocketAddr::new(u.reporter, 0);
         push(
             u.frame,
@@ -265,32 +265,35 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             } else {
                 ", no response".to_string()
             };
+            // A pair carries many checks (consent every few seconds);
+            // `transmissions` is the most any one of them was sent.
+            let sends = match (pair.checks, pair.transmissions) {
+                (c, t) if c > 1 && t > 1 => format!(" ({c} checks, one sent {t} times)"),
+                (c, _) if c > 1 => format!(" ({c} checks)"),
+                (_, t) => transmissions(u64::from(t)),
+            };
             let text = format!(
-                "Binding request{}{}{}{answered}",
+                "Binding request{}{}{sends}{answered}",
                 if pair.nominated { " USE-CANDIDATE" } else { "" },
                 if pair.relayed { " via TURN" } else { "" },
-                if pair.checks > 1 {
-                    format!(
-                        " ({} checks, {} transmissions)",
-                        pair.checks, pair.transmissions
-                    )
-                } else {
-                    transmissions(u64::from(pair.transmissions))
-                },
             );
             let (f, ts) = pair.first_check;
             let mut frames = vec![f];
             if pair.last_check_frame != f {
                 frames.push(pair.last_check_frame);
             }
-            let n = u64::from(pair.transmissions);
+            let n = if pair.checks > 1 {
+                u64::from(pair.checks)
+            } else {
+                u64::from(pair.transmissions)
+            };
             push(f, ts, pair.local, pair.remote, "STUN", text, frames, n);
             if let Some((f, ts)) = pair.first_success {
                 let rtt = pair
                     .rtt_ms()
                     .map(|r| format!(", RTT {r:.1} ms"))
                     .unwrap_or_default();
-                let text = format!("Binding success response{rtt}");
+                let text = format!("Binding success{rtt}");
                 push(
                     f,
                     ts,
@@ -313,7 +316,7 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
         }
         if let Some(first) = s.pairs.items().first() {
             for (code, reason, f, ts) in s.errors.items() {
-                let text = format!("Binding error response {code} {reason}")
+                let text = format!("Binding error {code} {reason}")
                     .trim_end()
                     .to_string();
                 push(

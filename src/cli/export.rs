@@ -27,12 +27,17 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
             eprintln!("callscope: {file}: no call matches; nothing but the file header written");
             ExitCode::from(1)
         }
-        Ok(s) => {
-            let numbers: Vec<String> = s.calls.iter().map(|n| n.to_string()).collect();
+        Ok(mut s) => {
+            s.calls.sort_unstable();
+            let which = if s.calls.len() <= 10 {
+                let numbers: Vec<String> = s.calls.iter().map(|n| n.to_string()).collect();
+                format!("call {}", numbers.join(", "))
+            } else {
+                format!("{} calls", s.calls.len())
+            };
             eprintln!(
-                "callscope: wrote {} frames of call {} to {output}",
-                s.frames,
-                numbers.join(", ")
+                "callscope: wrote {} frames of {which} to {output}",
+                s.frames
             );
             ExitCode::SUCCESS
         }

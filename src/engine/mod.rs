@@ -565,26 +565,29 @@ impl Numbering {
         self.last_ids = ids;
     }
 
+    /// The call's number and the id it is shown with, handed out now if
+    /// it has none yet.
+    fn number(&mut self, id: &str) -> (u32, String) {
+        if let Some(n) = self.numbers.get(id) {
+            return n.clone();
+        }
+        self.next_number += 1;
+        let shown = match self.finalized_ids.get(&id_hash(id)) {
+            Some(n) => format!("{id}#{}", n + 1),
+            None => id.to_string(),
+        };
+        self.numbers
+            .insert(id.to_string(), (self.next_number, shown.clone()));
+        (self.next_number, shown)
+    }
+
     fn judge<'a>(
         &mut self,
         analyzer: &'a Analyzer,
         mut call: AssembledCall<'a>,
         now: i64,
     ) -> JudgedCall<'a> {
-        let (number, shown_id) = match self.numbers.get(&call.id) {
-            Some(n) => n.clone(),
-            None => {
-                self.next_number += 1;
-                let uses = self.finalized_ids.get(&id_hash(&call.id)).copied();
-                let shown = match uses {
-                    Some(n) => format!("{}#{}", call.id, n + 1),
-                    None => call.id.clone(),
-                };
-                self.numbers
-                    .insert(call.id.clone(), (self.next_number, shown.clone()));
-                (self.next_number, shown)
-            }
-        };
+        let (number, shown_id) = self.number(&call.id);
         let absorbed = self.absorbed.get(&call.id).cloned().unwrap_or_default();
         call.id = shown_id;
         let verdict = verdict::judge(call.kind, &call.parts, now);
@@ -624,10 +627,10 @@ impl Numbering {
             // so numbers follow the order calls began.
             let mut finished = Vec::new();
             for call in calls {
-                let done = all || call.finished(now);
-                let judged = self.judge(an, call, now);
-                if done {
-                    finished.push(judged);
+                if all || call.finished(now) {
+                    finished.push(self.judge(an, call, now));
+                } else {
+                    self.number(&call.id);
                 }
             }
             for c in &finished {

@@ -18,6 +18,8 @@ pub const WIDTH: usize = 120;
 const LEFT: usize = 21;
 const MIN_COLUMN: usize = 16;
 const MAX_COLUMN: usize = 28;
+/// The least room worth giving an event's full text beside the diagram.
+const MIN_NOTE: usize = 20;
 
 /// An endpoint column: the address and what it is, where known.
 struct Column {
@@ -59,6 +61,25 @@ fn truncate(s: &str, max: usize) -> String {
     t
 }
 
+/// Splits text into lines of at most `width` characters, at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 fn centered(s: &str, width: usize) -> String {
     let s = truncate(s, width);
     let n = s.chars().count();
@@ -95,7 +116,9 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
         v.stage.as_str(),
         v.code
     )?;
-    writeln!(out, "  {}", truncate(&v.summary, WIDTH - 2))?;
+    for line in wrap(&v.summary, WIDTH - 2) {
+        writeln!(out, "  {line}")?;
+    }
     if events.is_empty() {
         return writeln!(out, "  (no events)");
     }
@@ -142,7 +165,9 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
         roles.push_str(&centered("", width));
         addrs.push_str(&centered("(others)", width));
     }
-    writeln!(out, "{}", roles.trim_end())?;
+    if !roles.trim().is_empty() {
+        writeln!(out, "{}", roles.trim_end())?;
+    }
     writeln!(out, "{}", addrs.trim_end())?;
 
     let base = events.first().map_or(0, |e| e.ts);
@@ -191,9 +216,10 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
             format_relative(e.ts, base),
             diagram.trim_end()
         );
-        // The full text where the label left something out and room is left.
+        // The full text where the label left something out and enough
+        // room is left to say something.
         let shown = row.chars().count();
-        if text != e.text && shown + 4 < WIDTH {
+        if text != e.text && shown + 2 + MIN_NOTE <= WIDTH {
             row.push_str("  ");
             row.push_str(&truncate(&e.text, WIDTH - shown - 2));
         }

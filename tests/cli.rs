@@ -1,0 +1,89 @@
+//! The commands as a person runs them: `analyze` with its filters, `ladder`
+//! and `export`, checked on what they print and write. Counts per code
+//! were checked against tshark (`tshark -r samples/sip-load-mixed.pcap -Y
+//! "sip.Status-Code == 603"`: 160 final responses, one per call).
+
+use std::process::Command;
+
+fn sample(name: &str) -> String {
+    format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn callscope(args: &[&str]) -> (String, String, Option<i32>) {
+    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        out.status.code(),
+    )
+}
+
+#[test]
+fn analyze_filters_by_code_failed_and_call() {
+    let load = sample("sip-load-mixed.pcap");
+    let (out, _, code) = callscope(&["analyze", "--code", "sip-603", &load]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("totals: 160 calls, 160 failed"), "{out}");
+    assert!(out.contains("by code: sip-603 160"), "{out}");
+    assert!(out.contains("(shown: 160 of 2000 calls"), "{out}");
+
+    let (out, _, _) = callscope(&["analyze", "--call", "7", &load]);
+    let rows: Vec<&str> = out.lines().filter(|l| l.starts_with("   7  ")).collect();
+    assert_eq!(rows.len(), 1, "{out}");
+    assert!(rows[0].contains("sip-603"), "{out}");
+
+    let (out, _, _) = callscope(&["analyze", &load]);
+    assert!(
+        out.contains("by code: media-none 1000, sip-486 240, sip-487 200, sip-404 160, sip-480 160, sip-603 160, sip-no-response 80"),
+        "{out}"
+    );
+
+    // --failed hides a good call.
+    let (out, _, _) = callscope(&["analyze", "--failed", &sample("sip-call-rtp.pcap")]);
+    assert!(out.contains(", 0 calls"), "{out}");
+}
+
+#[test]
+fn ladder_shows_failed_calls_by_default() {
+    let (out, _, code) = callscope(&["ladder", &sample("sip-webrtc-dtls-fail.pcap")]);
+    assert_eq!(code, Some(0));
+    assert!(
+        out.starts_with("call 1  sip-call  sip:1-32360@10.202.1.2  dtls dtls-no-response"),
+        "{out}"
+    );
+    assert!(out.contains("|<===ClientHello x6=====|"), "{out}");
+    assert!(out.lines().all(|l| l.chars().count() <= 120), "{out}");
+    let (out, _, _) = callscope(&["ladder", &sample("sip-call-rtp.pcap")]);
+    assert!(out.contains("no call matches"), "{out}");
+}
+
+#[test]
+fn export_writes_a_capture_that_analyses_the_same() {
+    let dir = std::env::temp_dir();
+    let out = dir.join(format!(
+        "callscope-cli-export-{}.pcapng",
+        std::process::id()
+    ));
+    let out_s = out.to_string_lossy().into_owned();
+    let (_, err, code) = callscope(&[
+        "export",
+        &sample("sip-load-mixed.pcap"),
+        "--code",
+        "sip-603",
+        "-o",
+        &out_s,
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("wrote 800 frames of 160 calls"), "{err}");
+    let (text, _, _) = callscope(&["analyze", &out_s]);
+    let _ = std::fs::remove_file(&out);
+    assert!(text.contains("800 frames, 160 calls"), "{text}");
+    assert!(text.contains("by code: sip-603 160"), "{text}");
+
+    let (_, err, code) = callscope(&["export", &sample("sip-603-decline.pcap"), "-o", &out_s]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("needs --call"), "{err}");
+}

@@ -1,0 +1,290 @@
+//! The engine as front ends use it: timelines, the ladder, export, time
+//! advanced with no frame, changed calls, stable numbers, and finalisation
+//! giving the same calls as reading everything at the end. Frame numbers
+//! were checked against tshark on the same files (`tshark -r F -Y sip`,
+//! `-Y "dtls.handshake.type==1"`).
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use callscope::capture::CaptureReader;
+use callscope::engine::{
+    export_calls, CallRecord, JudgedCall, Session, SessionObserver, SessionOptions,
+};
+use callscope::report::ladder::write_ladder;
+
+use common::{sample, session_of};
+
+/// Collects every finalised call.
+#[derive(Default)]
+struct Finalized(Vec<CallRecord>);
+
+impl SessionObserver for Finalized {
+    fn finalized(&mut self, call: &JudgedCall<'_>) {
+        self.0.push(call.record());
+    }
+}
+
+fn streamed(path: &str) -> Vec<CallRecord> {
+    let mut session = Session::new(SessionOptions::streaming(2));
+    let mut seen = Finalized::default();
+    session
+        .run_observed(CaptureReader::open(path).unwrap(), &mut seen)
+        .unwrap();
+    seen.0
+}
+
+fn events(c: &CallRecord) -> Vec<(u64, &str, &str)> {
+    c.timeline
+        .iter()
+        .map(|e| (e.frame, e.protocol, e.text.as_str()))
+        .collect()
+}
+
+#[test]
+fn timeline_of_a_declined_call() {
+    let mut s = session_of(&sample("sip-603-decline.pcap"));
+    let calls = s.calls();
+    let c = calls[0].record();
+    assert_eq!(
+        events(&c),
+        vec![
+            (1, "SIP", "INVITE (SDP offer)"),
+            (2, "SIP", "100 Trying"),
+            (3, "SIP", "180 Ringing"),
+            (4, "SIP", "603 Decline"),
+            (5, "SIP", "ACK"),
+        ]
+    );
+    let proving: Vec<u64> = c
+        .timeline
+        .iter()
+        .filter(|e| e.evidence)
+        .map(|e| e.frame)
+        .collect();
+    assert_eq!(proving, vec![1, 4]);
+    assert_eq!(c.frames, 5);
+}
+
+#[test]
+fn timeline_folds_client_hello_retransmissions() {
+    let mut s = session_of(&sample("dtls-dropped-one-way.pcap"));
+    let calls = s.calls();
+    let c = calls[0].record();
+    let hello = c
+        .timeline
+        .iter()
+        .find(|e| e.protocol == "DTLS")
+        .expect("a DTLS event");
+    assert_eq!(hello.text, "ClientHello (6 transmissions), no response");
+    assert_eq!(hello.count, 6);
+    assert_eq!(hello.frames, vec![5, 6, 7, 12, 21, 34]);
+    assert!(hello.evidence);
+    // Both directions' checks fold into one event per candidate pair.
+    let checks: Vec<&str> = c
+        .timeline
+        .iter()
+        .filter(|e| e.protocol == "STUN")
+        .map(|e| e.text.as_str())
+        .collect();
+    assert_eq!(
+        checks,
+        vec![
+            "Binding request (7 checks), 7 answered",
+            "Binding success, RTT 0.5 ms",
+            "Binding request USE-CANDIDATE (7 checks), 7 answered",
+            "Binding success, RTT 1.0 ms",
+        ]
+    );
+    // Every frame of the capture belongs to the call.
+    assert_eq!(c.frames, 34);
+}
+
+fn ladder_of(name: &str, number: u32) -> String {
+    let mut s = session_of(&sample(name));
+    let calls = s.calls();
+    let c = calls.iter().find(|c| c.number == number).expect("call");
+    let mut out = Vec::new();
+    write_ladder(&mut out, c).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn expected(name: &str) -> String {
+    let path = format!("{}/tests/expected/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(path).unwrap()
+}
+
+#[test]
+fn ladder_of_a_sip_call_is_the_reviewed_text() {
+    let got = ladder_of("sip-603-decline.pcap", 1);
+    assert_eq!(got, expected("ladder-sip-603-decline.txt"));
+    assert!(got.lines().all(|l| l.chars().count() <= 120));
+}
+
+#[test]
+fn ladder_of_a_relayed_webrtc_call_is_the_reviewed_text() {
+    let got = ladder_of("webrtc-turn-relay.pcap", 1);
+    assert_eq!(got, expected("ladder-webrtc-turn-relay.txt"));
+    assert!(got.lines().all(|l| l.chars().count() <= 120));
+}
+
+/// Exports each call of a sample (numbered as `analyze` numbers them) and
+/// analyses the export: the same verdict, and as many frames as the call
+/// said it had.
+fn export_round_trip(name: &str) {
+    let path = sample(name);
+    let calls = streamed(&path);
+    assert!(!calls.is_empty(), "{name}: calls");
+    let dir = std::env::temp_dir();
+    for c in &calls {
+        let out = dir.join(format!(
+            "callscope-test-export-{}-{}-{}.pcapng",
+            std::process::id(),
+            name,
+            c.number
+        ));
+        let file = std::fs::File::create(&out).unwrap();
+        let number = c.number;
+        let summary = export_calls(&path, 1, |j| j.number == number, file, "test").unwrap();
+        assert_eq!(summary.calls, vec![number], "{name}");
+        assert_eq!(summary.frames, c.frames, "{name} call {number}: frames");
+        let mut again = session_of(&out.to_string_lossy());
+        let back = again.calls();
+        let _ = std::fs::remove_file(&out);
+        assert_eq!(
+            back.len(),
+            1,
+            "{name} call {number}: one call in the export"
+        );
+        assert_eq!(back[0].frames, c.frames, "{name} call {number}");
+        assert_eq!(back[0].verdict.code, c.verdict.code, "{name} call {number}");
+        assert_eq!(
+            back[0].verdict.summary, c.verdict.summary,
+            "{name} call {number}"
+        );
+    }
+}
+
+#[test]
+fn exported_calls_keep_their_verdicts_and_frames() {
+    for name in [
+        "sip-603-decline.pcap",
+        // A timeout: the export keeps when the capture ended.
+        "sip-invite-no-response.pcap",
+        "sip-webrtc-dtls-fail.pcap",
+        "webrtc-turn-relay.pcap",
+        "sip-udp-port-unreachable.pcap",
+        "sip-call-tcp.pcap",
+        // The earlier fragments of a datagram go with it.
+        "sip-invite-fragmented.pcap",
+        "webrtc-mixed.pcap",
+    ] {
+        export_round_trip(name);
+    }
+}
+
+#[test]
+fn advance_to_turns_a_pending_request_into_no_response() {
+    let mut s = session_of(&sample("sip-invite-cut-off.pcap"));
+    let first: Vec<String> = s
+        .changed_calls()
+        .iter()
+        .map(|c| c.verdict.code.to_string())
+        .collect();
+    assert_eq!(first, vec!["capture-ended"]);
+    // Nothing new, nothing changed.
+    assert!(s.changed_calls().is_empty());
+    // Timer B (32 s) passes with no frame.
+    let now = s.now();
+    s.advance_to(now + 40_000_000_000);
+    let changed = s.changed_calls();
+    assert_eq!(changed.len(), 1);
+    assert_eq!(changed[0].verdict.code.as_str(), "sip-no-response");
+    assert_eq!(changed[0].number, 1, "the number stays");
+}
+
+#[test]
+fn finalising_gives_the_calls_of_reading_at_the_end() {
+    for path in common_samples() {
+        let mut s = session_of(&path);
+        let mut whole: Vec<(String, String, String, u64)> = s
+            .calls()
+            .iter()
+            .map(|c| {
+                (
+                    c.id().to_string(),
+                    c.kind().as_str().to_string(),
+                    c.verdict.code.to_string(),
+                    c.frames,
+                )
+            })
+            .collect();
+        let streamed = streamed(&path);
+        let mut parts: Vec<(String, String, String, u64)> = streamed
+            .iter()
+            .map(|c| {
+                (
+                    c.id.clone(),
+                    c.kind.as_str().to_string(),
+                    c.verdict.code.to_string(),
+                    c.frames,
+                )
+            })
+            .collect();
+        whole.sort();
+        parts.sort();
+        assert_eq!(whole, parts, "{path}");
+        // Numbers are never lost: every number handed out is a call's, or
+        // is named in the call that took it.
+        let numbers: BTreeSet<u32> = streamed.iter().map(|c| c.number).collect();
+        assert_eq!(numbers.len(), streamed.len(), "{path}: numbers unique");
+    }
+}
+
+fn common_samples() -> Vec<String> {
+    let dir = format!("{}/samples", env!("CARGO_MANIFEST_DIR"));
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path().to_string_lossy().into_owned())
+        .filter(|p| p.ends_with(".pcap") || p.ends_with(".pcapng"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 50, "samples present");
+    v
+}
+
+#[test]
+fn a_call_read_earlier_then_joined_keeps_its_number_in_the_report() {
+    // In the mixed WebRTC sample a TURN allocation is seen on its own
+    // before the ICE session that uses it; the session's call names it.
+    let mut session = Session::new(SessionOptions::streaming(1));
+    let mut seen = Finalized::default();
+    let mut absorbed = Vec::new();
+    struct Both<'a>(&'a mut Finalized, &'a mut Vec<(u32, String)>);
+    impl SessionObserver for Both<'_> {
+        fn finalized(&mut self, call: &JudgedCall<'_>) {
+            self.1.extend(call.absorbed.iter().cloned());
+            self.0.finalized(call);
+        }
+    }
+    session
+        .run_observed(
+            CaptureReader::open(&sample("webrtc-mixed.pcap")).unwrap(),
+            &mut Both(&mut seen, &mut absorbed),
+        )
+        .unwrap();
+    let mut numbers: BTreeSet<u32> = seen.0.iter().map(|c| c.number).collect();
+    numbers.extend(absorbed.iter().map(|(n, _)| *n));
+    let highest = *numbers.iter().max().unwrap();
+    assert_eq!(
+        numbers,
+        (1..=highest).collect::<BTreeSet<u32>>(),
+        "every number accounted for"
+    );
+    assert!(
+        absorbed.iter().all(|(_, id)| id.starts_with("turn:")),
+        "{absorbed:?}"
+    );
+}
