@@ -288,3 +288,89 @@ fn a_call_read_earlier_then_joined_keeps_its_number_in_the_report() {
         "{absorbed:?}"
     );
 }
+
+/// Reads changed calls after every batch of a capture fed in small
+/// batches, and checks that what they add up to is, at every read, what
+/// judging every call anew gives.
+fn changed_calls_track_the_whole(name: &str) {
+    use callscope::capture::FrameBatch;
+    use callscope::engine::{FrameList, FrameSource, ListedFrame};
+    use std::collections::BTreeMap;
+
+    let mut reader = CaptureReader::open(&sample(name)).unwrap();
+    let mut batch = FrameBatch::new();
+    let mut frames = Vec::new();
+    while reader.next_batch(&mut batch).unwrap() > 0 {
+        for f in batch.iter() {
+            frames.push(ListedFrame {
+                ts_ns: f.ts_ns,
+                link_type: f.link_type,
+                data: f.data.to_vec(),
+            });
+        }
+    }
+    let mut list = FrameList::new(name, frames);
+    let mut cached = Session::new(SessionOptions::analyze(1));
+    let mut whole = Session::new(SessionOptions::analyze(1));
+    type View = BTreeMap<u32, (String, String, i64, u64)>;
+    let mut view: View = BTreeMap::new();
+    let mut reads = 0;
+    let mut check = |cached: &mut Session, whole: &mut Session, view: &mut View| {
+        for c in cached.changed_calls() {
+            view.insert(
+                c.number,
+                (
+                    c.verdict.code.to_string(),
+                    c.verdict.summary.clone(),
+                    c.call.end_ts,
+                    c.frames,
+                ),
+            );
+        }
+        let all: View = whole
+            .calls()
+            .iter()
+            .map(|c| {
+                (
+                    c.number,
+                    (
+                        c.verdict.code.to_string(),
+                        c.verdict.summary.clone(),
+                        c.call.end_ts,
+                        c.frames,
+                    ),
+                )
+            })
+            .collect();
+        assert_eq!(*view, all, "{name}: changed calls add up to every call");
+    };
+    while list.next_batch(&mut batch).unwrap() > 0 {
+        cached.feed_batch(&batch, |_, _, _| {});
+        whole.feed_batch(&batch, |_, _, _| {});
+        check(&mut cached, &mut whole, &mut view);
+        reads += 1;
+    }
+    // Then time passes with no frame, in steps.
+    for _ in 0..8 {
+        let later = cached.now() + 5_000_000_000;
+        cached.advance_to(later);
+        whole.advance_to(later);
+        check(&mut cached, &mut whole, &mut view);
+    }
+    assert!(reads > 0);
+}
+
+#[test]
+fn changed_calls_add_up_to_every_call() {
+    for name in [
+        "sip-invite-cut-off.pcap",
+        "sip-load-mixed.pcap",
+        "webrtc-mixed.pcap",
+        "webrtc-consent-lost.pcap",
+        "sip-webrtc-dtls-fail.pcap",
+        "sip-call-one-way-rtp.pcap",
+        "turn-unreachable.pcap",
+    ] {
+        changed_calls_track_the_whole(name);
+    }
+}

@@ -211,43 +211,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             dialog: Some(d),
             ..CallParts::default()
         };
-        for s in d.sdps.items() {
-            let sdp = &s.sdp;
-            for (ip, port, m) in sdp.media_endpoints() {
-                p.sdp_media.push(SdpMedia {
-                    from_caller: s.from_caller,
-                    endpoint: SocketAddr::new(ip, port),
-                    direction: m.direction.or(sdp.direction).unwrap_or(Direction::SendRecv),
-                    kind: m.kind.clone(),
-                    frame: s.frame,
-                    ts: s.ts,
-                });
-            }
-            let mut ufrags: Vec<&String> = sdp.ice_ufrag.iter().collect();
-            let mut fps = sdp.fingerprint.iter().collect::<Vec<_>>();
-            for m in &sdp.media {
-                ufrags.extend(m.ice_ufrag.iter());
-                fps.extend(m.fingerprint.iter());
-                for c in &m.candidates {
-                    if let Ok(ip) = c.address.parse::<IpAddr>() {
-                        p.sdp_candidates.push((
-                            c.typ.clone(),
-                            SocketAddr::new(ip, c.port),
-                            s.from_caller,
-                        ));
-                    }
-                }
-            }
-            for u in ufrags {
-                if !p.sdp_ufrags.contains(u) {
-                    p.sdp_ufrags.push(u.clone());
-                }
-            }
-            for f in fps {
-                p.sdp_fingerprints
-                    .push((s.from_caller, f.hash.clone(), f.value.clone()));
-            }
-        }
+        sdp_facts(d, &mut p);
         // Signalling transport: the TCP connection and ICMP errors.
         for t in d.transactions.items() {
             for u in an.transport.unreachable_for(t.src, t.dst) {
@@ -576,6 +540,178 @@ impl CallParts<'_> {
     /// How many frames belong to the call (as `export` writes them).
     pub fn frame_count(&self, an: &Analyzer) -> u64 {
         self.frame_owners().iter().map(|o| an.frames_of(o)).sum()
+    }
+}
+
+/// What the dialog's SDP bodies say: media endpoints, ICE ufrags and
+/// candidates, DTLS fingerprints.
+fn sdp_facts<'a>(d: &'a SipDialog, p: &mut CallParts<'a>) {
+    for s in d.sdps.items() {
+        let sdp = &s.sdp;
+        for (ip, port, m) in sdp.media_endpoints() {
+            p.sdp_media.push(SdpMedia {
+                from_caller: s.from_caller,
+                endpoint: SocketAddr::new(ip, port),
+                direction: m.direction.or(sdp.direction).unwrap_or(Direction::SendRecv),
+                kind: m.kind.clone(),
+                frame: s.frame,
+                ts: s.ts,
+            });
+        }
+        let mut ufrags: Vec<&String> = sdp.ice_ufrag.iter().collect();
+        let mut fps = sdp.fingerprint.iter().collect::<Vec<_>>();
+        for m in &sdp.media {
+            ufrags.extend(m.ice_ufrag.iter());
+            fps.extend(m.fingerprint.iter());
+            for c in &m.candidates {
+                if let Ok(ip) = c.address.parse::<IpAddr>() {
+                    p.sdp_candidates.push((
+                        c.typ.clone(),
+                        SocketAddr::new(ip, c.port),
+                        s.from_caller,
+                    ));
+                }
+            }
+        }
+        for u in ufrags {
+            if !p.sdp_ufrags.contains(u) {
+                p.sdp_ufrags.push(u.clone());
+            }
+        }
+        for f in fps {
+            p.sdp_fingerprints
+                .push((s.from_caller, f.hash.clone(), f.value.clone()));
+        }
+    }
+}
+
+/// The keys of a call's parts: what stays valid from one read to the next
+/// while the parts it names live.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CallMembers {
+    pub dialog: Option<String>,
+    pub connection: Option<(SocketAddr, SocketAddr)>,
+    pub unreachables: Vec<u64>,
+    pub sessions: Vec<SessionKey>,
+    pub queries: Vec<(SocketAddr, SocketAddr)>,
+    pub allocations: Vec<AllocationKey>,
+    pub associations: Vec<(SocketAddr, SocketAddr)>,
+    pub streams: Vec<StreamKey>,
+}
+
+impl CallParts<'_> {
+    pub fn members(&self) -> CallMembers {
+        CallMembers {
+            dialog: self.dialog.map(|d| d.call_id.clone()),
+            connection: self.connection.map(|c| (c.client, c.server)),
+            unreachables: self.unreachables.iter().map(|u| u.frame).collect(),
+            sessions: self.sessions.iter().map(|s| s.key).collect(),
+            queries: self
+                .server_queries
+                .iter()
+                .map(|q| (q.client, q.server))
+                .collect(),
+            allocations: self
+                .allocations
+                .iter()
+                .map(|a| (a.client, a.server))
+                .collect(),
+            associations: self
+                .associations
+                .iter()
+                .map(|a| {
+                    if a.client <= a.server {
+                        (a.client, a.server)
+                    } else {
+                        (a.server, a.client)
+                    }
+                })
+                .collect(),
+            streams: self.streams.iter().map(|s| s.key).collect(),
+        }
+    }
+}
+
+/// The latest activity of any part named, as the trackers have it now.
+pub fn last_activity(an: &Analyzer, m: &CallMembers) -> i64 {
+    let mut t = i64::MIN;
+    let mut take = |x: i64| t = t.max(x);
+    if let Some(d) = m.dialog.as_deref().and_then(|id| an.sip.dialog(id)) {
+        take(d.last_ts);
+    }
+    if let Some(c) = m.connection.and_then(|k| an.transport.connections.get(&k)) {
+        take(c.last_ts);
+    }
+    m.sessions
+        .iter()
+        .filter_map(|k| an.ice.session(*k))
+        .for_each(|s| take(s.last_ts));
+    m.queries
+        .iter()
+        .filter_map(|k| an.ice.server_queries.get(k))
+        .for_each(|q| take(q.last_ts));
+    m.allocations
+        .iter()
+        .filter_map(|k| an.turn.get(k))
+        .for_each(|a| take(a.last_ts));
+    m.associations
+        .iter()
+        .filter_map(|k| an.dtls.associations.get(k))
+        .for_each(|a| take(a.last_ts));
+    m.streams
+        .iter()
+        .filter_map(|k| an.rtp.get(k))
+        .for_each(|s| take(s.last_ts));
+    t
+}
+
+/// A call rebuilt from its members, as [`assemble`] would build it while
+/// no part was created or released since (same parts, same order).
+pub fn rebuild<'a>(
+    an: &'a Analyzer,
+    id: &str,
+    kind: CallKind,
+    m: &CallMembers,
+) -> AssembledCall<'a> {
+    let mut p = CallParts::default();
+    if let Some(d) = m.dialog.as_deref().and_then(|id| an.sip.dialog(id)) {
+        p.dialog = Some(d);
+        sdp_facts(d, &mut p);
+    }
+    p.connection = m.connection.and_then(|k| an.transport.connections.get(&k));
+    p.unreachables = m
+        .unreachables
+        .iter()
+        .filter_map(|f| an.transport.unreachables.iter().find(|u| u.frame == *f))
+        .collect();
+    p.sessions = m
+        .sessions
+        .iter()
+        .filter_map(|k| an.ice.session(*k))
+        .collect();
+    p.server_queries = m
+        .queries
+        .iter()
+        .filter_map(|k| an.ice.server_queries.get(k))
+        .collect();
+    p.allocations = m
+        .allocations
+        .iter()
+        .filter_map(|k| an.turn.get(k))
+        .collect();
+    p.associations = m
+        .associations
+        .iter()
+        .filter_map(|k| an.dtls.associations.get(k))
+        .collect();
+    p.streams = m.streams.iter().filter_map(|k| an.rtp.get(k)).collect();
+    AssembledCall {
+        id: id.to_string(),
+        kind,
+        start_ts: p.start_ts(),
+        end_ts: p.end_ts(),
+        endpoints: endpoints_of(&p),
+        parts: p,
     }
 }
 

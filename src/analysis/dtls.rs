@@ -127,6 +127,9 @@ impl DtlsAssociation {
 pub struct DtlsTracker {
     pub associations: HashMap<(SocketAddr, SocketAddr), DtlsAssociation>,
     pub dropped: u64,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
 }
 
 fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
@@ -179,6 +182,7 @@ impl DtlsTracker {
                 self.dropped += 1;
                 return;
             }
+            self.created += 1;
             self.associations.insert(
                 k,
                 DtlsAssociation {
@@ -219,6 +223,7 @@ impl DtlsTracker {
             _ => false,
         });
         if sends_client_hello && a.client_hellos == 0 && a.client != src {
+            self.created += 1;
             std::mem::swap(&mut a.client, &mut a.server);
             std::mem::swap(&mut a.from_client, &mut a.from_server);
         }

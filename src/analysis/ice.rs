@@ -167,6 +167,9 @@ pub struct IceTracker {
     pub server_queries: HashMap<(SocketAddr, SocketAddr), ServerQuery>,
     next_key: u64,
     pub dropped_transactions: u64,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
 }
 
 /// Splits a USERNAME `a:b` (RFC 8445 s7.2.2); TURN usernames have no colon
@@ -291,6 +294,7 @@ impl IceTracker {
             Some((receiver, sender)) => self.check(msg, frame, ts, src, dst, leg, receiver, sender),
             None => {
                 let key = (src, dst);
+                self.created += u64::from(!self.server_queries.contains_key(&key));
                 let q = self.server_queries.entry(key).or_insert(ServerQuery {
                     client: src,
                     server: dst,
@@ -352,6 +356,7 @@ impl IceTracker {
                 let k = SessionKey(self.next_key);
                 self.next_key += 1;
                 self.ufrag_keys.insert(pair_key.clone(), k);
+                self.created += 1;
                 self.sessions.insert(
                     k,
                     IceSession {
@@ -388,6 +393,7 @@ impl IceTracker {
                 if s.pairs.len() >= MAX_PAIRS {
                     return TxnRole::Other;
                 }
+                self.created += 1;
                 s.pairs.push(CandidatePair {
                     local: src,
                     remote: dst,

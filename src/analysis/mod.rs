@@ -90,6 +90,7 @@ pub struct Analyzer {
     /// Frames per owner (RTP streams count their own packets).
     owner_frames: HashMap<FrameOwner, u64>,
     pub unowned_over_limit: u64,
+    released: u64,
     /// The owners of the frame being fed, with the depth each was found
     /// at (0 transport, 1 message, 2 relayed message); the deepest win.
     frame_owners: Vec<(u8, FrameOwner)>,
@@ -202,6 +203,20 @@ impl Analyzer {
         self.dtls.release(&associations);
         self.rtp.release(&streams, &rtcp);
         self.transport.release(&connections, &unreachables);
+        self.released += 1;
+    }
+
+    /// Changes whenever a part, pair, SDP or transaction is created or
+    /// parts are released: while it stays the same, every part belongs to
+    /// the call it belonged to at the last read.
+    pub fn structure(&self) -> u64 {
+        self.sip.created
+            + self.ice.created
+            + self.turn.created
+            + self.dtls.created
+            + self.rtp.created
+            + self.transport.created
+            + self.released
     }
 
     /// Periodic upkeep on capture time: old STUN transactions go.

@@ -201,6 +201,9 @@ pub struct RtpTracker {
     retired: HashMap<StreamKey, RtpStream>,
     pub rtcp_packets: HashMap<(SocketAddr, SocketAddr), u64>,
     pub dropped: u64,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
 }
 
 impl RtpTracker {
@@ -277,6 +280,7 @@ impl RtpTracker {
         };
         let clock_rate =
             clock_hint().or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
+        self.created += 1;
         self.current.insert(
             id,
             RtpStream {

@@ -138,6 +138,9 @@ impl SipDialog {
 #[derive(Debug, Default)]
 pub struct SipTracker {
     dialogs: HashMap<String, SipDialog>,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
     pub untracked_dialogs: u64,
     pub messages_without_call_id: u64,
 }
@@ -229,6 +232,7 @@ impl SipTracker {
                 "REGISTER" => DialogKind::Register,
                 _ => DialogKind::Other,
             };
+            self.created += 1;
             self.dialogs.insert(
                 call_id.clone(),
                 SipDialog {
@@ -262,10 +266,12 @@ impl SipTracker {
         }
         // An OPTIONS dialog that later carries an INVITE is a call.
         if dialog.kind == DialogKind::Other && cseq_method == "INVITE" {
+            self.created += 1;
             dialog.kind = DialogKind::Invite;
             dialog.method = cseq_method.clone();
         }
         if let Some(sdp) = msg.sdp() {
+            self.created += 1;
             dialog.sdps.push(SdpSeen {
                 frame,
                 ts,
@@ -308,6 +314,7 @@ impl SipTracker {
                 if dialog.transactions.len() < MAX_TRANSACTIONS {
                     dialog.txn_index.insert(key, dialog.transactions.len());
                 }
+                self.created += 1;
                 dialog.transactions.push(txn);
             }
             StartLine::Response { status, reason, .. } => {
@@ -335,6 +342,7 @@ impl SipTracker {
                         };
                         let i = dialog.transactions.len();
                         dialog.txn_index.insert(key, i);
+                        self.created += 1;
                         dialog.transactions.push(txn);
                         i
                     }

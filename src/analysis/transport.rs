@@ -67,6 +67,9 @@ pub struct TransportTracker {
     pub connections: HashMap<(SocketAddr, SocketAddr), TcpConnection>,
     pub unreachables: Vec<UnreachableSeen>,
     pub dropped: u64,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
 }
 
 impl TransportTracker {
@@ -112,6 +115,7 @@ impl TransportTracker {
                 self.dropped += 1;
                 return;
             }
+            self.created += 1;
             self.connections.insert(
                 (src, dst),
                 TcpConnection {
@@ -132,6 +136,7 @@ impl TransportTracker {
             && self.connections.len() < MAX_CONNECTIONS
         {
             // Picked up mid-stream: the SYN was before the capture.
+            self.created += 1;
             self.connections.insert(
                 (src, dst),
                 TcpConnection {
@@ -214,6 +219,7 @@ impl TransportTracker {
             return false;
         };
         if self.unreachables.len() < MAX_UNREACHABLES {
+            self.created += 1;
             self.unreachables.push(UnreachableSeen {
                 frame,
                 ts,

@@ -77,6 +77,9 @@ pub struct TurnTracker {
     by_relayed: HashMap<SocketAddr, AllocationKey>,
     by_client: HashMap<SocketAddr, Vec<AllocationKey>>,
     pub dropped: u64,
+    /// Parts, pairs, SDPs and transactions created: what can change
+    /// which call a part belongs to (see [`super::Analyzer::structure`]).
+    pub created: u64,
 }
 
 impl TurnTracker {
@@ -159,6 +162,7 @@ impl TurnTracker {
             return None;
         }
         if !self.allocations.contains_key(&(client, server)) {
+            self.created += 1;
             self.by_client
                 .entry(client)
                 .or_default()
@@ -295,6 +299,7 @@ impl TurnTracker {
                 if success {
                     a.success.get_or_insert((frame, ts));
                     if let Some(r) = msg.xor_relayed_address() {
+                        self.created += 1;
                         a.relayed = Some(r);
                         self.by_relayed.insert(r, key);
                     }

@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use foldhash::{HashMap, HashSet};
 
 use crate::analysis::timeline::{self, TimelineEvent};
-use crate::analysis::{Analyzer, AssembledCall, CallKind, CallParts, FrameOwner};
+use crate::analysis::{calls, Analyzer, AssembledCall, CallKind, CallParts, FrameOwner};
 use crate::capture::{CaptureError, CaptureInfo, FrameBatch, RawFrame};
 use crate::pipeline::{DecodedFrame, Decoder, PipelineStats};
 use crate::verdict::{self, Verdict};
@@ -222,6 +222,38 @@ pub struct Session {
     accounting: FrameAccounting,
     numbering: Numbering,
     next_sweep: i64,
+    /// What the last [`Session::changed_calls`] found, to judge again only
+    /// what changed.
+    read_cache: Option<ReadCache>,
+}
+
+/// The live calls of the last read, by their members.
+struct ReadCache {
+    structure: u64,
+    now: i64,
+    calls: Vec<CachedCall>,
+}
+
+struct CachedCall {
+    /// The id correlation gives the call (before any `#n`).
+    base_id: String,
+    kind: CallKind,
+    members: calls::CallMembers,
+    activity: i64,
+    /// Its verdict can change with time alone: pending (`capture-ended`)
+    /// or a failure whose text counts time.
+    time_sensitive: bool,
+}
+
+/// Activity this recent can still turn into a verdict by time alone (media
+/// that stopped: 5 s; see `verdict::media`).
+const RECENT_ACTIVITY_NS: i64 = 6_000_000_000;
+
+/// A verdict naming a stage (a failure, or `capture-ended`) can change
+/// with time alone; a good one only with new activity, within
+/// [`RECENT_ACTIVITY_NS`].
+fn time_sensitive(v: &Verdict) -> bool {
+    v.stage != crate::verdict::Stage::None
 }
 
 /// Batches in flight between the reader thread and the decoder: one being
@@ -238,6 +270,7 @@ impl Session {
             accounting: FrameAccounting::default(),
             numbering: Numbering::default(),
             next_sweep: i64::MIN,
+            read_cache: None,
         }
     }
 
@@ -307,6 +340,7 @@ impl Session {
             accounting,
             numbering,
             next_sweep,
+            ..
         } = self;
         decoder.decode_batch_each(batch, |f| {
             accounting.take(&f);
@@ -419,20 +453,69 @@ impl Session {
 
     /// The calls that are new or changed (verdict, summary, end or frame
     /// count) since the last call of this method.
+    ///
+    /// Cost: while no part was created or released since the last read,
+    /// only the calls with new activity, and on a later capture time those
+    /// whose verdict can still change with time alone, are rebuilt and
+    /// judged; the others cost a look at their parts' last activity.
+    /// Otherwise every live call is assembled again (at most once per
+    /// new part, and after each finalisation sweep).
     pub fn changed_calls(&mut self) -> Vec<JudgedCall<'_>> {
-        let numbering = &mut self.numbering;
-        let all = numbering.judge_all(&self.analyzer);
-        all.into_iter()
-            .filter(|c| {
-                let d = CallDigest {
-                    end_ts: c.call.end_ts,
-                    frames: c.frames,
-                    code: c.verdict.code.to_string(),
-                    summary: c.verdict.summary.clone(),
+        let Session {
+            analyzer,
+            numbering,
+            read_cache,
+            ..
+        } = self;
+        let analyzer: &Analyzer = analyzer;
+        let now = analyzer.now();
+        let structure = analyzer.structure();
+        let mut out = Vec::new();
+        match read_cache {
+            Some(cache) if cache.structure == structure => {
+                let advanced = now > cache.now;
+                for cc in &mut cache.calls {
+                    let activity = calls::last_activity(analyzer, &cc.members);
+                    let due = activity > cc.activity
+                        || (advanced
+                            && (cc.time_sensitive
+                                || now.saturating_sub(activity) <= RECENT_ACTIVITY_NS));
+                    if !due {
+                        continue;
+                    }
+                    cc.activity = activity;
+                    let call = calls::rebuild(analyzer, &cc.base_id, cc.kind, &cc.members);
+                    let judged = numbering.judge(analyzer, call, now);
+                    cc.time_sensitive = time_sensitive(&judged.verdict);
+                    if numbering.changed(&judged) {
+                        out.push(judged);
+                    }
+                }
+                cache.now = now;
+            }
+            _ => {
+                let all = numbering.judge_all(analyzer);
+                let mut cache = ReadCache {
+                    structure,
+                    now,
+                    calls: Vec::with_capacity(all.len()),
                 };
-                numbering.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
-            })
-            .collect()
+                for judged in all {
+                    cache.calls.push(CachedCall {
+                        base_id: numbering.base_id(&judged).to_string(),
+                        kind: judged.call.kind,
+                        members: judged.call.parts.members(),
+                        activity: calls::last_activity(analyzer, &judged.call.parts.members()),
+                        time_sensitive: time_sensitive(&judged.verdict),
+                    });
+                    if numbering.changed(&judged) {
+                        out.push(judged);
+                    }
+                }
+                *read_cache = Some(cache);
+            }
+        }
+        out
     }
 
     /// Every bound of the analysis and decoding that was reached.
@@ -643,6 +726,23 @@ impl Numbering {
         if !owners.is_empty() {
             analyzer.release(&owners);
         }
+    }
+
+    /// Whether the call differs from what the last changed-calls read saw;
+    /// remembers it as seen.
+    fn changed(&mut self, c: &JudgedCall<'_>) -> bool {
+        let d = CallDigest {
+            end_ts: c.call.end_ts,
+            frames: c.frames,
+            code: c.verdict.code.to_string(),
+            summary: c.verdict.summary.clone(),
+        };
+        self.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
+    }
+
+    /// The id correlation gave a judged call, before any `#n`.
+    fn base_id<'c>(&self, c: &'c JudgedCall<'_>) -> &'c str {
+        c.call.id.split('#').next().unwrap_or(&c.call.id)
     }
 
     /// Drops what was kept for a call now finalised.
