@@ -315,7 +315,7 @@ fn changed_calls_track_the_whole(name: &str) {
     type View = BTreeMap<u32, (String, String, i64, u64)>;
     let mut view: View = BTreeMap::new();
     let mut reads = 0;
-    let mut check = |cached: &mut Session, whole: &mut Session, view: &mut View| {
+    let check = |cached: &mut Session, whole: &mut Session, view: &mut View| {
         for c in cached.changed_calls() {
             view.insert(
                 c.number,

@@ -600,6 +600,18 @@ pub struct CallMembers {
 }
 
 impl CallParts<'_> {
+    /// How many parts the call has.
+    pub fn part_count(&self) -> usize {
+        usize::from(self.dialog.is_some())
+            + usize::from(self.connection.is_some())
+            + self.unreachables.len()
+            + self.sessions.len()
+            + self.server_queries.len()
+            + self.allocations.len()
+            + self.associations.len()
+            + self.streams.len()
+    }
+
     pub fn members(&self) -> CallMembers {
         CallMembers {
             dialog: self.dialog.map(|d| d.call_id.clone()),

@@ -227,19 +227,24 @@ pub struct Session {
     read_cache: Option<ReadCache>,
 }
 
-/// The live calls of the last read, by their members.
+/// The live calls of the last read, by the id correlation gives them
+/// (before any `#n`).
+#[derive(Default)]
 struct ReadCache {
     structure: u64,
     now: i64,
-    calls: Vec<CachedCall>,
+    generation: u64,
+    calls: HashMap<String, CachedCall>,
 }
 
 struct CachedCall {
-    /// The id correlation gives the call (before any `#n`).
-    base_id: String,
     kind: CallKind,
     members: calls::CallMembers,
     activity: i64,
+    /// Parts and start: a call that gained or lost a part is judged again.
+    shape: (usize, i64),
+    /// The read that last saw it.
+    generation: u64,
     /// Its verdict can change with time alone: pending (`capture-ended`)
     /// or a failure whose text counts time.
     time_sensitive: bool,
@@ -471,50 +476,90 @@ impl Session {
         let now = analyzer.now();
         let structure = analyzer.structure();
         let mut out = Vec::new();
-        match read_cache {
-            Some(cache) if cache.structure == structure => {
-                let advanced = now > cache.now;
-                for cc in &mut cache.calls {
-                    let activity = calls::last_activity(analyzer, &cc.members);
-                    let due = activity > cc.activity
-                        || (advanced
-                            && (cc.time_sensitive
-                                || now.saturating_sub(activity) <= RECENT_ACTIVITY_NS));
-                    if !due {
+        let cache = read_cache.get_or_insert_with(ReadCache::default);
+        let advanced = now > cache.now;
+        let due = |cc: &CachedCall, activity: i64| {
+            activity > cc.activity
+                || (advanced
+                    && (cc.time_sensitive || now.saturating_sub(activity) <= RECENT_ACTIVITY_NS))
+        };
+        if cache.structure == structure && !cache.calls.is_empty() {
+            // No part created or released: the members are as they were.
+            for (base_id, cc) in cache.calls.iter_mut() {
+                let activity = calls::last_activity(analyzer, &cc.members);
+                if !due(cc, activity) {
+                    continue;
+                }
+                cc.activity = activity;
+                let call = calls::rebuild(analyzer, base_id, cc.kind, &cc.members);
+                let judged = numbering.judge(analyzer, call, now);
+                cc.time_sensitive = time_sensitive(&judged.verdict);
+                if numbering.changed(&judged) {
+                    out.push(judged);
+                }
+            }
+        } else {
+            // Parts came or went: assemble again (cheap: no judging), and
+            // judge only the calls that are new or whose parts or activity
+            // moved.
+            cache.generation += 1;
+            let generation = cache.generation;
+            let assembled = analyzer.assemble();
+            let mut judged_now: Vec<JudgedCall<'_>> = Vec::new();
+            for call in assembled {
+                let shape = (call.parts.part_count(), call.start_ts);
+                if let Some(cc) = cache.calls.get_mut(&call.id) {
+                    cc.generation = generation;
+                    if cc.shape == shape && !due(cc, call.end_ts) {
                         continue;
                     }
-                    cc.activity = activity;
-                    let call = calls::rebuild(analyzer, &cc.base_id, cc.kind, &cc.members);
-                    let judged = numbering.judge(analyzer, call, now);
-                    cc.time_sensitive = time_sensitive(&judged.verdict);
-                    if numbering.changed(&judged) {
-                        out.push(judged);
-                    }
                 }
-                cache.now = now;
-            }
-            _ => {
-                let all = numbering.judge_all(analyzer);
-                let mut cache = ReadCache {
-                    structure,
-                    now,
-                    calls: Vec::with_capacity(all.len()),
-                };
-                for judged in all {
-                    cache.calls.push(CachedCall {
-                        base_id: numbering.base_id(&judged).to_string(),
-                        kind: judged.call.kind,
-                        members: judged.call.parts.members(),
-                        activity: calls::last_activity(analyzer, &judged.call.parts.members()),
+                let members = call.parts.members();
+                let (kind, base_id, activity) = (call.kind, call.id.clone(), call.end_ts);
+                let judged = numbering.judge(analyzer, call, now);
+                cache.calls.insert(
+                    base_id,
+                    CachedCall {
+                        kind,
+                        members,
+                        activity,
+                        shape,
                         time_sensitive: time_sensitive(&judged.verdict),
-                    });
-                    if numbering.changed(&judged) {
-                        out.push(judged);
+                        generation,
+                    },
+                );
+                judged_now.push(judged);
+            }
+            // Calls of the last read that are gone were joined to another
+            // (or finalised): name them in the call that took them.
+            let gone: Vec<String> = cache
+                .calls
+                .iter()
+                .filter(|(_, cc)| cc.generation != generation)
+                .map(|(id, _)| id.clone())
+                .collect();
+            for id in gone {
+                cache.calls.remove(&id);
+                // A call that took a part gained one, so it was judged now.
+                let taker = judged_now
+                    .iter_mut()
+                    .find(|c| standalone_ids(c.parts()).contains(&id));
+                if let Some(t) = taker {
+                    if let Some(entry) = numbering.absorb(&t.call.id, &id) {
+                        if !t.absorbed.contains(&entry) {
+                            t.absorbed.push(entry);
+                        }
                     }
                 }
-                *read_cache = Some(cache);
             }
+            for judged in judged_now {
+                if numbering.changed(&judged) {
+                    out.push(judged);
+                }
+            }
+            cache.structure = structure;
         }
+        cache.now = now;
         out
     }
 
@@ -728,6 +773,19 @@ impl Numbering {
         }
     }
 
+    /// Records that the call numbered for `gone` is now part of the call
+    /// shown as `taker`; gives what the taker's `absorbed` gains.
+    fn absorb(&mut self, taker: &str, gone: &str) -> Option<(u32, String)> {
+        let &(number, _) = self.numbers.get(gone)?;
+        let base = taker.split('#').next().unwrap_or(taker);
+        let entry = (number, gone.to_string());
+        let list = self.absorbed.entry(base.to_string()).or_default();
+        if !list.contains(&entry) {
+            list.push(entry.clone());
+        }
+        Some(entry)
+    }
+
     /// Whether the call differs from what the last changed-calls read saw;
     /// remembers it as seen.
     fn changed(&mut self, c: &JudgedCall<'_>) -> bool {
@@ -738,11 +796,6 @@ impl Numbering {
             summary: c.verdict.summary.clone(),
         };
         self.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
-    }
-
-    /// The id correlation gave a judged call, before any `#n`.
-    fn base_id<'c>(&self, c: &'c JudgedCall<'_>) -> &'c str {
-        c.call.id.split('#').next().unwrap_or(&c.call.id)
     }
 
     /// Drops what was kept for a call now finalised.
