@@ -472,7 +472,12 @@ impl AssembledCall<'_> {
             .items()
             .iter()
             .any(|t| t.method == "BYE" && t.final_response().is_some());
-        let last_main = d.main_transactions().last();
+        let last_main = d
+            .transactions
+            .items()
+            .iter()
+            .rev()
+            .find(|t| t.method == d.method);
         let refused = last_main
             .and_then(|t| t.final_response())
             .is_some_and(|r| r.status >= 300);

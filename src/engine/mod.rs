@@ -94,7 +94,7 @@ where
 }
 
 /// Finished calls are looked for this often, in capture time.
-const SWEEP_EVERY_NS: i64 = 5_000_000_000;
+const SWEEP_EVERY_NS: i64 = 15_000_000_000;
 
 /// Frames the session could not take apart, by what stopped it, so the
 /// report can name what it could not read.
@@ -653,8 +653,6 @@ struct Numbering {
     /// RTP ports an hour later) is shown as `id#2`.
     finalized_ids: HashMap<u64, u32>,
     finalized: u64,
-    /// Ids of the calls of the last read, to see one disappear into another.
-    last_ids: HashSet<String>,
     absorbed: HashMap<String, Vec<(u32, String)>>,
     digests: HashMap<u32, CallDigest>,
 }
@@ -673,24 +671,33 @@ impl Numbering {
     /// Calls numbered before that are no longer calls of their own were
     /// joined to another: say so on the one that took them.
     fn note_absorbed(&mut self, assembled: &[AssembledCall<'_>]) {
-        let ids: HashSet<String> = assembled.iter().map(|c| c.id.clone()).collect();
-        // A call read before that is no longer a call of its own was
-        // joined to another: say so on the one that took it.
-        for gone in self.last_ids.difference(&ids) {
-            let Some(&(number, _)) = self.numbers.get(gone) else {
-                continue;
-            };
+        // Every numbered live call is in `numbers`; one missing from this
+        // assembly is no longer a call of its own: it was joined to
+        // another. Say so on the one that took it.
+        if self.numbers.len() <= assembled.len()
+            && assembled.iter().all(|c| self.numbers.contains_key(&c.id))
+        {
+            return;
+        }
+        let ids: HashSet<u64> = assembled.iter().map(|c| id_hash(&c.id)).collect();
+        let gone: Vec<(String, u32)> = self
+            .numbers
+            .iter()
+            .filter(|(id, _)| !ids.contains(&id_hash(id)))
+            .map(|(id, (n, _))| (id.clone(), *n))
+            .collect();
+        for (gone, number) in gone {
+            self.numbers.remove(&gone);
             if let Some(taker) = assembled
                 .iter()
-                .find(|c| standalone_ids(&c.parts).iter().any(|s| s == gone))
+                .find(|c| standalone_ids(&c.parts).contains(&gone))
             {
                 let list = self.absorbed.entry(taker.id.clone()).or_default();
                 if !list.iter().any(|(n, _)| *n == number) {
-                    list.push((number, gone.clone()));
+                    list.push((number, gone));
                 }
             }
         }
-        self.last_ids = ids;
     }
 
     /// The call's number and the id it is shown with, handed out now if
@@ -804,7 +811,6 @@ impl Numbering {
         // The id correlation gave it, before any `#n`.
         let base = c.call.id.split('#').next().unwrap_or(&c.call.id);
         self.numbers.remove(base);
-        self.last_ids.remove(base);
         self.absorbed.remove(base);
         self.digests.remove(&c.number);
         *self.finalized_ids.entry(id_hash(base)).or_insert(0) += 1;
