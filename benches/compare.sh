@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Puts callscope next to tshark (and a plain cat) on the same captures, in the
-# same run: wall time and peak memory of each command.
+# Puts callscope next to capinfos, tshark and a plain cat on the same
+# captures, in the same run: wall time, peak memory, and the time as a ratio
+# to `capinfos -c` (reading the file and counting its frames).
 #
 #   benches/compare.sh            # RTP-heavy capture built from the samples
 #   benches/compare.sh FILE...    # also these captures (e.g. samples/large/*)
@@ -21,14 +22,18 @@ if [ ! -f "$built" ]; then
     samples/sip-call-rtp.pcap samples/webrtc-ok.pcap samples/webrtc-turn-relay.pcap
 fi
 
+BASE=""
 measure() { # label command...
-  local label=$1 out tmp
+  local label=$1 out tmp secs ratio
   shift
   tmp=$(mktemp)
   /usr/bin/time -o "$tmp" -f "%e %M" "$@" >/dev/null 2>/dev/null || true
   out=$(tail -1 "$tmp")
   rm -f "$tmp"
-  printf '  %-58s %8s s %8.1f MB\n' "$label" "${out% *}" "$(echo "${out#* } / 1024" | bc -l)"
+  secs=${out% *}
+  [ -z "$BASE" ] && BASE=$secs
+  ratio=$(echo "$secs / ($BASE + 0.001)" | bc -l)
+  printf '  %-58s %8s s %8.1f MB %7.2fx capinfos\n' "$label" "$secs" "$(echo "${out#* } / 1024" | bc -l)" "$ratio"
 }
 
 run_all() { # file
@@ -36,6 +41,10 @@ run_all() { # file
   frames=$(target/release/callscope packets -q --format json "$f" | tail -1 | sed 's/.*"frames":\([0-9]*\).*/\1/')
   size=$(stat -c %s "$f")
   echo "$f: $frames frames, $((size / 1024 / 1024)) MiB"
+  BASE=""
+  if command -v capinfos >/dev/null; then
+    measure "capinfos -c" capinfos -c "$f"
+  fi
   measure "cat" cat "$f"
   measure "callscope packets -q --threads 1" target/release/callscope packets -q --threads 1 "$f"
   measure "callscope packets -q --threads 2" target/release/callscope packets -q --threads 2 "$f"

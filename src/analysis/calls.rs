@@ -454,8 +454,9 @@ pub const IDLE_FINISHED_NS: i64 = 64_000_000_000;
 /// after its last packet: for trailing media and retransmitted responses
 /// (Timer H waits 32 s for the ACK of a refusal).
 pub const ENDED_GRACE_NS: i64 = 34_000_000_000;
-/// An answered call with no BYE may be on hold with no media at all: kept
-/// for an hour of silence before it is finalised as it stands.
+/// An answered call with no BYE may be on hold with no media at all, and a
+/// registration refreshes under one Call-ID: kept for an hour of silence
+/// before they are finalised as they stand.
 pub const ESTABLISHED_IDLE_NS: i64 = 3_600_000_000_000;
 
 impl AssembledCall<'_> {
@@ -464,6 +465,11 @@ impl AssembledCall<'_> {
     /// judged once and forgotten.
     pub fn finished(&self, now: i64) -> bool {
         let idle = now.saturating_sub(self.end_ts);
+        // A registration refreshes itself under one Call-ID (RFC 3261
+        // s10.2.4), often every few minutes: one binding over time.
+        if self.kind == CallKind::SipRegistration {
+            return idle > ESTABLISHED_IDLE_NS;
+        }
         let Some(d) = self.parts.dialog.filter(|_| self.kind == CallKind::SipCall) else {
             return idle > IDLE_FINISHED_NS;
         };
@@ -478,9 +484,11 @@ impl AssembledCall<'_> {
             .iter()
             .rev()
             .find(|t| t.method == d.method);
+        // A challenge (401, 407) is usually answered with credentials in
+        // the same Call-ID: not an end.
         let refused = last_main
             .and_then(|t| t.final_response())
-            .is_some_and(|r| r.status >= 300);
+            .is_some_and(|r| r.status >= 300 && r.status != 401 && r.status != 407);
         if bye_answered || refused {
             idle > ENDED_GRACE_NS
         } else if d.accepted().is_some() {
