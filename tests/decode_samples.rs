@@ -20,9 +20,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, SocketAddr};
 
-use callscope::decode::dtls::{
-    self, DtlsDatagram, DtlsRecordBody, HandshakeMessage, HandshakeReassembler,
-};
+use callscope::analysis::dtls::HandshakeReassembler;
+use callscope::decode::dtls::{self, DtlsDatagram, DtlsRecordBody, HandshakeMessage};
 use callscope::decode::rtcp::{ReportBlock, RtcpPacket, SdesChunk, SdesItem};
 use callscope::decode::sdp::{
     Direction, Fingerprint, IceCandidate, MediaDescription, RtpMap, SessionDescription,
@@ -33,6 +32,7 @@ use callscope::decode::Pdu;
 use callscope::engine::decode_file;
 use callscope::net::{linktype, IcmpInfo, IpInfo, SegmentKind, Unreachable, UnreachableKind};
 use callscope::pipeline::{DecodedFrame, StreamKind, Transport};
+use callscope::report::summary::Summary;
 
 use support::{hex, sample, with_frame};
 
@@ -1279,6 +1279,7 @@ fn tls_records_of_a_failed_sip_over_tls_handshake() {
 fn tls_encrypted_handshake_is_not_given_a_type() {
     with_frame("sip-tls-failed.pcap", 10, |f| {
         let r = tls_records(f);
+        assert_eq!(r[3].handshake_type, None);
         assert!(r[3].summary().contains("Encrypted"), "{}", r[3].summary());
     });
 }

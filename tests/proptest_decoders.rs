@@ -12,11 +12,14 @@ use std::sync::OnceLock;
 use proptest::prelude::*;
 use proptest::sample::Index;
 
+use callscope::analysis::dtls::HandshakeReassembler;
 use callscope::capture::{CaptureReader, FrameBatch};
 use callscope::decode::{demux, dtls, rtcp, rtp, sdp, sip, stun, tls, Pdu};
 use callscope::engine::{Session, SessionOptions};
 use callscope::net::{self, linktype, L4};
+use callscope::report::packet_json::PacketJson;
 use callscope::report::packets::{Format, PacketPrinter};
+use callscope::report::summary::Summary;
 
 use support::{all_samples, sample};
 
@@ -140,7 +143,7 @@ fn real_payloads() -> &'static [(Vec<u8>, u16, u16)] {
 
 fn exercise_stun(m: &stun::StunMessage<'_>) {
     let _ = m.summary();
-    let _ = serde_json::to_string(m).unwrap();
+    let _ = m.packet_json().to_string();
     let _ = (m.username(), m.realm(), m.nonce(), m.software());
     let _ = (m.error_code(), m.data(), m.xor_peer_address());
     let _ = (m.mapped_address(), m.xor_relayed_address(), m.lifetime());
@@ -154,12 +157,12 @@ fn exercise_stun(m: &stun::StunMessage<'_>) {
 
 fn exercise_dtls(d: &dtls::DtlsDatagram<'_>) {
     let _ = d.summary();
-    let _ = serde_json::to_string(d).unwrap();
-    let mut reassembler = dtls::HandshakeReassembler::new();
+    let _ = d.packet_json().to_string();
+    let mut reassembler = HandshakeReassembler::new();
     for frag in d.handshake_fragments() {
         let _ = frag.is_complete();
         let msg = dtls::parse_handshake_message(frag.msg_type, frag.body);
-        let _ = serde_json::to_string(&msg).unwrap();
+        let _ = msg.packet_json().to_string();
         if let dtls::HandshakeMessage::Certificate { certificates } = &msg {
             for c in certificates {
                 let _ = dtls::certificate_sha256_fingerprint(c);
@@ -167,14 +170,14 @@ fn exercise_dtls(d: &dtls::DtlsDatagram<'_>) {
             }
         }
         if let Some(done) = reassembler.push(frag) {
-            let _ = serde_json::to_string(&done.message()).unwrap();
+            let _ = done.message().packet_json().to_string();
         }
     }
 }
 
 fn exercise_sip(m: &sip::SipMessage<'_>) {
     let _ = m.summary();
-    let _ = serde_json::to_string(m).unwrap();
+    let _ = m.packet_json().to_string();
     let _ = (m.method(), m.uri(), m.status(), m.reason_phrase());
     let _ = (m.call_id(), m.cseq(), m.from_tag(), m.to_tag());
     let _ = (m.from_uri(), m.to_uri(), m.via_branch(), m.contact());
@@ -193,7 +196,7 @@ fn exercise_sip(m: &sip::SipMessage<'_>) {
 fn exercise_sdp(body: &[u8]) {
     if let Ok(s) = sdp::parse_sdp(body) {
         let _ = s.summary();
-        let _ = serde_json::to_string(&s).unwrap();
+        let _ = s.packet_json().to_string();
         let _ = s.has_ice();
         for (_, _, m) in s.media_endpoints() {
             let _ = (s.ice_ufrag_for(m), s.fingerprint_for(m));
@@ -208,19 +211,20 @@ fn exercise_pdu(p: &Pdu<'_>) {
         Pdu::Stun { msg, .. } => exercise_stun(msg),
         Pdu::ChannelData { data, .. } => {
             let _ = (data.truncated(), data.in_rfc8656_range());
-            let _ = serde_json::to_string(data).unwrap();
+            let _ = data.packet_json().to_string();
         }
         Pdu::Dtls(d) => exercise_dtls(d),
         Pdu::Rtp(r) => {
             let _ = r.summary();
-            let _ = serde_json::to_string(r).unwrap();
+            let _ = r.packet_json().to_string();
         }
         Pdu::Rtcp(c) => {
             let _ = (c.summary(), c.srtcp_suspected());
-            let _ = serde_json::to_string(c).unwrap();
+            let _ = c.packet_json().to_string();
         }
         Pdu::Tls(t) => {
             let _ = t.summary();
+            let _ = t.packet_json().to_string();
         }
         Pdu::Malformed { .. } => {}
     }
@@ -243,7 +247,7 @@ fn exercise_payload(p: &[u8], src_port: u16, dst_port: u16) {
         exercise_stun(&m);
     }
     if let Ok(cd) = stun::parse_channel_data(p) {
-        let _ = serde_json::to_string(&cd).unwrap();
+        let _ = cd.packet_json().to_string();
     }
     if let Some(m) = stun::stream_message(p) {
         assert!(m.total_len <= p.len() && m.message.len() <= m.total_len);
@@ -259,7 +263,9 @@ fn exercise_payload(p: &[u8], src_port: u16, dst_port: u16) {
         }
     }
     if let Some((&t, body)) = p.split_first() {
-        let _ = serde_json::to_string(&dtls::parse_handshake_message(t, body)).unwrap();
+        let _ = dtls::parse_handshake_message(t, body)
+            .packet_json()
+            .to_string();
     }
     let _ = sip::looks_like_sip(p);
     let _ = sip::sip_message_len(p);
@@ -275,7 +281,7 @@ fn exercise_payload(p: &[u8], src_port: u16, dst_port: u16) {
     if let Ok(c) = rtcp::parse_rtcp(p) {
         let _ = c.summary();
         for pkt in &c.packets {
-            let _ = (pkt.kind(), pkt.sender_ssrc(), pkt.to_string());
+            let _ = (pkt.kind(), pkt.sender_ssrc(), pkt.summary());
         }
     }
     if let Ok(t) = tls::parse_tls_record(p) {

@@ -1,6 +1,7 @@
 //! Application-layer decoders, one file per protocol. Each is a pure parser:
 //! bytes in, borrowed views out, no state kept between calls. [`demux`]
-//! chooses the decoder for a payload.
+//! chooses the decoder for a payload. Their one-line texts and JSON forms
+//! are made in `report`.
 
 pub mod demux;
 pub mod dtls;

@@ -7,10 +7,7 @@
 //! SRTP (RFC 3711 s3.1) keeps this header in clear, so [`parse_rtp`] decodes SRTP
 //! headers too; their `payload` is then ciphertext followed by the auth tag.
 
-use std::fmt::Write as _;
-
 use rtp_rs::{RtpReader, RtpReaderError};
-use serde::{Serialize, Serializer};
 use thiserror::Error;
 
 /// Field layout and the ranges used to classify a datagram.
@@ -32,7 +29,7 @@ mod wire {
 }
 
 /// A decoded RTP (or SRTP) header borrowing the datagram.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpPacket<'a> {
     pub version: u8,
     pub padding: bool,
@@ -50,7 +47,6 @@ pub struct RtpPacket<'a> {
     pub extension_profile: Option<u16>,
     /// Bytes after the header (and extension), without padding. For SRTP this is
     /// ciphertext plus authentication tag.
-    #[serde(rename = "payload_len", serialize_with = "len_only")]
     pub payload: &'a [u8],
     /// Padding bytes at the end, as counted by the last byte. 0 when `padding` is set
     /// but that count is impossible: with SRTP the last bytes are the auth tag, not the
@@ -223,44 +219,12 @@ pub fn static_encoding_name(pt: u8) -> Option<&'static str> {
     static_payload(pt).map(|(name, _)| name)
 }
 
-impl RtpPacket<'_> {
-    /// One line, e.g. `RTP PT=0 (PCMU) SSRC=0x1234ABCD seq=1234 ts=160 M`.
-    pub fn summary(&self) -> String {
-        let mut s = format!("RTP PT={}", self.payload_type);
-        if let Some(name) = static_encoding_name(self.payload_type) {
-            let _ = write!(s, " ({name})");
-        }
-        let _ = write!(
-            s,
-            " SSRC=0x{:08X} seq={} ts={}",
-            self.ssrc, self.sequence, self.timestamp
-        );
-        if self.marker {
-            s.push_str(" M");
-        }
-        if let Some(profile) = self.extension_profile {
-            let _ = write!(s, " ext=0x{profile:04X}");
-        }
-        if self.csrc_count > 0 {
-            let _ = write!(s, " CC={}", self.csrc_count);
-        }
-        if self.padding {
-            let _ = write!(s, " pad={}", self.padding_len);
-        }
-        s
-    }
-}
-
-fn len_only<S: Serializer>(bytes: &&[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(bytes.len() as u64)
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn hex(s: &str) -> Vec<u8> {
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
         assert!(s.len() % 2 == 0, "odd hex length");
         (0..s.len())
             .step_by(2)
@@ -269,25 +233,25 @@ mod tests {
     }
 
     /// Public captures (shared/captures/public), rtpproxy/rtcp.o.pcap (BSD), frame 1: G.711 A-law, 30 ms.
-    const RTPPROXY_PCMA: &str = "80082580000000f0f3cb2001555555d5d5d5d5d5d5d5d55555555555555555d5d5d555d5d5d5d5d5d5d5d5d555d455d5555555545554d555d5d5d5d5d55554545555d5d555d5d5d5d5d5d555555555d5d5d5555455545455d55555d5d5d5d5d55555555555d5d55555d5d5d5d5d5d5d5d5d5d5d5d5d55555555454545555d5d5d5d5d5d5d5d5d5555555d5d5d5d55555555555545455d5d5d5d555555555545555d5d5d5d4d4d5d5d55555555555d5d5d555d5555454555455d5d55555d5d5d5d5d55555d5d5d5d5d5d5d555d55555555555d555d5d5555454d5555555d5555555d5d5d5d555d5d5d5d5d5d55454d5555555d55557d5d455d5d45455";
+    pub(crate) const RTPPROXY_PCMA: &str = "80082580000000f0f3cb2001555555d5d5d5d5d5d5d5d55555555555555555d5d5d555d5d5d5d5d5d5d5d5d555d455d5555555545554d555d5d5d5d5d55554545555d5d555d5d5d5d5d5d555555555d5d5d5555455545455d55555d5d5d5d5d55555555555d5d55555d5d5d5d5d5d5d5d5d5d5d5d5d55555555454545555d5d5d5d5d5d5d5d5d5555555d5d5d5d55555555555545455d5d5d5d555555555545555d5d5d5d4d4d5d5d55555555555d5d5d555d5555454555455d5d55555d5d5d5d5d55555d5d5d5d5d5d5d555d55555555555d555d5d5555454d5555555d5555555d5d5d5d555d5d5d5d5d5d55454d5555555d55557d5d455d5d45455";
 
     /// samples/baresip-rtp-mux.pcap (made for callscope by
     /// samples/make/make_baresip.sh: two baresip 1.0 in private namespaces, rtcp-mux,
     /// audio level extension), frame 12: first PCMU packet of the caller, marker set,
     /// RFC 8285 one-byte extension (0xBEDE) with one audio-level element.
-    const BARESIP_PCMU_MARKER_EXT: &str = "908043d20000b9c8743a1a8bbede0001100a0000ff6c4fcca69b96949599a1b545261b161415191f31cba89c969494989faf552a1d171414181e2de7ab9d979494979dacec2d1e181414171d2a58af9f989494969ca8cd311f191414161b2746b4a0999594969ba5bf38221a1514151a243cbba39a9594959aa2b83f251b161415192135c5a69b969495999fb14b281c161414181f2fd5aa9d979494989ead672b1d171414171d2c6cad9e989494979daad82f1f";
+    pub(crate) const BARESIP_PCMU_MARKER_EXT: &str = "908043d20000b9c8743a1a8bbede0001100a0000ff6c4fcca69b96949599a1b545261b161415191f31cba89c969494989faf552a1d171414181e2de7ab9d979494979dacec2d1e181414171d2a58af9f989494969ca8cd311f191414161b2746b4a0999594969ba5bf38221a1514151a243cbba39a9594959aa2b83f251b161415192135c5a69b969495999fb14b281c161414181f2fd5aa9d979494989ead672b1d171414171d2c6cad9e989494979daad82f1f";
 
     /// Same capture, frame 818: the caller's SR+SDES on the same 5-tuple as frame 12.
     const BARESIP_SR_SAME_PORT: &str = "81c8000c743a1a8beeac30c5ceb6d00b000155e8000000fa0000a410ca674471000000000000796b0000000730c5ce210000008381ca0007743a1a8b01157369703a614031302e39392e302e313a323530373100";
 
     /// rtpproxy/srtp1.o.rtp.pcap (BSD), frame 1: SRTP, G.722, marker set. Header in
     /// clear; payload is ciphertext followed by the auth tag.
-    const RTPPROXY_SRTP_G722: &str = "80893267983b02058557bace8f5e23b853ccd585aac111fef0de63604df58a2a56918243a87cdc59edf7078d633717955f4f05273d0b516793d48f3228804f2344a9ee28f526cdacdcf30f6fb44d943b1743a14e53a0f14c9168a2730e0b2e980f7983e1d8778b6edbcf158b6f23531bd8173aa33dbb744bfb9f79c0b57945fae47830aceb91aeb6583fd32d31f6d2f6e3444d7f042b443a40378bad6791474ed4f1e1fd85dbda96f60b7ebcf42eaccdecd475e2c7b9";
+    pub(crate) const RTPPROXY_SRTP_G722: &str = "80893267983b02058557bace8f5e23b853ccd585aac111fef0de63604df58a2a56918243a87cdc59edf7078d633717955f4f05273d0b516793d48f3228804f2344a9ee28f526cdacdcf30f6fb44d943b1743a14e53a0f14c9168a2730e0b2e980f7983e1d8778b6edbcf158b6f23531bd8173aa33dbb744bfb9f79c0b57945fae47830aceb91aeb6583fd32d31f6d2f6e3444d7f042b443a40378bad6791474ed4f1e1fd85dbda96f60b7ebcf42eaccdecd475e2c7b9";
 
     /// arkime/gtp-iphone.pcap (Apache-2.0), frame 48, inner UDP payload (IPv6 in
     /// GTP-U): AMR, PT 102 with the marker, so the second byte is 0xE6 = 230, just
     /// above the RTCP range.
-    const ARKIME_AMR_MARKER: &str =
+    pub(crate) const ARKIME_AMR_MARKER: &str =
         "80e652d84bcad9ca6399bbc173dbc6d5e2182c800a3033aa8450d590f000108609ed24e800002458a729e6f8";
 
     // Expected values below were read from `tshark -V` on the same frames.
@@ -316,10 +280,6 @@ mod tests {
             }
         );
         assert_eq!(p.payload.len(), 240);
-        assert_eq!(
-            p.summary(),
-            "RTP PT=8 (PCMA) SSRC=0xF3CB2001 seq=9600 ts=240"
-        );
     }
 
     #[test]
@@ -346,10 +306,6 @@ mod tests {
             }
         );
         assert_eq!(p.payload.len(), 160);
-        assert_eq!(
-            p.summary(),
-            "RTP PT=0 (PCMU) SSRC=0x743A1A8B seq=17362 ts=47560 M ext=0xBEDE"
-        );
     }
 
     #[test]
@@ -373,10 +329,6 @@ mod tests {
                 payload: &bytes[12..],
                 padding_len: 0,
             }
-        );
-        assert_eq!(
-            p.summary(),
-            "RTP PT=9 (G722) SSRC=0x8557BACE seq=12903 ts=2554003973 M"
         );
     }
 
@@ -403,10 +355,6 @@ mod tests {
                 payload: &bytes[12..],
                 padding_len: 0,
             }
-        );
-        assert_eq!(
-            p.summary(),
-            "RTP PT=102 SSRC=0x6399BBC1 seq=21208 ts=1271585226 M"
         );
     }
 
@@ -450,7 +398,6 @@ mod tests {
         assert_eq!(p.padding_len, 4);
         assert_eq!(p.payload, &bytes[20..bytes.len() - 4]);
         assert_eq!(p.payload.len(), 160);
-        assert!(p.summary().ends_with(" M ext=0xBEDE pad=4"));
     }
 
     #[test]
@@ -488,7 +435,6 @@ mod tests {
         assert_eq!(p.csrc_count, 2);
         assert_eq!(p.csrcs, vec![0x11223344, 0xaabbccdd]);
         assert_eq!(p.payload, &orig[12..]);
-        assert!(p.summary().ends_with(" CC=2"));
         // CC=15 needs 72 header bytes.
         bytes[0] |= 0x0f;
         assert_eq!(
@@ -564,21 +510,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn serializes_payload_as_length() {
-        let bytes = hex(BARESIP_PCMU_MARKER_EXT);
-        let json = serde_json::to_string(&parse_rtp(&bytes).unwrap()).unwrap();
-        assert_eq!(
-            json,
-            r#"{"version":2,"padding":false,"extension":true,"csrc_count":0,"marker":true,"payload_type":0,"sequence":17362,"timestamp":47560,"ssrc":1949964939,"csrcs":[],"extension_profile":48862,"payload_len":160,"padding_len":0}"#
-        );
-    }
-
     fn check_all(bytes: &[u8]) {
         let _ = looks_like_rtp_or_rtcp(bytes);
         let _ = is_rtcp(bytes);
         if let Ok(p) = parse_rtp(bytes) {
-            let _ = p.summary();
             assert!(p.payload.len() + 12 <= bytes.len());
             assert_eq!(p.csrcs.len(), usize::from(p.csrc_count));
         }

@@ -26,8 +26,6 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use serde::Serialize;
-
 /// Bounds on what one description may cost us. Real SDP is a few KiB; a
 /// 64 KiB body (the largest SIP-over-TCP body seen in the public captures)
 /// still fits.
@@ -50,8 +48,7 @@ pub enum SdpError {
 }
 
 /// Media direction attributes (RFC 8866 s6.7, RFC 3264 s5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     SendRecv,
     SendOnly,
@@ -83,7 +80,7 @@ impl From<sdp_types::Direction> for Direction {
 
 /// `a=fingerprint` (RFC 8122 s5): the hash of the certificate the peer will
 /// present in the DTLS handshake.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fingerprint {
     /// Hash function, lowercase, e.g. "sha-256".
     pub hash: String,
@@ -92,7 +89,7 @@ pub struct Fingerprint {
 }
 
 /// `a=rtpmap` (RFC 8866 s6.6).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpMap {
     pub payload_type: u8,
     pub encoding: String,
@@ -101,7 +98,7 @@ pub struct RtpMap {
 }
 
 /// `a=candidate` (RFC 8839 s5.1; `tcptype` from RFC 6544 s4.5).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceCandidate {
     pub foundation: String,
     pub component: u16,
@@ -119,7 +116,7 @@ pub struct IceCandidate {
 }
 
 /// One `m=` section with the attributes callscope uses.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaDescription {
     /// "audio", "video", "application", "image"...
     pub kind: String,
@@ -143,7 +140,7 @@ pub struct MediaDescription {
 }
 
 /// A session description: session-level values plus one entry per `m=`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SessionDescription {
     /// The `o=` value, fields separated by single spaces.
     pub origin: Option<String>,
@@ -267,74 +264,6 @@ impl SessionDescription {
             .filter(|m| m.port != 0)
             .filter_map(|m| m.connection.or(self.connection).map(|ip| (ip, m.port, m)))
             .collect()
-    }
-
-    /// One line for logs and the timeline, e.g.
-    /// `SDP audio 127.0.0.1:6004 RTP/AVP PCMU/8000`.
-    pub fn summary(&self) -> String {
-        let mut s = String::from("SDP");
-        if self.media.is_empty() {
-            s.push_str(" (no media)");
-        }
-        for (i, m) in self.media.iter().enumerate() {
-            if i > 0 {
-                s.push(';');
-            }
-            let _ = write!(s, " {} ", m.kind);
-            match m.connection.or(self.connection) {
-                Some(IpAddr::V6(ip)) => {
-                    let _ = write!(s, "[{ip}]:{}", m.port);
-                }
-                Some(ip) => {
-                    let _ = write!(s, "{ip}:{}", m.port);
-                }
-                None => {
-                    let _ = write!(s, "?:{}", m.port);
-                }
-            }
-            let _ = write!(s, " {}", m.proto);
-            let codecs: Vec<String> = if m.rtpmaps.is_empty() {
-                m.formats.clone()
-            } else {
-                m.rtpmaps
-                    .iter()
-                    .map(|r| format!("{}/{}", r.encoding, r.clock_rate))
-                    .collect()
-            };
-            if !codecs.is_empty() {
-                let _ = write!(s, " {}", codecs.join(","));
-            }
-            if let Some(d) = m.direction.or(self.direction) {
-                let _ = write!(s, " {}", d.as_str());
-            }
-            if !m.candidates.is_empty() {
-                let _ = write!(s, " {} candidates", m.candidates.len());
-            }
-        }
-        if self.has_ice() {
-            s.push_str(" ICE");
-            if self.ice_lite {
-                s.push_str("-lite");
-            }
-        }
-        if let Some(fp) = self
-            .fingerprint
-            .as_ref()
-            .or_else(|| self.media.iter().find_map(|m| m.fingerprint.as_ref()))
-        {
-            let _ = write!(s, " DTLS {}", fp.hash);
-        }
-        if let Some(setup) = self
-            .setup
-            .as_deref()
-            .or_else(|| self.media.iter().find_map(|m| m.setup.as_deref()))
-        {
-            let _ = write!(s, " setup:{setup}");
-        }
-        if self.malformed_lines > 0 {
-            let _ = write!(s, " ({} malformed lines)", self.malformed_lines);
-        }
-        s
     }
 
     /// True when the description offers ICE (credentials or candidates).
@@ -644,7 +573,7 @@ fn parse_candidate(value: &str) -> Option<IceCandidate> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
@@ -655,7 +584,7 @@ mod tests {
     // Content-Length and on fuzzed lines, we do not).
 
     /// suricata-verify/sip-sdp__sdp.pcap frame 2 (200 OK), the bytes after the SIP headers: two audio streams, session- and media-level i=, c=, k= lines.
-    const TWO_AUDIO: &[u8] = b"v=0\r\n\
+    pub(crate) const TWO_AUDIO: &[u8] = b"v=0\r\n\
 o=SIPPS 105015165 105015162 IN IP4 192.168.1.2\r\n\
 s=SIP call\r\n\
 i=Session Description Protocol\r\n\
@@ -693,7 +622,7 @@ a=fmtp:97 mode=20\r\n\
 a=sendrecv\r\n";
 
     /// nDPI/fuzz-2006-06-26-2594.pcap frame 325: a NUL inside c= and a non-numeric m= port.
-    const FUZZ_325: &[u8] = b"v=0\r\n\
+    pub(crate) const FUZZ_325: &[u8] = b"v=0\r\n\
 o=SIPPS 85214742 85214739 IN IP4 192.168.1.2\r\n\
 s=SIP call\r\n\
 c=IN IP4 192&168%s\x002\r\n\
@@ -708,7 +637,7 @@ a=fmtp:97 mode=20\r\n\
 a=sendrecv\r\n";
 
     /// aiortc 1.16.0 offer with one audio transceiver and a TURN server on loopback (coturn), printed from `pc.localDescription.sdp`: host, relay and srflx candidates, three fingerprints.
-    const AIORTC_OFFER: &[u8] = b"v=0\r\n\
+    pub(crate) const AIORTC_OFFER: &[u8] = b"v=0\r\n\
 o=- 4004261970 4004261970 IN IP4 0.0.0.0\r\n\
 s=-\r\n\
 t=0 0\r\n\
@@ -877,14 +806,6 @@ a=setup:actpass\r\n";
             sd.fingerprint_for(&sd.media[0]).map(|f| f.hash.as_str()),
             Some("sha-256")
         );
-        assert_eq!(
-            sd.summary(),
-            "SDP audio 192.0.2.2:41259 UDP/TLS/RTP/SAVPF opus/48000,G722/8000,PCMU/8000,PCMA/8000 \
-             sendrecv 4 candidates ICE DTLS sha-256 setup:actpass"
-        );
-        let json = serde_json::to_value(&sd).unwrap();
-        assert_eq!(json["media"][0]["direction"], "sendrecv");
-        assert_eq!(json["media"][0]["candidates"][2]["related_port"], 38835);
     }
 
     #[test]
@@ -923,11 +844,6 @@ a=setup:actpass\r\n";
             .collect();
         // The second stream has no c= of its own: the session's applies.
         assert_eq!(endpoints, vec![(HOST_192, 30000), (HOST_192, 20000)]);
-        assert_eq!(
-            sd.summary(),
-            "SDP audio 192.168.1.2:30000 RTP/AVP pcmu/8000 sendrecv; \
-             audio 192.168.1.2:20000 RTP/AVP pcmu/8000 sendrecv"
-        );
     }
 
     #[test]
@@ -965,7 +881,6 @@ a=setup:actpass\r\n";
             sd.origin.as_deref(),
             Some("SIPPS 85214742 85214739 IN IP4 192.168.1.2")
         );
-        assert_eq!(sd.summary(), "SDP (no media) (9 malformed lines)");
     }
 
     /// The SDP of our SIPp loopback call (sipp_call.pcap frame 1).
@@ -1032,29 +947,30 @@ a=setup:actpass\r\n";
         assert!(sd.media[0].rtpmaps.iter().all(|r| r.encoding != "H261"));
     }
 
+    /// Hand-written from the grammar (no capture at hand has them): an
+    /// RFC 6544 TCP candidate, an mDNS host candidate with an mDNS raddr
+    /// as browsers send when hiding local addresses, runs of spaces, a
+    /// dangling extension name, ice-lite and DTLS attributes at session
+    /// level, a lowercase fingerprint, an IPv6 multicast-style c=.
+    pub(crate) const CANDIDATES_SDP: &str = "v=0\n\
+        o=- 1 1 IN IP6 ::1\n\
+        s=-\n\
+        c=IN IP6 ::1/3\n\
+        a=ice-lite\n\
+        a=ice-ufrag:sess\n\
+        a=ice-pwd:sesspassword0123456789\n\
+        a=fingerprint:SHA-1 4a:ad:b9:b1:3f:82:18:3b:54:02:12:df:3e:5d:49:6b:19:e5:7c:ab\n\
+        a=setup:passive\n\
+        a=inactive\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\n\
+        a=candidate:1 1 TCP 2128609279 10.0.1.1 9 typ host tcptype active\n\
+        a=candidate:2  1 udp 2122260223 0b7a1c2e-8f3f-4f51-9d0c-1a2b3c4d5e6f.local 50000 typ srflx raddr 6e3c.local rport 0 generation\n\
+        a=candidate:bad\n\
+        a=rtcp:50001\n";
+
     #[test]
     fn candidates_and_session_level_attributes() {
-        // Hand-written from the grammar (no capture at hand has them): an
-        // RFC 6544 TCP candidate, an mDNS host candidate with an mDNS raddr
-        // as browsers send when hiding local addresses, runs of spaces, a
-        // dangling extension name, ice-lite and DTLS attributes at session
-        // level, a lowercase fingerprint, an IPv6 multicast-style c=.
-        let sdp = "v=0\n\
-            o=- 1 1 IN IP6 ::1\n\
-            s=-\n\
-            c=IN IP6 ::1/3\n\
-            a=ice-lite\n\
-            a=ice-ufrag:sess\n\
-            a=ice-pwd:sesspassword0123456789\n\
-            a=fingerprint:SHA-1 4a:ad:b9:b1:3f:82:18:3b:54:02:12:df:3e:5d:49:6b:19:e5:7c:ab\n\
-            a=setup:passive\n\
-            a=inactive\n\
-            m=audio 9 UDP/TLS/RTP/SAVPF 111\n\
-            a=candidate:1 1 TCP 2128609279 10.0.1.1 9 typ host tcptype active\n\
-            a=candidate:2  1 udp 2122260223 0b7a1c2e-8f3f-4f51-9d0c-1a2b3c4d5e6f.local 50000 typ srflx raddr 6e3c.local rport 0 generation\n\
-            a=candidate:bad\n\
-            a=rtcp:50001\n";
-        let sd = parse_sdp(sdp.as_bytes()).unwrap();
+        let sd = parse_sdp(CANDIDATES_SDP.as_bytes()).unwrap();
         assert_eq!(sd.connection, Some(IpAddr::V6(Ipv6Addr::LOCALHOST)));
         assert!(sd.ice_lite);
         assert_eq!(sd.ice_ufrag.as_deref(), Some("sess"));
@@ -1090,11 +1006,6 @@ a=setup:actpass\r\n";
                 ),
             ]
         );
-        assert_eq!(
-            sd.summary(),
-            "SDP audio [::1]:9 UDP/TLS/RTP/SAVPF 111 inactive 2 candidates ICE-lite DTLS sha-1 \
-             setup:passive (1 malformed lines)"
-        );
     }
 
     #[test]
@@ -1120,7 +1031,6 @@ a=setup:actpass\r\n";
         #[test]
         fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
             if let Ok(sd) = parse_sdp(&bytes) {
-                let _ = sd.summary();
                 let _ = sd.media_endpoints();
             }
         }
@@ -1132,7 +1042,7 @@ a=setup:actpass\r\n";
         )) {
             let text = format!("v=0\r\n{}", lines.join("\r\n"));
             if let Ok(sd) = parse_sdp(text.as_bytes()) {
-                let _ = sd.summary();
+                let _ = (sd.has_ice(), sd.media_endpoints());
             }
         }
 
@@ -1149,7 +1059,7 @@ a=setup:actpass\r\n";
             }
             let end = cut.index(len + 1);
             if let Ok(sd) = parse_sdp(&sdp[..end]) {
-                let _ = sd.summary();
+                let _ = (sd.has_ice(), sd.media_endpoints());
             }
         }
     }

@@ -11,15 +11,12 @@
 //! headers up by their canonical name.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 use memchr::{memchr, memmem};
 use nom::bytes::complete::{tag_no_case, take_till1, take_while, take_while1, take_while_m_n};
 use nom::character::complete::{char, digit1, space0, space1};
 use nom::combinator::{eof, recognize};
 use nom::{IResult, Parser};
-use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
 
 use super::sdp::{parse_sdp, SessionDescription};
 
@@ -56,12 +53,11 @@ pub enum StartLine<'a> {
 
 /// One header field. A line that is not `name: value` is kept with an empty
 /// `name` and `canonical`, its text in `value`, and the message is flagged.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SipHeader<'a> {
     /// As written, e.g. "v" or "CALL-ID".
     pub name: &'a str,
     /// Full standard name, e.g. "Via", "Call-ID"; "" when unknown.
-    #[serde(skip)]
     pub canonical: &'static str,
     /// Trimmed; folded continuation lines joined by one space (RFC 3261
     /// s7.3.1); bytes outside UTF-8 replaced.
@@ -841,43 +837,6 @@ impl<'a> SipMessage<'a> {
     pub fn sdp(&self) -> Option<SessionDescription> {
         parse_sdp(self.sdp_body()?).ok()
     }
-
-    /// One line for logs and the timeline, e.g.
-    /// `SIP INVITE sip:bob@10.0.0.2:5060 Call-ID 1-2345@10.0.0.1 CSeq 1 INVITE (SDP)`
-    /// or `SIP 486 Busy Here (INVITE) Call-ID ...`.
-    pub fn summary(&self) -> String {
-        let mut s = String::from("SIP ");
-        match self.start {
-            StartLine::Request { method, uri, .. } => {
-                let _ = write!(s, "{method} {uri}");
-                if let Some(id) = self.call_id() {
-                    let _ = write!(s, " Call-ID {id}");
-                }
-                if let Some((n, m)) = self.cseq() {
-                    let _ = write!(s, " CSeq {n} {m}");
-                }
-            }
-            StartLine::Response { status, reason, .. } => {
-                let _ = write!(s, "{status}");
-                if !reason.is_empty() {
-                    let _ = write!(s, " {reason}");
-                }
-                if let Some((_, m)) = self.cseq() {
-                    let _ = write!(s, " ({m})");
-                }
-                if let Some(id) = self.call_id() {
-                    let _ = write!(s, " Call-ID {id}");
-                }
-            }
-        }
-        if self.sdp_body().is_some() {
-            s.push_str(" (SDP)");
-        }
-        if let Some(m) = self.malformed {
-            let _ = write!(s, " [malformed: {m}]");
-        }
-        s
-    }
 }
 
 /// True when a body starts with an SDP version line.
@@ -934,53 +893,8 @@ fn multipart_sdp<'b>(body: &'b [u8], boundary: &str) -> Option<&'b [u8]> {
     None
 }
 
-/// JSON shape of a message: the start line split out, the headers callscope
-/// uses, the full header list, the body length and the decoded SDP.
-impl Serialize for SipMessage<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        #[derive(Serialize)]
-        struct CSeq<'c> {
-            seq: u32,
-            method: &'c str,
-        }
-        let mut st = serializer.serialize_struct("SipMessage", 21)?;
-        st.serialize_field(
-            "kind",
-            if self.is_request() {
-                "request"
-            } else {
-                "response"
-            },
-        )?;
-        st.serialize_field("method", &self.method())?;
-        st.serialize_field("uri", &self.uri())?;
-        st.serialize_field("status", &self.status())?;
-        st.serialize_field("reason_phrase", &self.reason_phrase())?;
-        st.serialize_field("call_id", &self.call_id())?;
-        st.serialize_field(
-            "cseq",
-            &self.cseq().map(|(seq, method)| CSeq { seq, method }),
-        )?;
-        st.serialize_field("from", &self.from_uri())?;
-        st.serialize_field("to", &self.to_uri())?;
-        st.serialize_field("from_tag", &self.from_tag())?;
-        st.serialize_field("to_tag", &self.to_tag())?;
-        st.serialize_field("via_branch", &self.via_branch())?;
-        st.serialize_field("contact", &self.contact())?;
-        st.serialize_field("content_type", &self.content_type())?;
-        st.serialize_field("content_length", &self.content_length())?;
-        st.serialize_field("reason", &self.reason())?;
-        st.serialize_field("warning", &self.warning())?;
-        st.serialize_field("headers", &self.headers)?;
-        st.serialize_field("body_len", &self.body.len())?;
-        st.serialize_field("malformed", &self.malformed)?;
-        st.serialize_field("sdp", &self.sdp())?;
-        st.end()
-    }
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::super::sdp::{Direction, MediaDescription, RtpMap};
     use super::*;
     use proptest::prelude::*;
@@ -997,7 +911,7 @@ mod tests {
     // Expected values were checked against `tshark -V` on the same frames.
 
     /// samples/decoder-sipp-call.pcap frame 1 (SIPp uac INVITE with SDP).
-    const SIPP_INVITE: &[u8] = b"INVITE sip:service@127.0.0.1:5070 SIP/2.0\r\n\
+    pub(crate) const SIPP_INVITE: &[u8] = b"INVITE sip:service@127.0.0.1:5070 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-15180-1-0\r\n\
 From: sipp <sip:sipp@127.0.0.1:5071>;tag=15180SIPpTag001\r\n\
 To: service <sip:service@127.0.0.1:5070>\r\n\
@@ -1018,7 +932,7 @@ m=audio 6004 RTP/AVP 0\r\n\
 a=rtpmap:0 PCMU/8000\r\n";
 
     /// samples/decoder-sipp-call.pcap frame 2.
-    const SIPP_180: &[u8] = b"SIP/2.0 180 Ringing\r\n\
+    pub(crate) const SIPP_180: &[u8] = b"SIP/2.0 180 Ringing\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-15180-1-0\r\n\
 From: sipp <sip:sipp@127.0.0.1:5071>;tag=15180SIPpTag001\r\n\
 To: service <sip:service@127.0.0.1:5070>;tag=15090SIPpTag011\r\n\
@@ -1029,7 +943,7 @@ Content-Length: 0\r\n\
 \r\n";
 
     /// samples/decoder-sipp-call.pcap frame 3.
-    const SIPP_200: &[u8] = b"SIP/2.0 200 OK\r\n\
+    pub(crate) const SIPP_200: &[u8] = b"SIP/2.0 200 OK\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-15180-1-0\r\n\
 From: sipp <sip:sipp@127.0.0.1:5071>;tag=15180SIPpTag001\r\n\
 To: service <sip:service@127.0.0.1:5070>;tag=15090SIPpTag011\r\n\
@@ -1048,7 +962,7 @@ m=audio 6000 RTP/AVP 0\r\n\
 a=rtpmap:0 PCMU/8000\r\n";
 
     /// samples/decoder-sipp-486.pcap frame 1. SIPp strips leading blanks from scenario lines, so the folded Subject of our scenario arrived unfolded: its second line is a malformed header line.
-    const REJECT_INVITE: &[u8] = b"INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\n\
+    pub(crate) const REJECT_INVITE: &[u8] = b"INVITE sip:bob@127.0.0.1:5070 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-28466-1-0\r\n\
 From: \"Alice\" <sip:alice@127.0.0.1:5071>;tag=28466SIPpTag001\r\n\
 To: <sip:bob@127.0.0.1:5070>\r\n\
@@ -1073,7 +987,7 @@ a=rtpmap:101 telephone-event/8000\r\n\
 a=sendrecv\r\n";
 
     /// samples/decoder-sipp-486.pcap frame 2.
-    const REJECT_100: &[u8] = b"SIP/2.0 100 Trying\r\n\
+    pub(crate) const REJECT_100: &[u8] = b"SIP/2.0 100 Trying\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-28466-1-0\r\n\
 From: \"Alice\" <sip:alice@127.0.0.1:5071>;tag=28466SIPpTag001\r\n\
 To: <sip:bob@127.0.0.1:5070>\r\n\
@@ -1083,7 +997,7 @@ Content-Length: 0\r\n\
 \r\n";
 
     /// samples/decoder-sipp-486.pcap frame 4.
-    const REJECT_486: &[u8] = b"SIP/2.0 486 Busy Here\r\n\
+    pub(crate) const REJECT_486: &[u8] = b"SIP/2.0 486 Busy Here\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-28466-1-0\r\n\
 From: \"Alice\" <sip:alice@127.0.0.1:5071>;tag=28466SIPpTag001\r\n\
 To: <sip:bob@127.0.0.1:5070>;tag=28428SIPpTag011\r\n\
@@ -1095,7 +1009,7 @@ Content-Length: 0\r\n\
 \r\n";
 
     /// samples/decoder-sipp-603.pcap frame 4.
-    const REJECT_603: &[u8] = b"SIP/2.0 603 Decline\r\n\
+    pub(crate) const REJECT_603: &[u8] = b"SIP/2.0 603 Decline\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-28795-1-0\r\n\
 From: \"Alice\" <sip:alice@127.0.0.1:5071>;tag=28795SIPpTag001\r\n\
 To: <sip:bob@127.0.0.1:5070>;tag=28623SIPpTag011\r\n\
@@ -1107,7 +1021,7 @@ Content-Length: 0\r\n\
 \r\n";
 
     /// suricata-verify/sip-pattern-matching__sip.pcap frame 2 (the backslashes are in the capture).
-    const UNAUTHORIZED_401: &[u8] = b"SIP/2.0 401 Unauthorized\r\n\
+    pub(crate) const UNAUTHORIZED_401: &[u8] = b"SIP/2.0 401 Unauthorized\r\n\
 Call-ID: 578222729-4665d775@578222732-4665d772\r\n\
 CSeq: 68 REGISTER\r\n\
 From: <sip:voi18063@sip.cybercity.dk>;tag=903df0a\r\n\
@@ -1195,7 +1109,7 @@ Content-Length: bad\r\n\
 \r\n";
 
     /// zeek/sip__invalid-content-length.pcap frame 2.
-    const BAD_CL_200: &[u8] = b"SIP/2.0 200 OK\r\n\
+    pub(crate) const BAD_CL_200: &[u8] = b"SIP/2.0 200 OK\r\n\
 Via: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK776\r\n\
 From: <sip:alice@10.0.0.1>;tag=1928301774\r\n\
 To: <sip:bob@10.0.0.2>;tag=abc123\r\n\
@@ -1208,7 +1122,7 @@ Content-Length: xyz\r\n\
     const JUNK: &[u8] = b"\x00\x00\x00\x00";
 
     /// zeek/sip__sip-junk-before-request.pcap frame 2.
-    const JUNK_REGISTER: &[u8] = b"REGISTER sip:1.1.1.1:5060 SIP/2.0\r\n\
+    pub(crate) const JUNK_REGISTER: &[u8] = b"REGISTER sip:1.1.1.1:5060 SIP/2.0\r\n\
 Expires: 3600\r\n\
 \r\n";
 
@@ -1402,10 +1316,6 @@ a=sendrend";
         assert_eq!(m.reason(), None);
         assert_eq!(m.warning(), None);
         assert_eq!(
-            m.summary(),
-            "SIP INVITE sip:service@127.0.0.1:5070 Call-ID 1-15180@127.0.0.1 CSeq 1 INVITE (SDP)"
-        );
-        assert_eq!(
             m.sdp(),
             Some(SessionDescription {
                 origin: Some("user1 53655765 2353687637 IN IP4 127.0.0.1".into()),
@@ -1442,10 +1352,6 @@ a=sendrend";
         assert_eq!(ringing.contact(), Some("sip:127.0.0.1:5070;transport=UDP"));
         assert_eq!(ringing.body, b"");
         assert_eq!(ringing.sdp(), None);
-        assert_eq!(
-            ringing.summary(),
-            "SIP 180 Ringing (INVITE) Call-ID 1-15180@127.0.0.1"
-        );
 
         let ok = parse_sip(SIPP_200).unwrap();
         assert_eq!(ok.status(), Some(200));
@@ -1458,20 +1364,12 @@ a=sendrend";
             .map(|(ip, port, _)| (*ip, *port))
             .collect();
         assert_eq!(endpoints, vec![(LOCALHOST, 6000)]);
-        assert_eq!(
-            ok.summary(),
-            "SIP 200 OK (INVITE) Call-ID 1-15180@127.0.0.1 (SDP)"
-        );
 
         let trying = parse_sip(REJECT_100).unwrap();
         assert_eq!(trying.status(), Some(100));
         assert_eq!(trying.reason_phrase(), Some("Trying"));
         assert_eq!(trying.to_tag(), None);
         assert_eq!(trying.from_uri(), Some("sip:alice@127.0.0.1:5071"));
-        assert_eq!(
-            trying.summary(),
-            "SIP 100 Trying (INVITE) Call-ID 1-28466@127.0.0.1"
-        );
     }
 
     #[test]
@@ -1519,10 +1417,6 @@ a=sendrend";
         assert_eq!(busy.reason(), Some("Q.850;cause=17;text=\"Busy Here\""));
         assert_eq!(busy.to_tag(), Some("28428SIPpTag011"));
         assert_eq!(busy.content_length(), Some(0));
-        assert_eq!(
-            busy.summary(),
-            "SIP 486 Busy Here (INVITE) Call-ID 1-28466@127.0.0.1"
-        );
 
         let decline = parse_sip(REJECT_603).unwrap();
         assert_eq!(decline.status(), Some(603));
@@ -1533,57 +1427,6 @@ a=sendrend";
             Some("399 127.0.0.1 \"callscope test: Decline\"")
         );
         assert_eq!(decline.via_branch(), Some("z9hG4bK-28795-1-0"));
-        assert_eq!(
-            decline.summary(),
-            "SIP 603 Decline (INVITE) Call-ID 1-28795@127.0.0.1"
-        );
-    }
-
-    #[test]
-    fn json_shape() {
-        let busy = parse_sip(REJECT_486).unwrap();
-        assert_eq!(
-            serde_json::to_value(&busy).unwrap(),
-            serde_json::json!({
-                "kind": "response",
-                "method": null,
-                "uri": null,
-                "status": 486,
-                "reason_phrase": "Busy Here",
-                "call_id": "1-28466@127.0.0.1",
-                "cseq": {"seq": 1, "method": "INVITE"},
-                "from": "sip:alice@127.0.0.1:5071",
-                "to": "sip:bob@127.0.0.1:5070",
-                "from_tag": "28466SIPpTag001",
-                "to_tag": "28428SIPpTag011",
-                "via_branch": "z9hG4bK-28466-1-0",
-                "contact": null,
-                "content_type": null,
-                "content_length": 0,
-                "reason": "Q.850;cause=17;text=\"Busy Here\"",
-                "warning": "399 127.0.0.1 \"callscope test: Busy Here\"",
-                "headers": [
-                    {"name": "Via", "value": "SIP/2.0/UDP 127.0.0.1:5071;branch=z9hG4bK-28466-1-0"},
-                    {"name": "From", "value": "\"Alice\" <sip:alice@127.0.0.1:5071>;tag=28466SIPpTag001"},
-                    {"name": "To", "value": "<sip:bob@127.0.0.1:5070>;tag=28428SIPpTag011"},
-                    {"name": "Call-ID", "value": "1-28466@127.0.0.1"},
-                    {"name": "CSeq", "value": "1 INVITE"},
-                    {"name": "Warning", "value": "399 127.0.0.1 \"callscope test: Busy Here\""},
-                    {"name": "Reason", "value": "Q.850;cause=17;text=\"Busy Here\""},
-                    {"name": "Content-Length", "value": "0"}
-                ],
-                "body_len": 0,
-                "malformed": null,
-                "sdp": null
-            })
-        );
-        let invite = serde_json::to_value(parse_sip(SIPP_INVITE).unwrap()).unwrap();
-        assert_eq!(invite["kind"], "request");
-        assert_eq!(invite["method"], "INVITE");
-        assert_eq!(invite["uri"], "sip:service@127.0.0.1:5070");
-        assert_eq!(invite["body_len"], 129);
-        assert_eq!(invite["sdp"]["media"][0]["port"], 6004);
-        assert_eq!(invite["sdp"]["connection"], "127.0.0.1");
     }
 
     #[test]
@@ -1614,11 +1457,6 @@ a=sendrend";
                     ],
                 )
             }]
-        );
-        assert_eq!(
-            m.summary(),
-            "SIP INVITE sip:bob@127.0.0.1:5070 Call-ID 1-28466@127.0.0.1 CSeq 1 INVITE (SDP) \
-             [malformed: malformed header line]"
         );
     }
 
@@ -1664,10 +1502,6 @@ a=sendrend";
         assert_eq!(m.to_tag(), Some("00-04092-1701af62-120c67172"));
         assert_eq!(m.from_tag(), Some("903df0a"));
         assert_eq!(m.malformed, None);
-        assert_eq!(
-            m.summary(),
-            "SIP 401 Unauthorized (REGISTER) Call-ID 578222729-4665d775@578222732-4665d772"
-        );
     }
 
     #[test]
@@ -1755,10 +1589,6 @@ a=sendrend";
         assert_eq!(ok.malformed, Some("invalid Content-Length"));
         assert_eq!(ok.header("content-length"), Some("xyz"));
         assert_eq!(ok.to_tag(), Some("abc123"));
-        assert_eq!(
-            ok.summary(),
-            "SIP 200 OK (INVITE) Call-ID a84b4c76e66710@10.0.0.1 [malformed: invalid Content-Length]"
-        );
         // A stream cannot be framed without a readable length.
         assert_eq!(sip_message_len(BAD_CL_INVITE), SipFraming::Invalid);
     }
@@ -1795,7 +1625,6 @@ a=sendrend";
             }
         );
         assert_eq!(m.call_id(), None);
-        assert_eq!(m.summary(), "SIP REGISTER sip:1.1.1.1:5060");
     }
 
     #[test]
@@ -2001,7 +1830,6 @@ a=sendrend";
         assert_eq!(m.content_type(), Some("multipart/mixed"));
         assert_eq!(m.sdp_body(), Some(sdp));
         assert_eq!(m.sdp().unwrap().media[0].port, 6004);
-        assert!(m.summary().ends_with("CSeq 1 INVITE (SDP)"));
     }
 
     #[test]
@@ -2072,8 +1900,6 @@ a=sendrend";
             assert!(n <= bytes.len());
         }
         if let Ok(m) = parse_sip(bytes) {
-            let _ = m.summary();
-            let _ = serde_json::to_string(&m).unwrap();
             let _ = (
                 m.call_id(),
                 m.cseq(),

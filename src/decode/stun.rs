@@ -18,8 +18,6 @@ use nom::combinator::{all_consuming, eof, map_res, rest};
 use nom::multi::many0;
 use nom::number::complete::{be_u16, be_u32, be_u64, be_u8};
 use nom::{IResult, Parser};
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
 use thiserror::Error;
 
 /// RFC 8489 s6: fixed value in bytes 4..8 of every message since RFC 5389.
@@ -313,16 +311,6 @@ impl StunClass {
             StunClass::Indication => "Indication",
             StunClass::SuccessResponse => "Success Response",
             StunClass::ErrorResponse => "Error Response",
-        }
-    }
-
-    /// snake_case, for JSON.
-    pub fn key(self) -> &'static str {
-        match self {
-            StunClass::Request => "request",
-            StunClass::Indication => "indication",
-            StunClass::SuccessResponse => "success_response",
-            StunClass::ErrorResponse => "error_response",
         }
     }
 
@@ -1268,370 +1256,10 @@ impl<'a> StunMessage<'a> {
             _ => None,
         })
     }
-
-    /// One line in the spirit of tshark's Info column, e.g.
-    /// `Binding Request user=ab12:cd34 prio=1853824767 USE-CANDIDATE ICE-CONTROLLING`.
-    pub fn summary(&self) -> String {
-        use StunAttribute as A;
-        let mut s = String::new();
-        match self.method_name() {
-            "Unknown" => s.push_str(&format!("Method {:#05x}", self.method)),
-            name => s.push_str(name),
-        }
-        s.push(' ');
-        s.push_str(self.class.name());
-        if self.classic {
-            s.push_str(" (RFC 3489)");
-        }
-        if self.class == StunClass::ErrorResponse {
-            match self.error_code() {
-                Some((code, reason)) => {
-                    s.push_str(&format!(" {code}"));
-                    let sent = trim_text(reason);
-                    if !sent.is_empty() {
-                        s.push(' ');
-                        push_text(&mut s, sent);
-                    } else if let Some(name) = error_code_name(code) {
-                        s.push(' ');
-                        s.push_str(name);
-                    }
-                }
-                None => s.push_str(" (no ERROR-CODE)"),
-            }
-        }
-        if let Some(user) = self.username() {
-            s.push_str(" user=");
-            push_text(&mut s, trim_text(user));
-        }
-        if let Some(realm) = self.realm() {
-            s.push_str(" realm=");
-            push_text(&mut s, trim_text(realm));
-        }
-        let has_xor_mapped = self.xor_mapped_address().is_some();
-        for a in &self.attributes {
-            match a {
-                A::XorPeerAddress(p) => token(&mut s, format_args!("XOR-PEER-ADDRESS={p}")),
-                A::XorMappedAddress(m) => token(&mut s, format_args!("XOR-MAPPED-ADDRESS={m}")),
-                A::MappedAddress(m) if !has_xor_mapped => {
-                    token(&mut s, format_args!("MAPPED-ADDRESS={m}"))
-                }
-                A::XorRelayedAddress(r) => token(&mut s, format_args!("XOR-RELAYED-ADDRESS={r}")),
-                A::AlternateServer(a) => token(&mut s, format_args!("ALTERNATE-SERVER={a}")),
-                _ => {}
-            }
-        }
-        for a in &self.attributes {
-            match a {
-                A::RequestedTransport(17) => token(&mut s, format_args!("transport=UDP")),
-                A::RequestedTransport(6) => token(&mut s, format_args!("transport=TCP")),
-                A::RequestedTransport(t) => token(&mut s, format_args!("transport={t}")),
-                A::Lifetime(l) => token(&mut s, format_args!("lifetime={l}")),
-                A::ChannelNumber(c) => token(&mut s, format_args!("channel={c:#06x}")),
-                A::ChangeRequest {
-                    change_ip,
-                    change_port,
-                } => token(
-                    &mut s,
-                    format_args!(
-                        "CHANGE-REQUEST={}",
-                        match (change_ip, change_port) {
-                            (true, true) => "ip+port",
-                            (true, false) => "ip",
-                            (false, true) => "port",
-                            (false, false) => "none",
-                        }
-                    ),
-                ),
-                _ => {}
-            }
-        }
-        if let Some(p) = self.priority() {
-            token(&mut s, format_args!("prio={p}"));
-        }
-        if self.use_candidate() {
-            s.push_str(" USE-CANDIDATE");
-        }
-        for a in &self.attributes {
-            match a {
-                A::IceControlling(_) => s.push_str(" ICE-CONTROLLING"),
-                A::IceControlled(_) => s.push_str(" ICE-CONTROLLED"),
-                _ => {}
-            }
-        }
-        if let Some(d) = self.data() {
-            token(&mut s, format_args!("data={} bytes", d.len()));
-        }
-        if self.fingerprint_valid() == Some(false) {
-            s.push_str(" BAD-FINGERPRINT");
-        }
-        if let Some(m) = self.malformed {
-            token(&mut s, format_args!("[malformed: {m}]"));
-        }
-        s
-    }
-}
-
-fn token(s: &mut String, t: fmt::Arguments<'_>) {
-    use fmt::Write as _;
-    s.push(' ');
-    // Writing to a String cannot fail.
-    let _ = s.write_fmt(t);
-}
-
-/// Reason phrases, usernames and realms are sometimes NUL- or space-padded
-/// inside their length.
-fn trim_text(b: &[u8]) -> &[u8] {
-    let end = b
-        .iter()
-        .rposition(|&c| c != 0 && !c.is_ascii_whitespace())
-        .map_or(0, |p| p + 1);
-    b.get(..end).unwrap_or_default()
-}
-
-/// UTF-8 (lossy) with control characters escaped, so a summary stays one line.
-fn push_text(out: &mut String, b: &[u8]) {
-    for c in String::from_utf8_lossy(b).chars() {
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-}
-
-/// Bytes as lowercase hex, for JSON.
-struct Hex<'a>(&'a [u8]);
-
-impl fmt::Display for Hex<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.iter().try_for_each(|b| write!(f, "{b:02x}"))
-    }
-}
-
-impl Serialize for Hex<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-/// Bytes that are text on the wire (USERNAME, REALM, ...), as lossy UTF-8.
-struct Text<'a>(&'a [u8]);
-
-impl Serialize for Text<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&String::from_utf8_lossy(self.0))
-    }
-}
-
-impl Serialize for StunAttribute<'_> {
-    /// `{"type": "XOR-MAPPED-ADDRESS", "value": "1.2.3.4:5678"}`; unregistered
-    /// types as `"0xc0de"`; attributes without a value have no `value`.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use StunAttribute as A;
-        let mut map = s.serialize_map(None)?;
-        match self.name() {
-            Some(name) => map.serialize_entry("type", name)?,
-            None => map.serialize_entry("type", &format!("{:#06x}", self.kind()))?,
-        }
-        match self {
-            A::MappedAddress(a)
-            | A::XorMappedAddress(a)
-            | A::XorRelayedAddress(a)
-            | A::XorPeerAddress(a)
-            | A::AlternateServer(a)
-            | A::ResponseOrigin(a)
-            | A::OtherAddress(a)
-            | A::ResponseAddress(a)
-            | A::SourceAddress(a)
-            | A::ChangedAddress(a)
-            | A::ReflectedFrom(a) => map.serialize_entry("value", &a.to_string())?,
-            A::Username(t) | A::Realm(t) | A::Nonce(t) | A::Software(t) => {
-                map.serialize_entry("value", &Text(t))?
-            }
-            A::MessageIntegrity(b)
-            | A::MessageIntegritySha256(b)
-            | A::Data(b)
-            | A::ReservationToken(b) => map.serialize_entry("value", &Hex(b))?,
-            A::Unknown { kind, value } => match kind {
-                // Registered as text, not decoded further.
-                &attr::ALTERNATE_DOMAIN | &attr::PASSWORD => {
-                    map.serialize_entry("value", &Text(value))?
-                }
-                _ => map.serialize_entry("value", &Hex(value))?,
-            },
-            A::ErrorCode { code, reason } => map.serialize_entry(
-                "value",
-                &ErrorCodeValue {
-                    family: None,
-                    code: *code,
-                    reason,
-                },
-            )?,
-            A::AddressErrorCode {
-                family,
-                code,
-                reason,
-            } => map.serialize_entry(
-                "value",
-                &ErrorCodeValue {
-                    family: Some(*family),
-                    code: *code,
-                    reason,
-                },
-            )?,
-            A::UnknownAttributes(kinds) => {
-                let names: Vec<String> = kinds
-                    .iter()
-                    .map(|k| match attribute_name(*k) {
-                        Some(n) => n.to_string(),
-                        None => format!("{k:#06x}"),
-                    })
-                    .collect();
-                map.serialize_entry("value", &names)?
-            }
-            A::Priority(v) | A::Lifetime(v) | A::ConnectionId(v) | A::Bandwidth(v) => {
-                map.serialize_entry("value", v)?
-            }
-            // 64-bit tie-breakers as hex, as tshark shows them, and because
-            // JSON readers lose precision above 2^53.
-            A::IceControlling(v) | A::IceControlled(v) => {
-                map.serialize_entry("value", &format!("{v:016x}"))?
-            }
-            A::UseCandidate | A::DontFragment => {}
-            A::Fingerprint { value, valid } => map.serialize_entry(
-                "value",
-                &FingerprintValue {
-                    crc32: *value,
-                    valid: *valid,
-                },
-            )?,
-            A::ChannelNumber(c) | A::ResponsePort(c) => map.serialize_entry("value", c)?,
-            A::RequestedTransport(t)
-            | A::RequestedAddressFamily(t)
-            | A::AdditionalAddressFamily(t) => map.serialize_entry("value", t)?,
-            A::EvenPort(r) => map.serialize_entry("value", r)?,
-            A::Icmp {
-                icmp_type,
-                code,
-                error_data,
-            } => map.serialize_entry(
-                "value",
-                &IcmpValue {
-                    icmp_type: *icmp_type,
-                    code: *code,
-                    error_data: *error_data,
-                },
-            )?,
-            A::ChangeRequest {
-                change_ip,
-                change_port,
-            } => map.serialize_entry(
-                "value",
-                &ChangeRequestValue {
-                    change_ip: *change_ip,
-                    change_port: *change_port,
-                },
-            )?,
-            A::GoogNetworkInfo {
-                network_id,
-                network_cost,
-            } => map.serialize_entry(
-                "value",
-                &NetworkInfoValue {
-                    network_id: *network_id,
-                    network_cost: *network_cost,
-                },
-            )?,
-        }
-        map.end()
-    }
-}
-
-struct ErrorCodeValue<'a> {
-    family: Option<u8>,
-    code: u16,
-    reason: &'a [u8],
-}
-
-impl Serialize for ErrorCodeValue<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        if let Some(f) = self.family {
-            map.serialize_entry("family", &f)?;
-        }
-        map.serialize_entry("code", &self.code)?;
-        map.serialize_entry("reason", &Text(self.reason))?;
-        map.end()
-    }
-}
-
-#[derive(Serialize)]
-struct FingerprintValue {
-    #[serde(serialize_with = "hex_u32")]
-    crc32: u32,
-    valid: bool,
-}
-
-fn hex_u32<S: Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{v:08x}"))
-}
-
-#[derive(Serialize)]
-struct IcmpValue {
-    #[serde(rename = "type")]
-    icmp_type: u8,
-    code: u8,
-    error_data: u32,
-}
-
-#[derive(Serialize)]
-struct ChangeRequestValue {
-    change_ip: bool,
-    change_port: bool,
-}
-
-#[derive(Serialize)]
-struct NetworkInfoValue {
-    network_id: u16,
-    network_cost: u16,
-}
-
-impl Serialize for StunMessage<'_> {
-    /// `{"class": "request", "method": "Binding", "method_code": 1,
-    /// "length": 88, "transaction_id": "hex", "classic": false,
-    /// "attributes": [...], "malformed": null}`. For RFC 3489 messages
-    /// `transaction_id` is the whole 16-byte id, as tshark shows it.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("class", self.class.key())?;
-        map.serialize_entry("method", self.method_name())?;
-        map.serialize_entry("method_code", &self.method)?;
-        map.serialize_entry("length", &self.length)?;
-        match self.classic_transaction_id() {
-            Some(id) => map.serialize_entry("transaction_id", &Hex(&id))?,
-            None => map.serialize_entry("transaction_id", &Hex(&self.transaction_id))?,
-        }
-        map.serialize_entry("classic", &self.classic)?;
-        map.serialize_entry("attributes", &self.attributes)?;
-        map.serialize_entry("malformed", &self.malformed)?;
-        map.end()
-    }
-}
-
-impl Serialize for ChannelData<'_> {
-    /// `{"channel": 16384, "length": 60, "data": "hex", "truncated": false}`.
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut map = s.serialize_map(None)?;
-        map.serialize_entry("channel", &self.channel)?;
-        map.serialize_entry("length", &self.length)?;
-        map.serialize_entry("data", &Hex(self.data))?;
-        map.serialize_entry("truncated", &self.truncated())?;
-        map.end()
-    }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! Bytes cut from real captures; every expected value was read off
     //! `tshark -V` on the same frame. Paths are relative to
     //! /work/shared/captures/public/, except samples/turn-coturn.pcap,
@@ -1639,7 +1267,7 @@ mod tests {
     use super::*;
     use std::str::FromStr;
 
-    fn h(hex: &str) -> Vec<u8> {
+    pub(crate) fn h(hex: &str) -> Vec<u8> {
         (0..hex.len())
             .step_by(2)
             .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("test hex"))
@@ -1655,29 +1283,30 @@ mod tests {
     }
 
     // zeek/tls__webrtc-stun.pcap frame 1
-    const WEBRTC_F1: &str = "000100582112a4422598a65b9710b89865bc344000060019547735586d47414254553535753646323a333165353862623600000000250000002400046e7f00ff802a00089e681f4a7b38b1cc000800147320f87b2afd14aae987eac3a85b6bcb31cea55080280004287c8926";
+    pub(crate) const WEBRTC_F1: &str = "000100582112a4422598a65b9710b89865bc344000060019547735586d47414254553535753646323a333165353862623600000000250000002400046e7f00ff802a00089e681f4a7b38b1cc000800147320f87b2afd14aae987eac3a85b6bcb31cea55080280004287c8926";
     // zeek/tls__webrtc-stun.pcap frame 2
-    const WEBRTC_F2: &str = "0101002c2112a4422598a65b9710b89865bc34400020000800015b2ae1841fac00080014f493acdab4af84cc57677e1584af9e25cf59526d802800046eef2e05";
+    pub(crate) const WEBRTC_F2: &str = "0101002c2112a4422598a65b9710b89865bc34400020000800015b2ae1841fac00080014f493acdab4af84cc57677e1584af9e25cf59526d802800046eef2e05";
     // zeek/tls__webrtc-stun.pcap frame 3
-    const WEBRTC_F3: &str = "000100542112a4427cfaa5c3c0d752b57eb45c130006001933316535386262363a547735586d4741425455353575364632000000002400047effffff80290008ffffffffe312d76800080014352c3e664a7d60a60daa7fb08e0b0963e3fce062802800041521c353";
+    pub(crate) const WEBRTC_F3: &str = "000100542112a4427cfaa5c3c0d752b57eb45c130006001933316535386262363a547735586d4741425455353575364632000000002400047effffff80290008ffffffffe312d76800080014352c3e664a7d60a60daa7fb08e0b0963e3fce062802800041521c353";
     // arkime/stun-ice-testcall.pcap frame 1
-    const TESTCALL_F1: &str = "000100002112a442534f70436969354a6663317a";
+    pub(crate) const TESTCALL_F1: &str = "000100002112a442534f70436969354a6663317a";
     // arkime/stun-ice-testcall.pcap frame 2
-    const TESTCALL_F2: &str = "0101000c2112a442534f70436969354a6663317a00010008000111fc46c7802e";
+    pub(crate) const TESTCALL_F2: &str =
+        "0101000c2112a442534f70436969354a6663317a00010008000111fc46c7802e";
     // arkime/stun-ice-testcall.pcap frame 13
     const TESTCALL_F13: &str = "010100442112a4423559536e427170567761394f802200144e65742d4e6574204f532d452045332e372e302000200008000130f967d5246c00080014e45e5619e2c0280240b538ad86ed67b6496af9de80280004ece5004e";
     // arkime/stun-ice-testcall.pcap frame 25
-    const TESTCALL_F25: &str = "011100342112a442e7f02b9c4f87d5596104a2fc0009001000000500534552564552204552524f5200080014f7f544c1694a3e93f8db145a1b6a889ef488cc6d80280004b7586f5e";
+    pub(crate) const TESTCALL_F25: &str = "011100342112a442e7f02b9c4f87d5596104a2fc0009001000000500534552564552204552524f5200080014f7f544c1694a3e93f8db145a1b6a889ef488cc6d80280004b7586f5e";
     // arkime/stun-ice-testcall.pcap frame 32
-    const TESTCALL_F32: &str = "0111001c2112a4423c0812b8e084865e7023eca60009001000000401554e415554484f52495a454480280004afafe160";
+    pub(crate) const TESTCALL_F32: &str = "0111001c2112a4423c0812b8e084865e7023eca60009001000000401554e415554484f52495a454480280004afafe160";
     // arkime/turn.pcap frame 6 (TCP port 80)
-    const TURN_TCP_F6: &str = "011300742112a4424a5a6766714b33552f38664f0009000400000401001500503030303030313963306631663538343464316662653033363764323232323130393933636264316333643065616137663435666538343833393830383162336633363164313836303065633036666563001400137475726e2e636c6f7564666c6172652e636f6d00";
+    pub(crate) const TURN_TCP_F6: &str = "011300742112a4424a5a6766714b33552f38664f0009000400000401001500503030303030313963306631663538343464316662653033363764323232323130393933636264316333643065616137663435666538343833393830383162336633363164313836303065633036666563001400137475726e2e636c6f7564666c6172652e636f6d00";
     // arkime/turn.pcap frame 9
-    const TURN_TCP_F9: &str = "010300382112a4424872454f2f6c4d534b763967001600080001e6d4490c37b1000d000400000258002000080001cfa74d2ab5d900080014d4bb0125b6ecc7fc4348067f5cb8c8a806d0ec2f";
+    pub(crate) const TURN_TCP_F9: &str = "010300382112a4424872454f2f6c4d534b763967001600080001e6d4490c37b1000d000400000258002000080001cfa74d2ab5d900080014d4bb0125b6ecc7fc4348067f5cb8c8a806d0ec2f";
     // arkime/turn.pcap frame 11
     const TURN_TCP_F11: &str = "000800d42112a442436c3254554868417273467700120008000188f9e1baa5430006004067303336316666666564303962666339303832393134336435303862633265633334333564376361356634633234383265656130386638396461363364383565001400137475726e2e636c6f7564666c6172652e636f6d0000150050303030303031396330663166353834346431666265303336376432323232313039393363626431633364306561613766343566653834383339383038316233663336316431383630306563303666656300080014452544b2843e97d1cce7cb22288a99f652c2cf2c";
     // arkime/turn.pcap frame 14
-    const TURN_TCP_F14: &str =
+    pub(crate) const TURN_TCP_F14: &str =
         "011800182112a442436c3254554868417273467700080014f96a610f06e3719271c0d4c0ce2af5d29667192c";
     // arkime/turn.pcap frame 16
     const TURN_TCP_F16: &str =
@@ -1686,35 +1315,36 @@ mod tests {
     const CLASSIC_F1: &str =
         "0001001845589a049d6523142743e224714a8c2e010100143132333435363738393031323334353637383900";
     // arkime/stun.pcap frame 6 (RFC 3489)
-    const CLASSIC_F6: &str = "000100080000000000000000000000000b87dfce0003000400000000";
+    pub(crate) const CLASSIC_F6: &str = "000100080000000000000000000000000b87dfce0003000400000000";
     // arkime/stun.pcap frame 7 (RFC 3489)
-    const CLASSIC_F7: &str = "0001000802389232616b1a13fe1797626b3a20150003000400000004";
+    pub(crate) const CLASSIC_F7: &str = "0001000802389232616b1a13fe1797626b3a20150003000400000004";
     // arkime/stun.pcap frame 2 (MS-TURN, length 113)
-    const MSTURN_F2: &str = "000300712112a442d428f6f5e77f3136a7a9306f000f000472c64bc680080004000000060006003802000024899463a501d262ee9879230042f950d130f5f3bc86b5867a1fc5cacc000000007bc661f90ddace637ab776c69e60bd84429f19900010000400002ee08006000400000001805500040002000000150009227265616c6d303122";
+    pub(crate) const MSTURN_F2: &str = "000300712112a442d428f6f5e77f3136a7a9306f000f000472c64bc680080004000000060006003802000024899463a501d262ee9879230042f950d130f5f3bc86b5867a1fc5cacc000000007bc661f90ddace637ab776c69e60bd84429f19900010000400002ee08006000400000001805500040002000000150009227265616c6d303122";
     // zeek-spicy-stun/stun-attribute-length-ffff.pcap frame 2
-    const LEN_FFFF_F2: &str = "0101000c2112a442534f70436969354a6663317a0001ffff000111fc46c7802e";
+    pub(crate) const LEN_FFFF_F2: &str =
+        "0101000c2112a442534f70436969354a6663317a0001ffff000111fc46c7802e";
     // zeek-spicy-stun/stun-malformed-error.pcap frame 2
-    const BAD_ERROR_F2: &str = "011100342112a442e7f02b9c4f87d5596104a2fc0009000300000500534552564552204552524f5200080014f7f544c1694a3e93f8db145a1b6a889ef488cc6d80280004b7586f5e";
+    pub(crate) const BAD_ERROR_F2: &str = "011100342112a442e7f02b9c4f87d5596104a2fc0009000300000500534552564552204552524f5200080014f7f544c1694a3e93f8db145a1b6a889ef488cc6d80280004b7586f5e";
     // mercury/stun.pcap frame 2
-    const MERCURY_F2: &str = "010100302112a4429ab34ced9aac13fe01000000000100080001cc9c88380445802b000800010d960384e4f9802c000800010d970387d455002000080001ed8ea92aa007";
+    pub(crate) const MERCURY_F2: &str = "010100302112a4429ab34ced9aac13fe01000000000100080001cc9c88380445802b000800010d960384e4f9802c000800010d970387d455002000080001ed8ea92aa007";
     // samples/turn-coturn.pcap frame 1 (made by samples/turn-coturn.sh)
-    const COTURN_F1: &str = "000300282112a44253e1a5c85493b96efe86d17d0019000411000000000d0004000003090018000100000000001700040100000080280004a56d905c";
+    pub(crate) const COTURN_F1: &str = "000300282112a44253e1a5c85493b96efe86d17d0019000411000000000d0004000003090018000100000000001700040100000080280004a56d905c";
     // samples/turn-coturn.pcap frame 2
-    const COTURN_F2: &str = "0113005c2112a44253e1a5c85493b96efe86d17d0009001000000401556e617574686f72697a656400150010346163356333666362323266353430320014000e63616c6c73636f70652e74657374000080220014436f7475726e2d342e362e312027476f7273742780280004b13e34f8";
+    pub(crate) const COTURN_F2: &str = "0113005c2112a44253e1a5c85493b96efe86d17d0009001000000401556e617574686f72697a656400150010346163356333666362323266353430320014000e63616c6c73636f70652e74657374000080220014436f7475726e2d342e362e312027476f7273742780280004b13e34f8";
     // samples/turn-coturn.pcap frame 13
-    const COTURN_F13: &str = "000900682112a4426ff91925a57044b35e700ed1000c00045eba00000012000800012c8b5e12a44300060005616c69636500000000150010333066313835633734383565646230320014000e63616c6c73636f70652e7465737400000008001496e45cd8ac5ff89c46124eb5f6dd39e65f510e3e8028000433633b5f";
+    pub(crate) const COTURN_F13: &str = "000900682112a4426ff91925a57044b35e700ed1000c00045eba00000012000800012c8b5e12a44300060005616c69636500000000150010333066313835633734383565646230320014000e63616c6c73636f70652e7465737400000008001496e45cd8ac5ff89c46124eb5f6dd39e65f510e3e8028000433633b5f";
     // samples/turn-coturn.pcap frame 27 (ChannelData over UDP)
     const COTURN_F27: &str = "5f06003c00000000070707078f110000000000000707070707070707070707070707070707070707070707070707070707070707070707070707070707070707";
     // samples/turn-coturn.pcap frame 61
-    const COTURN_F61: &str = "001600542112a44268e3217310a2a8d6c6b4277c0013003c00000000070707078b0d00000000000007070707070707070707070707070707070707070707070707070707070707070707070707070707070707070012000800012c8a5e12a44380280004bff91ebd";
+    pub(crate) const COTURN_F61: &str = "001600542112a44268e3217310a2a8d6c6b4277c0013003c00000000070707078b0d00000000000007070707070707070707070707070707070707070707070707070707070707070707070707070707070707070012000800012c8a5e12a44380280004bff91ebd";
     // samples/turn-coturn.pcap frame 64
-    const COTURN_F64: &str = "0017006c2112a442bf7bc9fe9c3f3a6374330d9c0013003c00000000070707078b0d00000000000007070707070707070707070707070707070707070707070707070707070707070707070707070707070707070012000800012c8a5e12a44380220014436f7475726e2d342e362e312027476f72737427802800046cd93ab1";
+    pub(crate) const COTURN_F64: &str = "0017006c2112a442bf7bc9fe9c3f3a6374330d9c0013003c00000000070707078b0d00000000000007070707070707070707070707070707070707070707070707070707070707070707070707070707070707070012000800012c8a5e12a44380220014436f7475726e2d342e362e312027476f72737427802800046cd93ab1";
     // samples/turn-coturn.pcap frame 109 (one TCP segment, two messages)
     const COTURN_F109: &str = "000800602112a4427c914d9ec25900348f77a7570012000800012c8a5e12a44300060005616c69636500000000150010626661646162376461373734636430370014000e63616c6c73636f70652e74657374000000080014e061c71ba456400044ea8159fbc05d5ccb9e251b80280004a94653ec000900682112a4425918a3bbf83a252f4e1da65e000c0004476a00000012000800012c8a5e12a44300060005616c69636500000000150010626661646162376461373734636430370014000e63616c6c73636f70652e74657374000000080014e1a7251fbd6db4b0eb459558adc945cafad633e18028000441aba9d5";
     // samples/turn-coturn.pcap frame 112 (ChannelData over TCP, 61 bytes + 3 padding)
-    const COTURN_F112: &str = "476a003d0000000007070707db14000000000000070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707000000";
+    pub(crate) const COTURN_F112: &str = "476a003d0000000007070707db14000000000000070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707000000";
     // samples/turn-coturn.pcap frame 128 (IPv6)
-    const COTURN_F128: &str = "010300702112a44204bd1bf363986ef5c72f4fbd001600140002e13bdc12a48704bd1bf363986ef5c72f4fbc002000140002f54bdc12a48704bd1bf363986ef5c72f4fbc000d00040000030980220014436f7475726e2d342e362e312027476f7273742700080014ab71792dea63265c2e35f9b3328736c164afd86580280004e480d66c";
+    pub(crate) const COTURN_F128: &str = "010300702112a44204bd1bf363986ef5c72f4fbd001600140002e13bdc12a48704bd1bf363986ef5c72f4fbc002000140002f54bdc12a48704bd1bf363986ef5c72f4fbc000d00040000030980220014436f7475726e2d342e362e312027476f7273742700080014ab71792dea63265c2e35f9b3328736c164afd86580280004e480d66c";
     // samples/turn-coturn.pcap frame 148 (IPv6)
     const COTURN_F148: &str = "001700782112a442e626e4175badc1a3b8e9c1f20013003c0000000007070707bf1300000000000007070707070707070707070707070707070707070707070707070707070707070707070707070707070707070012001400022c8adc12a487e626e4175badc1a3b8e9c1f380220014436f7475726e2d342e362e312027476f7273742780280004fb2f5bcb";
 
@@ -1784,10 +1414,6 @@ mod tests {
         assert!(m.has_message_integrity());
         assert_eq!(m.fingerprint_valid(), Some(true));
         assert_eq!(m.error_code(), None);
-        assert_eq!(
-            m.summary(),
-            "Binding Request user=Tw5XmGABTU55u6F2:31e58bb6 prio=1853817087 USE-CANDIDATE ICE-CONTROLLING"
-        );
         assert!(looks_like_stun(&raw));
     }
 
@@ -1812,10 +1438,6 @@ mod tests {
         );
         assert_eq!(m.malformed, None);
         assert!(!m.use_candidate());
-        assert_eq!(
-            m.summary(),
-            "Binding Request user=31e58bb6:Tw5XmGABTU55u6F2 prio=2130706431 ICE-CONTROLLED"
-        );
     }
 
     #[test]
@@ -1844,10 +1466,6 @@ mod tests {
             }
         );
         assert_eq!(m.xor_mapped_address(), Some(sa("192.150.187.238:31288")));
-        assert_eq!(
-            m.summary(),
-            "Binding Success Response XOR-MAPPED-ADDRESS=192.150.187.238:31288"
-        );
     }
 
     #[test]
@@ -1867,7 +1485,6 @@ mod tests {
                 raw: &raw,
             }
         );
-        assert_eq!(m.summary(), "Binding Request");
 
         let raw = h(TESTCALL_F2);
         let m = parse_stun(&raw).unwrap();
@@ -1878,10 +1495,6 @@ mod tests {
         assert_eq!(m.transaction_id, tid("534f70436969354a6663317a"));
         assert_eq!(m.xor_mapped_address(), None);
         assert_eq!(m.mapped_address(), Some(sa("70.199.128.46:4604")));
-        assert_eq!(
-            m.summary(),
-            "Binding Success Response MAPPED-ADDRESS=70.199.128.46:4604"
-        );
     }
 
     #[test]
@@ -1933,7 +1546,6 @@ mod tests {
                 raw: &raw,
             }
         );
-        assert_eq!(m.summary(), "Binding Error Response 500 SERVER ERROR");
 
         let raw = h(TESTCALL_F32);
         let m = parse_stun(&raw).unwrap();
@@ -1953,7 +1565,6 @@ mod tests {
         );
         assert_eq!(m.error_code(), Some((401, &b"UNAUTHORIZED"[..])));
         assert!(!m.has_message_integrity());
-        assert_eq!(m.summary(), "Binding Error Response 401 UNAUTHORIZED");
     }
 
     #[test]
@@ -1986,10 +1597,6 @@ mod tests {
         assert_eq!(m.nonce(), Some(&nonce[..]));
         assert_eq!(m.fingerprint_valid(), None);
         // No reason phrase on the wire: the RFC's is used.
-        assert_eq!(
-            m.summary(),
-            "Allocate Error Response 401 Unauthorized realm=turn.cloudflare.com"
-        );
 
         // samples/turn-coturn.pcap frame 2: the same challenge from coturn.
         let raw = h(COTURN_F2);
@@ -2010,10 +1617,6 @@ mod tests {
                     valid: true
                 },
             ]
-        );
-        assert_eq!(
-            m.summary(),
-            "Allocate Error Response 401 Unauthorized realm=callscope.test"
         );
     }
 
@@ -2042,11 +1645,6 @@ mod tests {
         );
         assert_eq!(m.xor_relayed_address(), Some(sa("104.30.147.243:51142")));
         assert_eq!(m.lifetime(), Some(600));
-        assert_eq!(
-            m.summary(),
-            "Allocate Success Response XOR-RELAYED-ADDRESS=104.30.147.243:51142 \
-             XOR-MAPPED-ADDRESS=108.56.17.155:61109 lifetime=600"
-        );
     }
 
     #[test]
@@ -2099,7 +1697,6 @@ mod tests {
             ]
         );
         assert_eq!(m.malformed, None);
-        assert_eq!(m.summary(), "Allocate Request transport=UDP lifetime=777");
     }
 
     #[test]
@@ -2139,11 +1736,6 @@ mod tests {
             }
         );
         assert_eq!(m.error_code(), None);
-        assert_eq!(
-            m.summary(),
-            "CreatePermission Error Response (no ERROR-CODE) \
-             [malformed: error response without ERROR-CODE]"
-        );
     }
 
     #[test]
@@ -2176,11 +1768,6 @@ mod tests {
             }
         );
         assert_eq!(m.channel_number(), Some(0x5eba));
-        assert_eq!(
-            m.summary(),
-            "ChannelBind Request user=alice realm=callscope.test \
-             XOR-PEER-ADDRESS=127.0.0.1:3481 channel=0x5eba"
-        );
     }
 
     #[test]
@@ -2209,10 +1796,6 @@ mod tests {
             }
         );
         assert_eq!(m.data(), Some(&payload[..]));
-        assert_eq!(
-            m.summary(),
-            "Send Indication XOR-PEER-ADDRESS=127.0.0.1:3480 data=60 bytes"
-        );
 
         let raw = h(COTURN_F64);
         let m = parse_stun(&raw).unwrap();
@@ -2230,10 +1813,6 @@ mod tests {
                     valid: true
                 },
             ]
-        );
-        assert_eq!(
-            m.summary(),
-            "Data Indication XOR-PEER-ADDRESS=127.0.0.1:3480 data=60 bytes"
         );
 
         // IPv6 peer: the address is XORed with cookie and transaction id.
@@ -2396,10 +1975,6 @@ mod tests {
                     .expect("16 bytes")
             )
         );
-        assert_eq!(
-            m.summary(),
-            "Binding Request (RFC 3489) CHANGE-REQUEST=none"
-        );
         assert!(looks_like_stun(&raw));
 
         let raw = h(CLASSIC_F7);
@@ -2461,10 +2036,6 @@ mod tests {
             }
         );
         // MAPPED-ADDRESS is left out when XOR-MAPPED-ADDRESS is there.
-        assert_eq!(
-            m.summary(),
-            "Binding Success Response XOR-MAPPED-ADDRESS=136.56.4.69:52380"
-        );
     }
 
     #[test]
@@ -2483,11 +2054,6 @@ mod tests {
                 malformed: Some(problem::ATTRIBUTE_OVERRUN),
                 raw: &raw,
             }
-        );
-        assert_eq!(
-            m.summary(),
-            "Binding Success Response \
-             [malformed: attribute length goes past the end of the message]"
         );
         // The header alone is consistent, so the demultiplexer still says STUN.
         assert!(looks_like_stun(&raw));
@@ -2514,10 +2080,6 @@ mod tests {
                 malformed: Some(problem::BAD_ERROR_CODE),
                 raw: &raw,
             }
-        );
-        assert_eq!(
-            m.summary(),
-            "Binding Error Response (no ERROR-CODE) [malformed: ERROR-CODE shorter than 4 bytes]"
         );
     }
 
@@ -2617,7 +2179,6 @@ mod tests {
         let m = parse_stun(&buf).unwrap();
         assert_eq!(m.fingerprint_valid(), Some(false));
         assert_eq!(m.malformed, None);
-        assert!(m.summary().ends_with(" BAD-FINGERPRINT"));
     }
 
     #[test]
@@ -2642,89 +2203,6 @@ mod tests {
         assert!(!looks_like_stun(&h(
             "000100080000000000000000000000000b87dfce0003000800000000"
         )));
-    }
-
-    #[test]
-    fn json_output() {
-        let raw = h(WEBRTC_F1);
-        let m = parse_stun(&raw).unwrap();
-        assert_eq!(
-            serde_json::to_value(&m).unwrap(),
-            serde_json::json!({
-                "class": "request",
-                "method": "Binding",
-                "method_code": 1,
-                "length": 88,
-                "transaction_id": "2598a65b9710b89865bc3440",
-                "classic": false,
-                "attributes": [
-                    {"type": "USERNAME", "value": "Tw5XmGABTU55u6F2:31e58bb6"},
-                    {"type": "USE-CANDIDATE"},
-                    {"type": "PRIORITY", "value": 1853817087},
-                    {"type": "ICE-CONTROLLING", "value": "9e681f4a7b38b1cc"},
-                    {"type": "MESSAGE-INTEGRITY", "value": "7320f87b2afd14aae987eac3a85b6bcb31cea550"},
-                    {"type": "FINGERPRINT", "value": {"crc32": "287c8926", "valid": true}},
-                ],
-                "malformed": null,
-            })
-        );
-
-        let raw = h(TURN_TCP_F6);
-        let m = parse_stun(&raw).unwrap();
-        assert_eq!(
-            serde_json::to_value(&m).unwrap()["attributes"],
-            serde_json::json!([
-                {"type": "ERROR-CODE", "value": {"code": 401, "reason": ""}},
-                {"type": "NONCE", "value": "0000019c0f1f5844d1fbe0367d222210993cbd1c3d0eaa7f45fe848398081b3f361d18600ec06fec"},
-                {"type": "REALM", "value": "turn.cloudflare.com"},
-            ])
-        );
-
-        let raw = h(MSTURN_F2);
-        let m = parse_stun(&raw).unwrap();
-        let v = serde_json::to_value(&m).unwrap();
-        assert_eq!(
-            v["attributes"][0],
-            serde_json::json!({"type": "0x000f", "value": "72c64bc6"})
-        );
-        assert_eq!(
-            v["attributes"][3],
-            serde_json::json!({"type": "BANDWIDTH", "value": 12000})
-        );
-        assert_eq!(
-            v["malformed"],
-            serde_json::json!("message length is not a multiple of 4")
-        );
-
-        let raw = h(COTURN_F128);
-        let v = serde_json::to_value(parse_stun(&raw).unwrap()).unwrap();
-        assert_eq!(
-            v["attributes"][1],
-            serde_json::json!({"type": "XOR-MAPPED-ADDRESS", "value": "[fd00:c5::1]:54361"})
-        );
-
-        let raw = h(CLASSIC_F7);
-        let v = serde_json::to_value(parse_stun(&raw).unwrap()).unwrap();
-        assert_eq!(
-            v["transaction_id"],
-            serde_json::json!("02389232616b1a13fe1797626b3a2015")
-        );
-        assert_eq!(v["classic"], serde_json::json!(true));
-        assert_eq!(
-            v["attributes"][0],
-            serde_json::json!({"type": "CHANGE-REQUEST", "value": {"change_ip": true, "change_port": false}})
-        );
-
-        let raw = h(COTURN_F112);
-        assert_eq!(
-            serde_json::to_value(parse_channel_data(&raw).unwrap()).unwrap(),
-            serde_json::json!({
-                "channel": 0x476a,
-                "length": 61,
-                "data": "0000000007070707db14000000000000070707070707070707070707070707070707070707070707070707070707070707070707070707070707070707",
-                "truncated": false,
-            })
-        );
     }
 
     #[test]
@@ -2764,12 +2242,10 @@ mod tests {
 
         fn all(buf: &[u8]) {
             if let Ok(m) = parse_stun(buf) {
-                let _ = m.summary();
-                let _ = serde_json::to_string(&m);
                 let _ = m.classic_transaction_id();
             }
             if let Ok(cd) = parse_channel_data(buf) {
-                let _ = serde_json::to_string(&cd);
+                let _ = cd.truncated();
             }
             let _ = looks_like_stun(buf);
             if let Some(n) = stream_message_len(buf) {

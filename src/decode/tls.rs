@@ -3,12 +3,11 @@
 //! stand on tls-parser; a plaintext alert is two bytes (level, description),
 //! anything longer is encrypted.
 
-use serde::Serialize;
 use tls_parser::parse_tls_raw_record;
 
 use super::dtls::content_type;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TlsRecord {
     pub content_type: u8,
     pub version: u16,
@@ -54,36 +53,5 @@ fn plaintext_handshake_type(data: &[u8]) -> Option<u8> {
             (4 + len <= data.len()).then_some(*t)
         }
         _ => None,
-    }
-}
-
-impl TlsRecord {
-    pub fn summary(&self) -> String {
-        let v = match self.version {
-            0x0301 => "TLS 1.0",
-            0x0302 => "TLS 1.1",
-            0x0303 => "TLS 1.2",
-            0x0304 => "TLS 1.3",
-            _ => "TLS",
-        };
-        match self.content_type {
-            content_type::CHANGE_CIPHER_SPEC => format!("{v} ChangeCipherSpec"),
-            content_type::ALERT => match self.alert {
-                Some((l, d)) => format!(
-                    "{v} Alert {} {}",
-                    if l == 2 { "fatal" } else { "warning" },
-                    crate::decode::dtls::alert_description_name(d)
-                ),
-                None => format!("{v} Encrypted Alert"),
-            },
-            content_type::HANDSHAKE => match self.handshake_type {
-                Some(t) => format!(
-                    "{v} Handshake {}",
-                    crate::decode::dtls::handshake_type_name(t)
-                ),
-                None => format!("{v} Encrypted Handshake Message"),
-            },
-            _ => format!("{v} Application Data len={}", self.length),
-        }
     }
 }

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::analysis::CallParts;
 use crate::report::format_epoch;
+use crate::report::summary::Summary;
 
 /// The per-stage facts of a call, as JSON values.
 #[derive(Debug, Clone, Default)]

@@ -1,10 +1,14 @@
 //! Output: what the user reads. `packets` prints one line (or one JSON
-//! object) per frame; `analyze` prints the per-call report.
+//! object) per frame; `analyze` prints the per-call report. The texts and
+//! JSON forms of decoded messages are made here too ([`summary`],
+//! [`packet_json`]): the decoders only give values.
 
 pub mod analyze;
 pub mod call_facts;
 pub mod ladder;
+pub mod packet_json;
 pub mod packets;
+pub mod summary;
 mod time;
 
 pub use time::{format_epoch, format_relative, format_utc};

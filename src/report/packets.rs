@@ -8,11 +8,13 @@ use std::net::SocketAddr;
 use serde_json::{json, Map, Value};
 
 use crate::capture::CaptureInfo;
-use crate::decode::dtls::{self, DtlsRecordBody, HandshakeReassembler};
+use crate::decode::dtls::{self, DtlsRecordBody};
 use crate::decode::Pdu;
 use crate::net::link_type_name;
 use crate::pipeline::{DecodedFrame, PipelineStats, Transport};
 
+use super::packet_json::PacketJson;
+use super::summary::Summary;
 use super::{format_epoch, format_relative};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,17 +23,16 @@ pub enum Format {
     Json,
 }
 
-/// Bound on remembered DTLS handshake fragments (for "3rd copy") and on
-/// per-direction reassemblers: past it the oldest half is forgotten, so a
-/// copy may be counted as a first copy again. Said in the summary.
+/// Bound on remembered DTLS handshake fragments (for "3rd copy"): past it
+/// they are all forgotten, so a copy may be counted as a first copy again.
 const MAX_DTLS_KEYS: usize = 65_536;
 
-/// State the packet list keeps across frames: DTLS retransmission counts and
-/// handshake reassembly (a Certificate split over datagrams).
+/// State the packet list keeps across frames: how often each DTLS handshake
+/// fragment was sent. Fragments are shown as each datagram holds them; the
+/// analysis reassembles the messages.
 #[derive(Default)]
 struct DtlsNotes {
     copies: HashMap<(SocketAddr, SocketAddr, u8, u16, u32), u32>,
-    reassemblers: HashMap<(SocketAddr, SocketAddr), HandshakeReassembler>,
 }
 
 /// Prints frames as they come and the closing summary at the end.
@@ -110,7 +111,7 @@ impl<W: Write> PacketPrinter<W> {
     }
 
     /// DTLS needs memory across frames: which handshake fragments were seen
-    /// before (retransmissions), and reassembly of fragmented messages.
+    /// before (retransmissions).
     fn dtls_notes(&mut self, f: &DecodedFrame<'_>) -> Vec<String> {
         let Some((src, dst)) = f.transport.endpoints() else {
             return Vec::new();
@@ -126,9 +127,6 @@ impl<W: Write> PacketPrinter<W> {
             };
             if self.dtls.copies.len() > MAX_DTLS_KEYS {
                 self.dtls.copies.clear();
-            }
-            if self.dtls.reassemblers.len() > MAX_DTLS_KEYS / 16 {
-                self.dtls.reassemblers.clear();
             }
             for rec in &dgram.records {
                 let DtlsRecordBody::Handshake(frags) = &rec.body else {
@@ -151,24 +149,6 @@ impl<W: Write> PacketPrinter<W> {
                             frag.message_seq,
                             crate::analysis::evidence::ordinal(u64::from(*n))
                         ));
-                    }
-                    if frag.message.is_none() {
-                        let r = self.dtls.reassemblers.entry((src, dst)).or_default();
-                        if let Some(done) = r.push(frag) {
-                            let msg = dtls::parse_handshake_message(done.msg_type, &done.body);
-                            let mut text = format!(
-                                "reassembled {} ({} bytes)",
-                                dtls::handshake_type_name(done.msg_type),
-                                done.body.len()
-                            );
-                            if let dtls::HandshakeMessage::Certificate { certificates } = &msg {
-                                if let Some(first) = certificates.first() {
-                                    text.push_str(" sha-256 ");
-                                    text.push_str(&dtls::certificate_sha256_fingerprint(first));
-                                }
-                            }
-                            notes.push(text);
-                        }
                     }
                 }
             }
@@ -267,12 +247,7 @@ fn pdu_summary(p: &Pdu<'_>) -> String {
     let own = match p {
         Pdu::Sip(m) => m.summary(),
         Pdu::Stun { msg, .. } => format!("STUN {}", msg.summary()),
-        Pdu::ChannelData { data, .. } => {
-            format!(
-                "TURN ChannelData channel=0x{:04X} len={}",
-                data.channel, data.length
-            )
-        }
+        Pdu::ChannelData { data, .. } => data.summary(),
         Pdu::Dtls(d) => d.summary(),
         Pdu::Rtp(r) => r.summary(),
         Pdu::Rtcp(r) => r.summary(),
@@ -390,16 +365,15 @@ fn pdu_json(p: &Pdu<'_>) -> Map<String, Value> {
     obj.insert("protocol".into(), json!(p.protocol()));
     obj.insert("info".into(), json!(pdu_summary(p)));
     let fields = match p {
-        Pdu::Sip(m) => serde_json::to_value(m),
-        Pdu::Stun { msg, .. } => serde_json::to_value(msg),
-        Pdu::ChannelData { data, .. } => serde_json::to_value(data),
-        Pdu::Dtls(d) => serde_json::to_value(d),
-        Pdu::Rtp(r) => serde_json::to_value(r),
-        Pdu::Rtcp(r) => serde_json::to_value(r),
-        Pdu::Tls(t) => serde_json::to_value(t),
-        Pdu::Malformed { reason, .. } => Ok(json!({ "malformed": reason })),
-    }
-    .unwrap_or(Value::Null);
+        Pdu::Sip(m) => m.packet_json(),
+        Pdu::Stun { msg, .. } => msg.packet_json(),
+        Pdu::ChannelData { data, .. } => data.packet_json(),
+        Pdu::Dtls(d) => d.packet_json(),
+        Pdu::Rtp(r) => r.packet_json(),
+        Pdu::Rtcp(r) => r.packet_json(),
+        Pdu::Tls(t) => t.packet_json(),
+        Pdu::Malformed { reason, .. } => json!({ "malformed": reason }),
+    };
     obj.insert(p.protocol().into(), fields);
     if let Some(inner) = p.inner() {
         obj.insert("inner".into(), Value::Object(pdu_json(inner)));
