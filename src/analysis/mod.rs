@@ -9,6 +9,7 @@ pub mod calls;
 pub mod dtls;
 pub mod evidence;
 pub mod ice;
+pub mod members;
 pub mod rtp;
 pub mod sip;
 pub mod timeline;

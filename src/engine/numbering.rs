@@ -1,0 +1,229 @@
+//! Call numbers: handed out once, never reused or changed; calls read
+//! earlier that turn out to be part of another are named in it; finalised
+//! calls judged and forgotten.
+
+use std::net::SocketAddr;
+
+use foldhash::{HashMap, HashSet};
+
+use crate::analysis::{Analyzer, AssembledCall, CallParts, FrameOwner};
+use crate::verdict;
+
+use super::{CallDigest, JudgedCall, SessionObserver};
+
+/// Call numbers handed out, and what is needed to keep them stable.
+#[derive(Default)]
+pub(super) struct Numbering {
+    /// Live calls' ids (as correlation builds them) -> number and the id
+    /// shown, which differs when a finalised call had the same id.
+    numbers: HashMap<String, (u32, String)>,
+    next_number: u32,
+    /// Ids of finalised calls (by hash, 8 bytes each), with how often each
+    /// was used: a later call with the same id (a Call-ID reused, the same
+    /// RTP ports an hour later) is shown as `id#2`.
+    finalized_ids: HashMap<u64, u32>,
+    pub(super) finalized: u64,
+    absorbed: HashMap<String, Vec<(u32, String)>>,
+    pub(super) digests: HashMap<u32, CallDigest>,
+}
+
+impl Numbering {
+    pub(super) fn judge_all<'a>(&mut self, analyzer: &'a Analyzer) -> Vec<JudgedCall<'a>> {
+        let now = analyzer.now();
+        let assembled = analyzer.assemble();
+        self.note_absorbed(&assembled);
+        assembled
+            .into_iter()
+            .map(|call| self.judge(analyzer, call, now))
+            .collect()
+    }
+
+    /// Calls numbered before that are no longer calls of their own were
+    /// joined to another: say so on the one that took them.
+    fn note_absorbed(&mut self, assembled: &[AssembledCall<'_>]) {
+        // Every numbered live call is in `numbers`; one missing from this
+        // assembly is no longer a call of its own: it was joined to
+        // another. Say so on the one that took it.
+        if self.numbers.len() <= assembled.len()
+            && assembled.iter().all(|c| self.numbers.contains_key(&c.id))
+        {
+            return;
+        }
+        let ids: HashSet<u64> = assembled.iter().map(|c| id_hash(&c.id)).collect();
+        let gone: Vec<(String, u32)> = self
+            .numbers
+            .iter()
+            .filter(|(id, _)| !ids.contains(&id_hash(id)))
+            .map(|(id, (n, _))| (id.clone(), *n))
+            .collect();
+        for (gone, number) in gone {
+            self.numbers.remove(&gone);
+            if let Some(taker) = assembled
+                .iter()
+                .find(|c| standalone_ids(&c.parts).contains(&gone))
+            {
+                let list = self.absorbed.entry(taker.id.clone()).or_default();
+                if !list.iter().any(|(n, _)| *n == number) {
+                    list.push((number, gone));
+                }
+            }
+        }
+    }
+
+    /// The call's number and the id it is shown with, handed out now if
+    /// it has none yet.
+    fn number(&mut self, id: &str) -> (u32, String) {
+        if let Some(n) = self.numbers.get(id) {
+            return n.clone();
+        }
+        self.next_number += 1;
+        let shown = match self.finalized_ids.get(&id_hash(id)) {
+            Some(n) => format!("{id}#{}", n + 1),
+            None => id.to_string(),
+        };
+        self.numbers
+            .insert(id.to_string(), (self.next_number, shown.clone()));
+        (self.next_number, shown)
+    }
+
+    pub(super) fn judge<'a>(
+        &mut self,
+        analyzer: &'a Analyzer,
+        mut call: AssembledCall<'a>,
+        now: i64,
+    ) -> JudgedCall<'a> {
+        let (number, shown_id) = self.number(&call.id);
+        let absorbed = self.absorbed.get(&call.id).cloned().unwrap_or_default();
+        call.id = shown_id;
+        let verdict = verdict::judge(call.kind, &call.parts, now);
+        let frames = call.parts.frame_count(analyzer);
+        JudgedCall {
+            number,
+            absorbed,
+            call,
+            verdict,
+            frames,
+        }
+    }
+
+    /// Finalises the calls that finished by capture time now.
+    pub(super) fn sweep(&mut self, analyzer: &mut Analyzer, observer: &mut impl SessionObserver) {
+        self.finalize_where(analyzer, observer, false);
+    }
+
+    /// Finalises every call.
+    pub(super) fn finalize_all(
+        &mut self,
+        analyzer: &mut Analyzer,
+        observer: &mut impl SessionObserver,
+    ) {
+        self.finalize_where(analyzer, observer, true);
+    }
+
+    fn finalize_where(
+        &mut self,
+        analyzer: &mut Analyzer,
+        observer: &mut impl SessionObserver,
+        all: bool,
+    ) {
+        let owners: Vec<FrameOwner> = {
+            let an: &Analyzer = analyzer;
+            let now = an.now();
+            let mut owners = Vec::new();
+            let calls = an.assemble();
+            self.note_absorbed(&calls);
+            // Calls still going get their numbers now too, in start order,
+            // so numbers follow the order calls began.
+            let mut finished = Vec::new();
+            for call in calls {
+                if all || call.finished(now) {
+                    finished.push(self.judge(an, call, now));
+                } else {
+                    self.number(&call.id);
+                }
+            }
+            for c in &finished {
+                observer.finalized(c);
+                owners.extend(c.call.parts.frame_owners());
+                self.forget(c);
+            }
+            owners
+        };
+        if !owners.is_empty() {
+            analyzer.release(&owners);
+        }
+    }
+
+    /// Records that the call numbered for `gone` is now part of the call
+    /// shown as `taker`; gives what the taker's `absorbed` gains.
+    pub(super) fn absorb(&mut self, taker: &str, gone: &str) -> Option<(u32, String)> {
+        let &(number, _) = self.numbers.get(gone)?;
+        let base = taker.split('#').next().unwrap_or(taker);
+        let entry = (number, gone.to_string());
+        let list = self.absorbed.entry(base.to_string()).or_default();
+        if !list.contains(&entry) {
+            list.push(entry.clone());
+        }
+        Some(entry)
+    }
+
+    /// Whether the call differs from what the last changed-calls read saw;
+    /// remembers it as seen.
+    pub(super) fn changed(&mut self, c: &JudgedCall<'_>) -> bool {
+        let d = CallDigest {
+            end_ts: c.call.end_ts,
+            frames: c.frames,
+            code: c.verdict.code.to_string(),
+            summary: c.verdict.summary.clone(),
+        };
+        self.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
+    }
+
+    /// Drops what was kept for a call now finalised.
+    fn forget(&mut self, c: &JudgedCall<'_>) {
+        self.finalized += 1;
+        // The id correlation gave it, before any `#n`.
+        let base = c.call.id.split('#').next().unwrap_or(&c.call.id);
+        self.numbers.remove(base);
+        self.absorbed.remove(base);
+        self.digests.remove(&c.number);
+        *self.finalized_ids.entry(id_hash(base)).or_insert(0) += 1;
+    }
+}
+
+fn id_hash(id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::quality::FixedState::with_seed(0x6361_6c6c).hash_one(id)
+}
+
+/// The ids each part of a call would have as a call of its own: how a call
+/// read earlier is recognised inside the one that took it.
+pub(super) fn standalone_ids(p: &CallParts<'_>) -> Vec<String> {
+    let mut v = Vec::new();
+    for s in &p.sessions {
+        let mut u = s.ufrags.to_vec();
+        u.sort();
+        v.push(format!("ice:{}", u.join(":")));
+    }
+    for a in &p.associations {
+        v.push(format!("dtls:{}-{}", a.client, a.server));
+    }
+    for a in &p.allocations {
+        v.push(format!("turn:{}-{}", a.client, a.server));
+    }
+    for q in &p.server_queries {
+        v.push(format!("stun:{}-{}", q.client, q.server));
+    }
+    if let Some(c) = p.connection {
+        v.push(format!("tcp:{}-{}", c.client, c.server));
+    }
+    for s in &p.streams {
+        let (a, b): (SocketAddr, SocketAddr) = if s.key.src <= s.key.dst {
+            (s.key.src, s.key.dst)
+        } else {
+            (s.key.dst, s.key.src)
+        };
+        v.push(format!("rtp:{a}-{b}"));
+    }
+    v
+}
