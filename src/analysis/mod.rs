@@ -72,6 +72,9 @@ pub enum FrameOwner {
     Rtcp((SocketAddr, SocketAddr)),
 }
 
+/// How often old STUN transactions are swept out, in capture time.
+const PRUNE_EVERY_NS: i64 = 10_000_000_000;
+
 /// Owners kept at most: past it, frames of new owners are counted in
 /// [`Analyzer::unowned_over_limit`] and belong to no call's count.
 const MAX_OWNERS: usize = 2_000_000;
@@ -92,6 +95,7 @@ pub struct Analyzer {
     owner_frames: HashMap<FrameOwner, u64>,
     pub unowned_over_limit: u64,
     released: u64,
+    next_prune: i64,
     /// The owners of the frame being fed, with the depth each was found
     /// at (0 transport, 1 message, 2 relayed message); the deepest win.
     frame_owners: Vec<(u8, FrameOwner)>,
@@ -220,12 +224,17 @@ impl Analyzer {
             + self.released
     }
 
-    /// Periodic upkeep on capture time: old STUN transactions go.
-    pub fn prune(&mut self) {
+    /// Periodic upkeep on capture time: old STUN transactions go. Runs
+    /// from `feed` every [`PRUNE_EVERY_NS`] of capture time.
+    fn prune(&mut self) {
         self.ice.prune_transactions(self.last_ts);
     }
 
     pub fn feed(&mut self, f: &DecodedFrame<'_>) {
+        if f.ts_ns >= self.next_prune {
+            self.prune();
+            self.next_prune = f.ts_ns.saturating_add(PRUNE_EVERY_NS);
+        }
         self.frame_owners.clear();
         self.feed_frame(f);
         self.count_owners(f.fragment_frames.len() as u64);
