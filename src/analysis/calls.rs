@@ -473,6 +473,21 @@ impl AssembledCall<'_> {
         let Some(d) = self.parts.dialog.filter(|_| self.kind == CallKind::SipCall) else {
             return idle > IDLE_FINISHED_NS;
         };
+        if self.ended() {
+            idle > ENDED_GRACE_NS
+        } else if d.accepted().is_some() {
+            idle > ESTABLISHED_IDLE_NS
+        } else {
+            idle > IDLE_FINISHED_NS
+        }
+    }
+
+    /// A SIP call that signalling ended: its BYE was answered, or it was
+    /// refused. Its verdict no longer depends on the time.
+    pub fn ended(&self) -> bool {
+        let Some(d) = self.parts.dialog.filter(|_| self.kind == CallKind::SipCall) else {
+            return false;
+        };
         let bye_answered = d
             .transactions
             .items()
@@ -489,13 +504,7 @@ impl AssembledCall<'_> {
         let refused = last_main
             .and_then(|t| t.final_response())
             .is_some_and(|r| r.status >= 300 && r.status != 401 && r.status != 407);
-        if bye_answered || refused {
-            idle > ENDED_GRACE_NS
-        } else if d.accepted().is_some() {
-            idle > ESTABLISHED_IDLE_NS
-        } else {
-            idle > IDLE_FINISHED_NS
-        }
+        bye_answered || refused
     }
 }
 

@@ -255,15 +255,13 @@ struct CachedCall {
     time_sensitive: bool,
 }
 
-/// Activity this recent can still turn into a verdict by time alone (media
-/// that stopped: 5 s; see `verdict::media`).
-const RECENT_ACTIVITY_NS: i64 = 6_000_000_000;
-
-/// A verdict naming a stage (a failure, or `capture-ended`) can change
-/// with time alone; a good one only with new activity, within
-/// [`RECENT_ACTIVITY_NS`].
-fn time_sensitive(v: &Verdict) -> bool {
-    v.stage != crate::verdict::Stage::None
+/// Whether the call's verdict can still change with time alone: pending
+/// (`capture-ended`), or a call not ended by its signalling that failed
+/// (a timeout's text counts time) or carries media (media that stops
+/// becomes `media-stopped` 5 s later).
+fn time_sensitive(c: &JudgedCall<'_>) -> bool {
+    c.verdict.code == crate::verdict::VerdictCode::CaptureEnded
+        || (!c.call.ended() && (c.verdict.failed() || !c.call.parts.streams.is_empty()))
 }
 
 /// Batches in flight between the reader thread and the decoder: one being
@@ -484,9 +482,7 @@ impl Session {
         let cache = read_cache.get_or_insert_with(ReadCache::default);
         let advanced = now > cache.now;
         let due = |cc: &CachedCall, activity: i64| {
-            activity > cc.activity
-                || (advanced
-                    && (cc.time_sensitive || now.saturating_sub(activity) <= RECENT_ACTIVITY_NS))
+            activity > cc.activity || (advanced && cc.time_sensitive)
         };
         if cache.structure == structure && !cache.calls.is_empty() {
             // No part created or released: the members are as they were.
@@ -498,7 +494,7 @@ impl Session {
                 cc.activity = activity;
                 let call = members::rebuild(analyzer, base_id, cc.kind, &cc.members);
                 let judged = numbering.judge(analyzer, call, now);
-                cc.time_sensitive = time_sensitive(&judged.verdict);
+                cc.time_sensitive = time_sensitive(&judged);
                 if numbering.changed(&judged) {
                     out.push(judged);
                 }
@@ -529,7 +525,7 @@ impl Session {
                         members,
                         activity,
                         shape,
-                        time_sensitive: time_sensitive(&judged.verdict),
+                        time_sensitive: time_sensitive(&judged),
                         generation,
                     },
                 );
@@ -545,6 +541,10 @@ impl Session {
                 .collect();
             for id in gone {
                 cache.calls.remove(&id);
+                // Finalised calls are no longer numbered: nothing took them.
+                if !numbering.is_numbered(&id) {
+                    continue;
+                }
                 // A call that took a part gained one, so it was judged now.
                 let taker = judged_now
                     .iter_mut()

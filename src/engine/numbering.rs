@@ -154,6 +154,10 @@ impl Numbering {
         }
     }
 
+    pub(super) fn is_numbered(&self, id: &str) -> bool {
+        self.numbers.contains_key(id)
+    }
+
     /// Records that the call numbered for `gone` is now part of the call
     /// shown as `taker`; gives what the taker's `absorbed` gains.
     pub(super) fn absorb(&mut self, taker: &str, gone: &str) -> Option<(u32, String)> {
