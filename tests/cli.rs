@@ -41,6 +41,26 @@ fn analyze_filters_by_code_failed_and_call() {
         "{out}"
     );
 
+    // A bare status and any case; a bare Call-ID.
+    let (out, _, _) = callscope(&["analyze", "--code", "486", &load]);
+    assert!(out.contains("by code: sip-486 240"), "{out}");
+    let (out, _, _) = callscope(&["analyze", "--code", "SIP-603", &load]);
+    assert!(out.contains("by code: sip-603 160"), "{out}");
+    let decline = sample("sip-603-decline.pcap");
+    let (out, _, _) = callscope(&[
+        "analyze",
+        "--call",
+        "2b8781d26609aeba-1@10.201.1.1",
+        &decline,
+    ]);
+    assert!(out.contains("totals: 1 call, 1 failed"), "{out}");
+    // Nothing matches: said so.
+    let (out, _, _) = callscope(&["analyze", "--call", "5000", &load]);
+    assert!(
+        out.contains("(shown: 0 of 2000 calls: none matches"),
+        "{out}"
+    );
+
     // --failed hides a good call.
     let (out, _, _) = callscope(&["analyze", "--failed", &sample("sip-call-rtp.pcap")]);
     assert!(out.contains(", 0 calls"), "{out}");
@@ -57,7 +77,7 @@ fn ladder_shows_failed_calls_by_default() {
     assert!(out.contains("|<===ClientHello x6=====|"), "{out}");
     assert!(out.lines().all(|l| l.chars().count() <= 120), "{out}");
     let (out, _, _) = callscope(&["ladder", &sample("sip-call-rtp.pcap")]);
-    assert!(out.contains("no call matches"), "{out}");
+    assert!(out.contains("no failed call (of 1 call)"), "{out}");
 }
 
 #[test]

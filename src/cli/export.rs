@@ -24,7 +24,10 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
     };
     match export_calls(file, threads, |c| selection.matches(c), out, output) {
         Ok(s) if s.calls.is_empty() => {
-            eprintln!("callscope: {file}: no call matches; nothing but the file header written");
+            if output != "-" {
+                let _ = std::fs::remove_file(output);
+            }
+            eprintln!("callscope: {file}: no call matches; {output} not written (`analyze` lists the calls)");
             ExitCode::from(1)
         }
         Ok(mut s) => {

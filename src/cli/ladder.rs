@@ -40,7 +40,8 @@ impl SessionObserver for Ladders<'_> {
 
 pub fn run(file: &str, threads: usize, mut selection: CallSelection) -> ExitCode {
     // Without a choice, the calls a ticket is about: the failed ones.
-    if selection.is_all() {
+    let chose = !selection.is_all();
+    if !chose {
         selection.failed_only = true;
     }
     let mut session = Session::new(SessionOptions::streaming(threads));
@@ -69,12 +70,19 @@ pub fn run(file: &str, threads: usize, mut selection: CallSelection) -> ExitCode
         None => Ok(()),
     };
     if ladders.matched == 0 {
+        let calls = callscope::analysis::evidence::plural(ladders.calls, "call");
         written = written.and_then(|_| {
-            writeln!(
-                out,
-                "{file}: no call matches (of {} calls; `analyze` lists them)",
-                ladders.calls
-            )
+            if chose {
+                writeln!(
+                    out,
+                    "{file}: no call matches (of {calls}; `analyze` lists them)"
+                )
+            } else {
+                writeln!(
+                    out,
+                    "{file}: no failed call (of {calls}); choose one with --call"
+                )
+            }
         });
     }
     for (i, (_, _, text)) in ladders.drawn.iter().enumerate() {

@@ -226,6 +226,13 @@ impl<'s> ReportWriter<'s> {
             ReportFormat::Text { verbose } => {
                 write_head(out, facts, self.calls)?;
                 if self.calls == 0 {
+                    if !self.selection.is_all() && self.all_calls > 0 {
+                        writeln!(
+                            out,
+                            "(shown: 0 of {} calls: none matches the --failed, --call or --code given)",
+                            self.all_calls
+                        )?;
+                    }
                     return Ok(());
                 }
                 writeln!(
