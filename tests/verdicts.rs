@@ -189,7 +189,17 @@ fn webrtc_success_direct_and_relayed() {
     );
     assert_eq!(c.json["turn"][0]["succeeded"], true);
     assert_eq!(c.json["dtls"]["relayed"], true);
-    assert!(streams(c).iter().all(|x| x.2 == 302), "{:?}", streams(c));
+    // Each packet shows on both legs of the relay (ChannelData, and plain
+    // UDP between relay and peer): 151 sent per SSRC, as tshark's RTP
+    // streams count them on the relay-peer leg.
+    assert!(streams(c).iter().all(|x| x.2 == 151), "{:?}", streams(c));
+    let dups: Vec<u64> = c.json["media"]["streams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["duplicates"].as_u64().unwrap())
+        .collect();
+    assert_eq!(dups, vec![0, 0]);
 }
 
 #[test]

@@ -96,6 +96,8 @@ pub struct Analyzer {
     pub unowned_over_limit: u64,
     released: u64,
     next_prune: i64,
+    /// Relayed copies of RTP packets in the frame being fed.
+    stream_copies: u64,
     /// The owners of the frame being fed, with the depth each was found
     /// at (0 transport, 1 message, 2 relayed message); the deepest win.
     frame_owners: Vec<(u8, FrameOwner)>,
@@ -151,9 +153,10 @@ impl Analyzer {
             return;
         };
         for (d, o) in &self.frame_owners {
-            // A stream counts its own packets; only fragments are added.
+            // A stream counts its own packets; fragments and relayed
+            // copies are added.
             let n = match o {
-                FrameOwner::Stream(_) => earlier_fragments,
+                FrameOwner::Stream(_) => earlier_fragments + self.stream_copies,
                 _ => 1 + earlier_fragments,
             };
             if *d != deepest || n == 0 {
@@ -231,6 +234,7 @@ impl Analyzer {
     }
 
     pub fn feed(&mut self, f: &DecodedFrame<'_>) {
+        self.stream_copies = 0;
         if f.ts_ns >= self.next_prune {
             self.prune();
             self.next_prune = f.ts_ns.saturating_add(PRUNE_EVERY_NS);
@@ -363,10 +367,13 @@ impl Analyzer {
                         .and_then(|rates| rates.iter().find(|(pt, _)| *pt == p.payload_type))
                         .map(|(_, rate)| *rate)
                 };
-                if let Some(key) =
+                if let Some((key, copy)) =
                     self.rtp
                         .on_rtp(p, frame, ts, src, dst, leg == Leg::Relayed, hint)
                 {
+                    // The stream does not count the copy as a packet; the
+                    // frame still belongs to the call.
+                    self.stream_copies += u64::from(copy);
                     self.own(depth, FrameOwner::Stream(key));
                 }
             }

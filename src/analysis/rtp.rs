@@ -201,6 +201,8 @@ pub struct RtpTracker {
     retired: HashMap<StreamKey, RtpStream>,
     pub rtcp_packets: HashMap<(SocketAddr, SocketAddr), u64>,
     pub dropped: u64,
+    /// Packets seen a second time on the other leg of a TURN relay.
+    pub relayed_copies: u64,
     /// Parts, pairs, SDPs and transactions created: what can change
     /// which call a part belongs to (see [`super::Analyzer::structure`]).
     pub created: u64,
@@ -255,13 +257,24 @@ impl RtpTracker {
         // Asked only when the stream's clock rate is not known yet: the
         // SDP lookup is not paid on every packet.
         clock_hint: impl FnOnce() -> Option<u32>,
-    ) -> Option<StreamKey> {
+    ) -> Option<(StreamKey, bool)> {
         let id = (p.ssrc, src, dst);
         let mut epoch = 0;
         if let Some(s) = self.current.get_mut(&id) {
             if ts - s.last_ts < NEW_STREAM_AFTER_NS {
+                let duplicates = s.duplicates;
                 s.on_packet(p, frame, ts, clock_hint);
-                return Some(s.key);
+                // Through a TURN relay one packet shows twice: inside
+                // ChannelData between client and server, and as plain UDP
+                // between relay and peer. The second sighting is the same
+                // packet sent once, not a duplicate.
+                if s.duplicates > duplicates && relayed != s.relayed {
+                    s.duplicates -= 1;
+                    s.packets -= 1;
+                    self.relayed_copies += 1;
+                    return Some((s.key, true));
+                }
+                return Some((s.key, false));
             }
             epoch = s.key.epoch.wrapping_add(1);
         }
@@ -308,7 +321,7 @@ impl RtpTracker {
                 first_rtp_ts: p.timestamp,
             },
         );
-        Some(key)
+        Some((key, false))
     }
 
     /// Whether the RTCP packet was counted.
