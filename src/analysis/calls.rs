@@ -23,7 +23,7 @@ use super::rtp::{RtpStream, StreamKey};
 use super::sip::{DialogKind, SipDialog};
 use super::transport::{TcpConnection, UnreachableSeen};
 use super::turn::{Allocation, AllocationKey};
-use super::{Analyzer, FrameOwner};
+use super::{unordered, Analyzer, FrameOwner};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -286,9 +286,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             ..CallParts::default()
         };
         attach_media(an, &idx, &mut used, &mut p, &[], (i64::MIN, i64::MAX));
-        let mut ufrags = s.ufrags.clone();
-        ufrags.sort();
-        parts_list.push((format!("ice:{}", ufrags.join(":")), CallKind::Webrtc, p));
+        parts_list.push((id::ice(s), CallKind::Webrtc, p));
     }
 
     // DTLS associations that nothing claimed.
@@ -301,22 +299,13 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .collect();
     assocs.sort_by_key(|a| (a.first_ts, a.first_frame));
     for a in assocs {
-        let key = if a.client <= a.server {
-            (a.client, a.server)
-        } else {
-            (a.server, a.client)
-        };
-        used.associations.insert(key);
+        used.associations.insert(a.key());
         let mut p = CallParts {
             associations: vec![a],
             ..CallParts::default()
         };
         attach_streams_between(an, &idx, &mut used, &mut p, a.client, a.server);
-        parts_list.push((
-            format!("dtls:{}-{}", a.client, a.server),
-            CallKind::DtlsSession,
-            p,
-        ));
+        parts_list.push((id::dtls(a), CallKind::DtlsSession, p));
     }
 
     // TURN allocations that no session used.
@@ -335,11 +324,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             unreachables: an.transport.unreachable_for(a.client, a.server).collect(),
             ..CallParts::default()
         };
-        parts_list.push((
-            format!("turn:{}-{}", a.client, a.server),
-            CallKind::TurnAllocation,
-            p,
-        ));
+        parts_list.push((id::turn(a), CallKind::TurnAllocation, p));
     }
 
     // STUN-server queries that got no answer and belong to nothing.
@@ -358,11 +343,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             server_queries: vec![q],
             ..CallParts::default()
         };
-        parts_list.push((
-            format!("stun:{}-{}", q.client, q.server),
-            CallKind::StunGathering,
-            p,
-        ));
+        parts_list.push((id::stun(q), CallKind::StunGathering, p));
     }
 
     // SIP connections that failed before SIP could be seen on them.
@@ -387,11 +368,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             connection: Some(c),
             ..CallParts::default()
         };
-        parts_list.push((
-            format!("tcp:{}-{}", c.client, c.server),
-            CallKind::SipConnection,
-            p,
-        ));
+        parts_list.push((id::tcp(c), CallKind::SipConnection, p));
     }
 
     // RTP nobody claimed, grouped by the pair of addresses.
@@ -400,12 +377,10 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         if used.streams.contains(&s.key) {
             continue;
         }
-        let k = if s.key.src <= s.key.dst {
-            (s.key.src, s.key.dst)
-        } else {
-            (s.key.dst, s.key.src)
-        };
-        groups.entry(k).or_default().push(s);
+        groups
+            .entry(unordered(s.key.src, s.key.dst))
+            .or_default()
+            .push(s);
     }
     for ((a, b), mut streams) in groups {
         streams.sort_by_key(|s| (s.first_ts, s.first_frame));
@@ -413,7 +388,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             streams,
             ..CallParts::default()
         };
-        parts_list.push((format!("rtp:{a}-{b}"), CallKind::RtpSession, p));
+        parts_list.push((id::rtp(a, b), CallKind::RtpSession, p));
     }
 
     let mut calls: Vec<AssembledCall<'_>> = parts_list
@@ -443,6 +418,58 @@ pub struct AssembledCall<'a> {
     pub end_ts: i64,
     pub endpoints: Vec<SocketAddr>,
     pub parts: CallParts<'a>,
+}
+
+/// Call ids, by the part a call is built from: the same functions name a
+/// part standing alone as a call and recognise it inside another call.
+mod id {
+    use std::net::SocketAddr;
+
+    use super::{Allocation, DtlsAssociation, IceSession, ServerQuery, TcpConnection};
+
+    pub fn ice(s: &IceSession) -> String {
+        let mut u = s.ufrags.clone();
+        u.sort();
+        format!("ice:{}", u.join(":"))
+    }
+
+    pub fn dtls(a: &DtlsAssociation) -> String {
+        format!("dtls:{}-{}", a.client, a.server)
+    }
+
+    pub fn turn(a: &Allocation) -> String {
+        format!("turn:{}-{}", a.client, a.server)
+    }
+
+    pub fn stun(q: &ServerQuery) -> String {
+        format!("stun:{}-{}", q.client, q.server)
+    }
+
+    pub fn tcp(c: &TcpConnection) -> String {
+        format!("tcp:{}-{}", c.client, c.server)
+    }
+
+    /// RTP between two addresses, given in [`super::unordered`] order.
+    pub fn rtp(a: SocketAddr, b: SocketAddr) -> String {
+        format!("rtp:{a}-{b}")
+    }
+}
+
+impl CallParts<'_> {
+    /// The ids each part of the call would have as a call of its own: how
+    /// a call read earlier is recognised inside the one that took it.
+    pub fn standalone_ids(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.sessions.iter().map(|s| id::ice(s)).collect();
+        v.extend(self.associations.iter().map(|a| id::dtls(a)));
+        v.extend(self.allocations.iter().map(|a| id::turn(a)));
+        v.extend(self.server_queries.iter().map(|q| id::stun(q)));
+        v.extend(self.connection.map(id::tcp));
+        for s in &self.streams {
+            let (a, b) = unordered(s.key.src, s.key.dst);
+            v.push(id::rtp(a, b));
+        }
+        v
+    }
 }
 
 /// Idle time after which nothing but new traffic can change a call's
@@ -536,14 +563,11 @@ impl CallParts<'_> {
                 .iter()
                 .map(|a| FrameOwner::Allocation((a.client, a.server))),
         );
-        for a in &self.associations {
-            let key = if a.client <= a.server {
-                (a.client, a.server)
-            } else {
-                (a.server, a.client)
-            };
-            v.push(FrameOwner::Association(key));
-        }
+        v.extend(
+            self.associations
+                .iter()
+                .map(|a| FrameOwner::Association(a.key())),
+        );
         let mut rtcp: Vec<(SocketAddr, SocketAddr)> = Vec::new();
         for s in &self.streams {
             v.push(FrameOwner::Stream(s.key));
@@ -628,7 +652,7 @@ fn attach_media<'a>(
     }
     for (a, b) in addrs {
         attach_streams_between(an, idx, used, p, a, b);
-        let key = if a <= b { (a, b) } else { (b, a) };
+        let key = unordered(a, b);
         if let Some(assoc) = an.dtls.associations.get(&key) {
             if used.associations.insert(key) {
                 p.associations.push(assoc);

@@ -16,6 +16,7 @@ use crate::decode::dtls::{
 
 use super::evidence::Bounded;
 use super::ice::Leg;
+use super::unordered as key;
 
 const MAX_ALERTS: usize = 8;
 const MAX_FRAMES: usize = 16;
@@ -120,6 +121,11 @@ impl DtlsAssociation {
         self.alerts.items().iter().find(|a| a.is_fatal())
     }
 
+    /// The key the tracker holds it by: its two addresses in one order.
+    pub fn key(&self) -> (SocketAddr, SocketAddr) {
+        key(self.client, self.server)
+    }
+
     pub fn has(&self, a: SocketAddr, b: SocketAddr) -> bool {
         (self.client == a && self.server == b) || (self.client == b && self.server == a)
     }
@@ -134,14 +140,6 @@ pub struct DtlsTracker {
     pub created: u64,
 }
 
-fn key(a: SocketAddr, b: SocketAddr) -> (SocketAddr, SocketAddr) {
-    if a <= b {
-        (a, b)
-    } else {
-        (b, a)
-    }
-}
-
 impl DtlsTracker {
     pub fn get(&self, a: SocketAddr, b: SocketAddr) -> Option<&DtlsAssociation> {
         self.associations.get(&key(a, b))
@@ -154,22 +152,7 @@ impl DtlsTracker {
         }
     }
 
-    /// Gives the key of the association the datagram was counted in.
     pub fn on_datagram(
-        &mut self,
-        d: &DtlsDatagram<'_>,
-        frame: u64,
-        ts: i64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        leg: Leg,
-    ) -> Option<(SocketAddr, SocketAddr)> {
-        let k = key(src, dst);
-        self.take_datagram(d, frame, ts, src, dst, leg);
-        self.associations.contains_key(&k).then_some(k)
-    }
-
-    fn take_datagram(
         &mut self,
         d: &DtlsDatagram<'_>,
         frame: u64,
@@ -558,9 +541,8 @@ mod tests {
 
     use super::*;
     use crate::decode::dtls::tests::{
-        frag_header, only_fragment, unhex, ALL_VECTORS, DTLS12_F10, DTLS12_F6, DTLS12_F7,
-        DTLS12_F8, DTLS12_F9, JUMPS_F1, JUMPS_F2, JUMPS_F3, MERCURY_INTERLEAVED_F1,
-        MERCURY_INTERLEAVED_F2, MERCURY_INTERLEAVED_F3,
+        certificate_flight, frag_header, only_fragment, unhex, ALL_VECTORS, JUMPS_F1, JUMPS_F2,
+        JUMPS_F3, MERCURY_INTERLEAVED_F1, MERCURY_INTERLEAVED_F2, MERCURY_INTERLEAVED_F3,
     };
     use crate::decode::dtls::{
         certificate_fingerprint, certificate_sha256_fingerprint, parse_dtls_datagram,
@@ -573,10 +555,7 @@ mod tests {
     /// zeek/tls__dtls1_2.pcap: the server's Certificate over five datagrams.
     #[test]
     fn certificate_reassembled_from_five_datagrams() {
-        let frames: Vec<Vec<u8>> = [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
-            .iter()
-            .map(|h| unhex(h))
-            .collect();
+        let frames = certificate_flight();
         let datagrams: Vec<DtlsDatagram> = frames
             .iter()
             .map(|b| parse_dtls_datagram(b).unwrap())
@@ -617,10 +596,7 @@ mod tests {
     /// re-cut overlapping fragments, comes out identical.
     #[test]
     fn reassembly_with_reordering_duplicates_and_overlap() {
-        let frames: Vec<Vec<u8>> = [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
-            .iter()
-            .map(|h| unhex(h))
-            .collect();
+        let frames = certificate_flight();
         let datagrams: Vec<DtlsDatagram> = frames
             .iter()
             .map(|b| parse_dtls_datagram(b).unwrap())
@@ -853,8 +829,7 @@ mod tests {
             cuts in proptest::collection::vec(0usize..874, 0..12),
             order in proptest::collection::vec(0usize..100, 1..40),
         ) {
-            let frames: Vec<Vec<u8>> = [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
-                .iter().map(|h| unhex(h)).collect();
+            let frames = certificate_flight();
             let datagrams: Vec<DtlsDatagram> =
                 frames.iter().map(|b| parse_dtls_datagram(b).unwrap()).collect();
             let mut whole = None;

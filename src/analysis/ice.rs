@@ -211,8 +211,7 @@ impl IceTracker {
         for k in sessions {
             if let Some(s) = self.sessions.remove(k) {
                 let [a, b] = s.ufrags;
-                let pair = if a <= b { (a, b) } else { (b, a) };
-                self.ufrag_keys.remove(&pair);
+                self.ufrag_keys.remove(&super::unordered(a, b));
             }
         }
         for q in queries {
@@ -342,11 +341,7 @@ impl IceTracker {
         receiver: String,
         sender: String,
     ) -> TxnRole {
-        let pair_key = if receiver <= sender {
-            (receiver.clone(), sender.clone())
-        } else {
-            (sender.clone(), receiver.clone())
-        };
+        let pair_key = super::unordered(receiver.clone(), sender.clone());
         let key = match self.ufrag_keys.get(&pair_key) {
             Some(k) => *k,
             None => {

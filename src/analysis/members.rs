@@ -53,17 +53,7 @@ impl CallParts<'_> {
                 .iter()
                 .map(|a| (a.client, a.server))
                 .collect(),
-            associations: self
-                .associations
-                .iter()
-                .map(|a| {
-                    if a.client <= a.server {
-                        (a.client, a.server)
-                    } else {
-                        (a.server, a.client)
-                    }
-                })
-                .collect(),
+            associations: self.associations.iter().map(|a| a.key()).collect(),
             streams: self.streams.iter().map(|s| s.key).collect(),
         }
     }

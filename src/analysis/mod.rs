@@ -46,6 +46,17 @@ pub(crate) fn stun_error(msg: &crate::decode::stun::StunMessage<'_>) -> (Option<
     }
 }
 
+/// The two ends of something that has no direction (a DTLS association,
+/// an RTP address pair, an ICE ufrag pair) in one order, so that either
+/// direction finds it.
+pub fn unordered<T: Ord>(a: T, b: T) -> (T, T) {
+    if a <= b {
+        (a, b)
+    } else {
+        (b, a)
+    }
+}
+
 /// Serializes capture time (ns) as seconds since the epoch.
 pub fn serialize_ts<S: serde::Serializer>(ts: &i64, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_f64(crate::capture::epoch_seconds(*ts))
@@ -257,10 +268,9 @@ impl Analyzer {
                 ..
             } => {
                 let sip = *stream_kind == StreamKind::Sip;
-                if let Some(key) = self
-                    .transport
-                    .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip)
-                {
+                self.transport
+                    .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
+                if let Some(key) = self.transport.connection_key(*src, *dst) {
                     self.own(0, FrameOwner::Connection(key));
                 }
             }
@@ -297,8 +307,9 @@ impl Analyzer {
         let depth = if leg == Leg::Relayed { 2 } else { 1 };
         match pdu {
             Pdu::Sip(m) => {
-                if let Some(call_id) = self.sip.on_message(m, frame, ts, src, dst, tcp) {
-                    self.own(depth, FrameOwner::Dialog(call_id));
+                self.sip.on_message(m, frame, ts, src, dst, tcp);
+                if let Some(call_id) = m.call_id().filter(|id| self.sip.dialog(id).is_some()) {
+                    self.own(depth, FrameOwner::Dialog(call_id.to_string()));
                 }
                 if let Some(sdp) = m.sdp() {
                     for (ip, port, media) in sdp.media_endpoints() {
@@ -354,8 +365,9 @@ impl Analyzer {
                 }
             }
             Pdu::Dtls(d) => {
-                if let Some(key) = self.dtls.on_datagram(d, frame, ts, src, dst, leg) {
-                    self.own(depth, FrameOwner::Association(key));
+                self.dtls.on_datagram(d, frame, ts, src, dst, leg);
+                if let Some(a) = self.dtls.get(src, dst) {
+                    self.own(depth, FrameOwner::Association(a.key()));
                 }
             }
             Pdu::Rtp(p) => {

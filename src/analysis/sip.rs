@@ -179,25 +179,8 @@ impl SipTracker {
         self.dialogs.remove(call_id)
     }
 
-    /// Takes one SIP message seen from `src` to `dst`; gives the Call-ID
-    /// of the dialog it was counted in, if any.
+    /// Takes one SIP message seen from `src` to `dst`.
     pub fn on_message(
-        &mut self,
-        msg: &SipMessage<'_>,
-        frame: u64,
-        ts: i64,
-        src: SocketAddr,
-        dst: SocketAddr,
-        tcp: bool,
-    ) -> Option<String> {
-        self.take_message(msg, frame, ts, src, dst, tcp);
-        let call_id = msg.call_id()?;
-        self.dialogs
-            .contains_key(call_id)
-            .then(|| call_id.to_string())
-    }
-
-    fn take_message(
         &mut self,
         msg: &SipMessage<'_>,
         frame: u64,

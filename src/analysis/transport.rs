@@ -80,24 +80,18 @@ impl TransportTracker {
         self.connections.get_mut(&(b, a))
     }
 
+    /// The key (client, server) of the tracked connection between `a` and
+    /// `b`, either way round.
+    pub fn connection_key(&self, a: SocketAddr, b: SocketAddr) -> Option<(SocketAddr, SocketAddr)> {
+        [(a, b), (b, a)]
+            .into_iter()
+            .find(|k| self.connections.contains_key(k))
+    }
+
     /// One TCP segment. Connections are tracked when they go to a SIP port
     /// or carry SIP.
     #[allow(clippy::too_many_arguments)]
-    /// Gives the key of the connection the segment was counted in.
     pub fn on_tcp(
-        &mut self,
-        src: SocketAddr,
-        dst: SocketAddr,
-        flags: u8,
-        frame: u64,
-        ts: i64,
-        carries_sip: bool,
-    ) -> Option<(SocketAddr, SocketAddr)> {
-        self.take_tcp(src, dst, flags, frame, ts, carries_sip);
-        self.conn_mut(src, dst).map(|c| (c.client, c.server))
-    }
-
-    fn take_tcp(
         &mut self,
         src: SocketAddr,
         dst: SocketAddr,

@@ -1073,6 +1073,15 @@ pub(crate) mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// zeek/tls__dtls1_2.pcap frames 6-10: the server's flight, its
+    /// Certificate split over the five datagrams.
+    pub(crate) fn certificate_flight() -> Vec<Vec<u8>> {
+        [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
+            .iter()
+            .map(|h| unhex(h))
+            .collect()
+    }
+
     pub(crate) fn unhex(s: &str) -> Vec<u8> {
         assert!(s.len() % 2 == 0);
         (0..s.len() / 2)
@@ -1533,10 +1542,7 @@ pub(crate) mod tests {
 
     #[test]
     fn certificate_fragments_over_five_datagrams() {
-        let frames: Vec<Vec<u8>> = [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
-            .iter()
-            .map(|h| unhex(h))
-            .collect();
+        let frames = certificate_flight();
         let datagrams: Vec<DtlsDatagram> = frames
             .iter()
             .map(|b| parse_dtls_datagram(b).unwrap())

@@ -29,7 +29,7 @@ use crate::capture::{CaptureError, CaptureInfo, FrameBatch, RawFrame};
 use crate::pipeline::{DecodedFrame, Decoder, PipelineStats};
 use crate::verdict::Verdict;
 
-use numbering::{standalone_ids, Numbering};
+use numbering::Numbering;
 
 /// How a session runs.
 #[derive(Debug, Clone, Copy)]
@@ -105,18 +105,19 @@ const SWEEP_EVERY_NS: i64 = 15_000_000_000;
 /// report can name what it could not read.
 #[derive(Debug, Clone, Default)]
 pub struct FrameAccounting {
-    pub frames: u64,
-    pub undecodable: u64,
     pub undecodable_by_reason: BTreeMap<&'static str, u64>,
     /// Frames of link types no decoder reads, by link type.
     pub unsupported_link_types: BTreeMap<u32, u64>,
 }
 
 impl FrameAccounting {
+    /// Frames that could not be read below the application layer.
+    pub fn undecodable(&self) -> u64 {
+        self.undecodable_by_reason.values().sum()
+    }
+
     fn take(&mut self, f: &DecodedFrame<'_>) {
-        self.frames += 1;
         if let Some(reason) = f.undecodable_reason() {
-            self.undecodable += 1;
             *self.undecodable_by_reason.entry(reason).or_default() += 1;
         }
         if let crate::pipeline::Transport::UnsupportedLink { link_type } = f.transport {
@@ -282,21 +283,12 @@ impl Session {
         }
     }
 
-    /// Calls finalised so far.
-    pub fn finalized_calls(&self) -> u64 {
-        self.numbering.finalized
-    }
-
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
     }
 
     pub fn accounting(&self) -> &FrameAccounting {
         &self.accounting
-    }
-
-    pub fn pipeline_stats(&self) -> PipelineStats {
-        self.decoder.stats()
     }
 
     /// Capture time "now": the last frame's time, or later if advanced.
@@ -506,7 +498,9 @@ impl Session {
             cache.generation += 1;
             let generation = cache.generation;
             let assembled = analyzer.assemble();
-            let mut judged_now: Vec<JudgedCall<'_>> = Vec::new();
+            // A call of the last read that took another's parts gained a
+            // part, so it is judged below with the other named in it.
+            numbering.note_absorbed(&assembled);
             for call in assembled {
                 let shape = (call.parts.part_count(), call.start_ts);
                 if let Some(cc) = cache.calls.get_mut(&call.id) {
@@ -529,39 +523,13 @@ impl Session {
                         generation,
                     },
                 );
-                judged_now.push(judged);
-            }
-            // Calls of the last read that are gone were joined to another
-            // (or finalised): name them in the call that took them.
-            let gone: Vec<String> = cache
-                .calls
-                .iter()
-                .filter(|(_, cc)| cc.generation != generation)
-                .map(|(id, _)| id.clone())
-                .collect();
-            for id in gone {
-                cache.calls.remove(&id);
-                // Finalised calls are no longer numbered: nothing took them.
-                if !numbering.is_numbered(&id) {
-                    continue;
-                }
-                // A call that took a part gained one, so it was judged now.
-                let taker = judged_now
-                    .iter_mut()
-                    .find(|c| standalone_ids(c.parts()).contains(&id));
-                if let Some(t) = taker {
-                    if let Some(entry) = numbering.absorb(&t.call.id, &id) {
-                        if !t.absorbed.contains(&entry) {
-                            t.absorbed.push(entry);
-                        }
-                    }
-                }
-            }
-            for judged in judged_now {
                 if numbering.changed(&judged) {
                     out.push(judged);
                 }
             }
+            // Calls of the last read no longer assembled were joined to
+            // another or finalised.
+            cache.calls.retain(|_, cc| cc.generation == generation);
             cache.structure = structure;
         }
         cache.now = now;

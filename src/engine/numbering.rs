@@ -2,11 +2,9 @@
 //! earlier that turn out to be part of another are named in it; finalised
 //! calls judged and forgotten.
 
-use std::net::SocketAddr;
-
 use foldhash::{HashMap, HashSet};
 
-use crate::analysis::{Analyzer, AssembledCall, CallParts, FrameOwner};
+use crate::analysis::{Analyzer, AssembledCall, FrameOwner};
 use crate::verdict;
 
 use super::{CallDigest, JudgedCall, SessionObserver};
@@ -22,7 +20,6 @@ pub(super) struct Numbering {
     /// was used: a later call with the same id (a Call-ID reused, the same
     /// RTP ports an hour later) is shown as `id#2`.
     finalized_ids: HashMap<u64, u32>,
-    pub(super) finalized: u64,
     absorbed: HashMap<String, Vec<(u32, String)>>,
     pub(super) digests: HashMap<u32, CallDigest>,
 }
@@ -40,7 +37,7 @@ impl Numbering {
 
     /// Calls numbered before that are no longer calls of their own were
     /// joined to another: say so on the one that took them.
-    fn note_absorbed(&mut self, assembled: &[AssembledCall<'_>]) {
+    pub(super) fn note_absorbed(&mut self, assembled: &[AssembledCall<'_>]) {
         // Every numbered live call is in `numbers`; one missing from this
         // assembly is no longer a call of its own: it was joined to
         // another. Say so on the one that took it.
@@ -60,7 +57,7 @@ impl Numbering {
             self.numbers.remove(&gone);
             if let Some(taker) = assembled
                 .iter()
-                .find(|c| standalone_ids(&c.parts).contains(&gone))
+                .find(|c| c.parts.standalone_ids().contains(&gone))
             {
                 let list = self.absorbed.entry(taker.id.clone()).or_default();
                 if !list.iter().any(|(n, _)| *n == number) {
@@ -154,23 +151,6 @@ impl Numbering {
         }
     }
 
-    pub(super) fn is_numbered(&self, id: &str) -> bool {
-        self.numbers.contains_key(id)
-    }
-
-    /// Records that the call numbered for `gone` is now part of the call
-    /// shown as `taker`; gives what the taker's `absorbed` gains.
-    pub(super) fn absorb(&mut self, taker: &str, gone: &str) -> Option<(u32, String)> {
-        let &(number, _) = self.numbers.get(gone)?;
-        let base = taker.split('#').next().unwrap_or(taker);
-        let entry = (number, gone.to_string());
-        let list = self.absorbed.entry(base.to_string()).or_default();
-        if !list.contains(&entry) {
-            list.push(entry.clone());
-        }
-        Some(entry)
-    }
-
     /// Whether the call differs from what the last changed-calls read saw;
     /// remembers it as seen.
     pub(super) fn changed(&mut self, c: &JudgedCall<'_>) -> bool {
@@ -185,7 +165,6 @@ impl Numbering {
 
     /// Drops what was kept for a call now finalised.
     fn forget(&mut self, c: &JudgedCall<'_>) {
-        self.finalized += 1;
         // The id correlation gave it, before any `#n`.
         let base = c.call.id.split('#').next().unwrap_or(&c.call.id);
         self.numbers.remove(base);
@@ -198,36 +177,4 @@ impl Numbering {
 fn id_hash(id: &str) -> u64 {
     use std::hash::BuildHasher;
     foldhash::quality::FixedState::with_seed(0x6361_6c6c).hash_one(id)
-}
-
-/// The ids each part of a call would have as a call of its own: how a call
-/// read earlier is recognised inside the one that took it.
-pub(super) fn standalone_ids(p: &CallParts<'_>) -> Vec<String> {
-    let mut v = Vec::new();
-    for s in &p.sessions {
-        let mut u = s.ufrags.to_vec();
-        u.sort();
-        v.push(format!("ice:{}", u.join(":")));
-    }
-    for a in &p.associations {
-        v.push(format!("dtls:{}-{}", a.client, a.server));
-    }
-    for a in &p.allocations {
-        v.push(format!("turn:{}-{}", a.client, a.server));
-    }
-    for q in &p.server_queries {
-        v.push(format!("stun:{}-{}", q.client, q.server));
-    }
-    if let Some(c) = p.connection {
-        v.push(format!("tcp:{}-{}", c.client, c.server));
-    }
-    for s in &p.streams {
-        let (a, b): (SocketAddr, SocketAddr) = if s.key.src <= s.key.dst {
-            (s.key.src, s.key.dst)
-        } else {
-            (s.key.dst, s.key.src)
-        };
-        v.push(format!("rtp:{a}-{b}"));
-    }
-    v
 }

@@ -83,7 +83,7 @@ fn capture_json(facts: &CaptureFacts) -> Value {
         "bytes": info.bytes,
         "first_ts": info.first_ts_ns.map(format_epoch),
         "last_ts": info.last_ts_ns.map(format_epoch),
-        "undecodable_frames": facts.accounting.undecodable,
+        "undecodable_frames": facts.accounting.undecodable(),
         "undecodable_by_reason": facts.accounting.undecodable_by_reason,
         "undecoded_link_types": facts.accounting.unsupported_link_types.iter()
             .map(|(l, n)| (link_type_name(*l), *n)).collect::<BTreeMap<_, _>>(),
@@ -156,10 +156,7 @@ impl<'s> ReportWriter<'s> {
             selection,
             spool: Spool::new(),
             entries: Vec::new(),
-            by_stage: ["none", "sip", "ice", "dtls", "media"]
-                .into_iter()
-                .map(|s| (s, 0))
-                .collect(),
+            by_stage: by_stage(&[]),
             by_code: BTreeMap::new(),
             calls: 0,
             failed: 0,

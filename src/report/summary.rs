@@ -894,12 +894,9 @@ mod tests {
     #[test]
     fn dtls_fragments_one_datagram_at_a_time() {
         use dtls::tests::*;
-        let summaries: Vec<String> = [DTLS12_F6, DTLS12_F7, DTLS12_F8, DTLS12_F9, DTLS12_F10]
+        let summaries: Vec<String> = certificate_flight()
             .iter()
-            .map(|v| {
-                let bytes = unhex(v);
-                dtls::parse_dtls_datagram(&bytes).unwrap().summary()
-            })
+            .map(|bytes| dtls::parse_dtls_datagram(bytes).unwrap().summary())
             .collect();
         assert_eq!(
             summaries,
