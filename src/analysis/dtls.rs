@@ -39,14 +39,20 @@ impl AlertSeen {
 
     pub fn text(&self) -> String {
         match (self.level, self.description) {
-            (Some(l), Some(d)) => format!(
-                "a {} alert {} ({d})",
-                if l == 2 { "fatal" } else { "warning" },
-                dtls::alert_description_name(d)
-            ),
+            (Some(l), Some(d)) => format!("a {}", alert_text(l, d)),
             _ => "an encrypted alert".to_string(),
         }
     }
+}
+
+/// A TLS or DTLS alert in clear, as evidence and timelines name it:
+/// `fatal alert bad_certificate (42)`.
+pub fn alert_text(level: u8, description: u8) -> String {
+    format!(
+        "{} alert {} ({description})",
+        if level == 2 { "fatal" } else { "warning" },
+        dtls::alert_description_name(description)
+    )
 }
 
 #[derive(Debug, Clone, Default)]

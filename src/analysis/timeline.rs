@@ -128,12 +128,10 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                     (c.client, c.server)
                 };
                 let text = match alert {
-                    Some((level, desc)) => format!(
-                        "Alert {} {}",
-                        if level == 2 { "fatal" } else { "warning" },
-                        crate::decode::dtls::alert_description_name(desc)
-                    ),
-                    None => "Alert (encrypted)".to_string(),
+                    Some((level, desc)) => {
+                        format!("Alert: {}", super::dtls::alert_text(level, desc))
+                    }
+                    None => "Alert: an encrypted alert".to_string(),
                 };
                 push(f, ts, s, d, "TLS", text, vec![f], 1);
             }

@@ -403,11 +403,7 @@ pub(crate) fn judge_connection(c: &TcpConnection, now: i64) -> Option<Verdict> {
         if let Some((f, ts, alert, from_server)) = tls.alert {
             if !handshake_done {
                 let what = match alert {
-                    Some((l, d)) => format!(
-                        "{} alert {} ({d})",
-                        if l == 2 { "fatal" } else { "warning" },
-                        crate::decode::dtls::alert_description_name(d)
-                    ),
+                    Some((l, d)) => crate::analysis::dtls::alert_text(l, d),
                     None => "encrypted alert".into(),
                 };
                 let who = if from_server { c.server } else { c.client };
