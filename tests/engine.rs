@@ -374,3 +374,20 @@ fn changed_calls_add_up_to_every_call() {
         changed_calls_track_the_whole(name);
     }
 }
+
+#[test]
+fn the_book_of_calls_is_the_whole_assembly_at_every_read() {
+    let (mut reads, mut regions) = (0, 0);
+    for path in common_samples() {
+        for finalize in [false, true] {
+            let (r, g) = common::book_matches_whole(&path, 1, finalize);
+            reads += r;
+            regions += g;
+        }
+    }
+    // Most reads found nothing touched; thousands assembled a region.
+    assert!(
+        reads > 15_000 && regions > 2_000,
+        "{reads} reads, {regions} regions"
+    );
+}

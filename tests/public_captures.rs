@@ -456,3 +456,18 @@ fn verdicts_once_wrong_on_public_captures() {
 
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn the_book_of_calls_is_the_whole_assembly_on_public_captures() {
+    let Some(dir) = public_dir() else {
+        return;
+    };
+    let mut files = BTreeSet::new();
+    capture_files(&dir, Path::new(""), &mut files);
+    let mut regions = 0;
+    for f in &files {
+        let path = dir.join(f).to_string_lossy().into_owned();
+        regions += common::book_matches_whole(&path, 1, true).1;
+    }
+    assert!(regions > 400, "{regions} regions assembled");
+}

@@ -140,6 +140,62 @@ impl CallParts<'_> {
     }
 }
 
+/// The parts an assembly may use: all of them, or a region that is closed
+/// under claiming (see [`super::book`]), so the calls built from it are
+/// the calls a whole assembly would build from the same parts.
+#[derive(Debug, Default)]
+pub struct PartScope {
+    pub dialogs: HashSet<String>,
+    pub connections: HashSet<(SocketAddr, SocketAddr)>,
+    pub sessions: HashSet<SessionKey>,
+    pub queries: HashSet<(SocketAddr, SocketAddr)>,
+    pub allocations: HashSet<AllocationKey>,
+    pub associations: HashSet<(SocketAddr, SocketAddr)>,
+    pub streams: HashSet<StreamKey>,
+}
+
+impl PartScope {
+    pub fn of<'p>(parts: impl IntoIterator<Item = &'p FrameOwner>) -> Self {
+        let mut s = Self::default();
+        for p in parts {
+            match p {
+                FrameOwner::Dialog(id) => {
+                    s.dialogs.insert(id.clone());
+                }
+                FrameOwner::Connection(k) => {
+                    s.connections.insert(*k);
+                }
+                FrameOwner::Session(k) => {
+                    s.sessions.insert(*k);
+                }
+                FrameOwner::Query(k) => {
+                    s.queries.insert(*k);
+                }
+                FrameOwner::Allocation(k) => {
+                    s.allocations.insert(*k);
+                }
+                FrameOwner::Association(k) => {
+                    s.associations.insert(*k);
+                }
+                FrameOwner::Stream(k) => {
+                    s.streams.insert(*k);
+                }
+                FrameOwner::Unreachable(_) | FrameOwner::Rtcp(_) => {}
+            }
+        }
+        s
+    }
+}
+
+/// Whether a part is within the scope (everything is, without one).
+fn within<K: std::hash::Hash + Eq>(
+    scope: Option<&PartScope>,
+    set: impl Fn(&PartScope) -> &HashSet<K>,
+    key: &K,
+) -> bool {
+    scope.is_none_or(|s| set(s).contains(key))
+}
+
 struct Indexes {
     streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>>,
     /// Streams by (source, destination): the exact join, O(1) however many
@@ -147,12 +203,19 @@ struct Indexes {
     streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>>,
     assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>>,
     sessions_by_ufrag: HashMap<String, Vec<SessionKey>>,
+    /// STUN-server queries by their client's address.
+    queries_by_client: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>>,
 }
 
-fn build_indexes(an: &Analyzer) -> Indexes {
+fn build_indexes(an: &Analyzer, scope: Option<&PartScope>) -> Indexes {
     let mut streams_by_addr: HashMap<SocketAddr, Vec<StreamKey>> = HashMap::default();
     let mut streams_by_pair: HashMap<(SocketAddr, SocketAddr), Vec<StreamKey>> = HashMap::default();
-    for k in an.rtp.streams().map(|s| &s.key) {
+    for k in an
+        .rtp
+        .streams()
+        .map(|s| &s.key)
+        .filter(|k| within(scope, |s| &s.streams, *k))
+    {
         streams_by_addr.entry(k.src).or_default().push(*k);
         streams_by_addr.entry(k.dst).or_default().push(*k);
         streams_by_pair.entry((k.src, k.dst)).or_default().push(*k);
@@ -162,24 +225,51 @@ fn build_indexes(an: &Analyzer) -> Indexes {
         .values_mut()
         .chain(streams_by_pair.values_mut())
     {
-        v.sort_by_key(|k| (k.src, k.dst, k.ssrc));
+        v.sort_by_key(|k| (k.src, k.dst, k.ssrc, k.epoch));
     }
     let mut assoc_by_addr: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> = HashMap::default();
-    for k in an.dtls.associations.keys() {
+    for k in an
+        .dtls
+        .associations
+        .keys()
+        .filter(|k| within(scope, |s| &s.associations, *k))
+    {
         assoc_by_addr.entry(k.0).or_default().push(*k);
         assoc_by_addr.entry(k.1).or_default().push(*k);
     }
     let mut sessions_by_ufrag: HashMap<String, Vec<SessionKey>> = HashMap::default();
-    for s in an.ice.sessions.values() {
+    for s in an
+        .ice
+        .sessions
+        .values()
+        .filter(|s| within(scope, |sc| &sc.sessions, &s.key))
+    {
         for u in &s.ufrags {
             sessions_by_ufrag.entry(u.clone()).or_default().push(s.key);
         }
+    }
+    // The same claims whatever the hash order, and whatever parts a scope
+    // left out.
+    sessions_by_ufrag
+        .values_mut()
+        .for_each(|v| v.sort_unstable_by_key(|k| k.0));
+    assoc_by_addr.values_mut().for_each(|v| v.sort_unstable());
+    let mut queries_by_client: HashMap<SocketAddr, Vec<(SocketAddr, SocketAddr)>> =
+        HashMap::default();
+    for k in an
+        .ice
+        .server_queries
+        .keys()
+        .filter(|k| within(scope, |s| &s.queries, *k))
+    {
+        queries_by_client.entry(k.0).or_default().push(*k);
     }
     Indexes {
         streams_by_addr,
         streams_by_pair,
         assoc_by_addr,
         sessions_by_ufrag,
+        queries_by_client,
     }
 }
 
@@ -195,7 +285,14 @@ struct Used {
 
 /// Builds every call, borrowing from the trackers, ordered by start time.
 pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
-    let idx = build_indexes(an);
+    assemble_in(an, None)
+}
+
+/// Builds the calls made of the parts in `scope` (every part without
+/// one), ordered by start time. A scope closed under claiming gives the
+/// calls a whole assembly gives for those parts.
+pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<AssembledCall<'a>> {
+    let idx = build_indexes(an, scope);
     let mut used = Used::default();
     let mut parts_list: Vec<(String, CallKind, CallParts<'_>)> = Vec::new();
 
@@ -204,6 +301,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .sip
         .dialogs()
         .filter(|d| d.kind != DialogKind::Other)
+        .filter(|d| scope.is_none_or(|s| s.dialogs.contains(&d.call_id)))
         .collect();
     dialogs.sort_by(|a, b| (a.first_ts, &a.call_id).cmp(&(b.first_ts, &b.call_id)));
     for d in dialogs {
@@ -238,7 +336,15 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             }
         }
         let endpoints: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
-        attach_media(an, &idx, &mut used, &mut p, &endpoints, call_window(d));
+        attach_media(
+            an,
+            &idx,
+            scope,
+            &mut used,
+            &mut p,
+            &endpoints,
+            call_window(d),
+        );
         let kind = if d.kind == DialogKind::Register {
             CallKind::SipRegistration
         } else {
@@ -262,6 +368,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .sessions
         .values()
         .filter(|s| !used.sessions.contains(&s.key))
+        .filter(|s| within(scope, |sc| &sc.sessions, &s.key))
         .collect();
     sessions.sort_by_key(|s| (s.first_ts, s.first_frame));
     for s in sessions {
@@ -285,7 +392,15 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
             sessions: members,
             ..CallParts::default()
         };
-        attach_media(an, &idx, &mut used, &mut p, &[], (i64::MIN, i64::MAX));
+        attach_media(
+            an,
+            &idx,
+            scope,
+            &mut used,
+            &mut p,
+            &[],
+            (i64::MIN, i64::MAX),
+        );
         parts_list.push((id::ice(s), CallKind::Webrtc, p));
     }
 
@@ -295,6 +410,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .associations
         .iter()
         .filter(|(k, _)| !used.associations.contains(*k))
+        .filter(|(k, _)| within(scope, |s| &s.associations, *k))
         .map(|(_, a)| a)
         .collect();
     assocs.sort_by_key(|a| (a.first_ts, a.first_frame));
@@ -314,6 +430,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .allocations
         .iter()
         .filter(|(k, _)| !used.allocations.contains(*k))
+        .filter(|(k, _)| within(scope, |s| &s.allocations, *k))
         .map(|(_, a)| a)
         .collect();
     allocs.sort_by_key(|a| (a.first_ts, a.client));
@@ -333,7 +450,10 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .server_queries
         .iter()
         .filter(|(k, q)| {
-            !used.queries.contains(*k) && q.successes == 0 && !an.turn.is_server(q.server)
+            !used.queries.contains(*k)
+                && within(scope, |s| &s.queries, *k)
+                && q.successes == 0
+                && !an.turn.is_server(q.server)
         })
         .map(|(_, q)| q)
         .collect();
@@ -353,12 +473,8 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
         .iter()
         .filter(|(k, c)| {
             !used.connections.contains(*k)
-                && c.sip_messages == 0
-                && (!c.established()
-                    || c.tls
-                        .as_ref()
-                        .is_some_and(|t| t.alert.is_some() || t.server_hello.is_none())
-                    || c.rst.is_some())
+                && within(scope, |s| &s.connections, *k)
+                && c.failed_before_sip()
         })
         .map(|(_, c)| c)
         .collect();
@@ -374,7 +490,7 @@ pub fn assemble(an: &Analyzer) -> Vec<AssembledCall<'_>> {
     // RTP nobody claimed, grouped by the pair of addresses.
     let mut groups: HashMap<(SocketAddr, SocketAddr), Vec<&RtpStream>> = HashMap::default();
     for s in an.rtp.streams() {
-        if used.streams.contains(&s.key) {
+        if used.streams.contains(&s.key) || !within(scope, |sc| &sc.streams, &s.key) {
             continue;
         }
         groups
@@ -636,6 +752,7 @@ pub(super) fn sdp_facts<'a>(d: &'a SipDialog, p: &mut CallParts<'a>) {
 fn attach_media<'a>(
     an: &'a Analyzer,
     idx: &Indexes,
+    scope: Option<&PartScope>,
     used: &mut Used,
     p: &mut CallParts<'a>,
     sdp_endpoints: &[SocketAddr],
@@ -654,7 +771,7 @@ fn attach_media<'a>(
         attach_streams_between(an, idx, used, p, a, b);
         let key = unordered(a, b);
         if let Some(assoc) = an.dtls.associations.get(&key) {
-            if used.associations.insert(key) {
+            if within(scope, |s| &s.associations, &key) && used.associations.insert(key) {
                 p.associations.push(assoc);
             }
         }
@@ -670,7 +787,9 @@ fn attach_media<'a>(
             }
             if a < b {
                 if let Some(assoc) = an.dtls.associations.get(&(*a, *b)) {
-                    if used.associations.insert((*a, *b)) {
+                    if within(scope, |s| &s.associations, &(*a, *b))
+                        && used.associations.insert((*a, *b))
+                    {
                         p.associations.push(assoc);
                     }
                 }
@@ -688,7 +807,8 @@ fn attach_media<'a>(
     );
     for addr in turn_addrs {
         for a in an.turn.owning(addr) {
-            if used.allocations.insert((a.client, a.server)) {
+            let key = (a.client, a.server);
+            if within(scope, |s| &s.allocations, &key) && used.allocations.insert(key) {
                 p.allocations.push(a);
             }
         }
@@ -707,15 +827,17 @@ fn attach_media<'a>(
         .chain(p.allocations.iter().map(|a| a.client))
         .chain(p.sdp_candidates.iter().map(|(_, a, _)| *a))
         .collect();
-    let mut qs: Vec<(&(SocketAddr, SocketAddr), &ServerQuery)> = an
-        .ice
-        .server_queries
+    let mut qs: Vec<(SocketAddr, SocketAddr)> = clients
         .iter()
-        .filter(|(k, _)| clients.contains(&k.0))
+        .flat_map(|c| idx.queries_by_client.get(c).into_iter().flatten())
+        .copied()
         .collect();
-    qs.sort_by_key(|(k, _)| **k);
-    for (k, q) in qs {
-        if !an.turn.is_server(q.server) && used.queries.insert(*k) {
+    qs.sort_unstable();
+    for k in qs {
+        let Some(q) = an.ice.server_queries.get(&k) else {
+            continue;
+        };
+        if !an.turn.is_server(q.server) && used.queries.insert(k) {
             p.server_queries.push(q);
         }
     }

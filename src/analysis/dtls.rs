@@ -141,9 +141,9 @@ impl DtlsAssociation {
 pub struct DtlsTracker {
     pub associations: HashMap<(SocketAddr, SocketAddr), DtlsAssociation>,
     pub dropped: u64,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
 }
 
 impl DtlsTracker {
@@ -173,7 +173,7 @@ impl DtlsTracker {
                 self.dropped += 1;
                 return;
             }
-            self.created += 1;
+            self.touched.touch(super::FrameOwner::Association(k));
             self.associations.insert(
                 k,
                 DtlsAssociation {
@@ -214,7 +214,7 @@ impl DtlsTracker {
             _ => false,
         });
         if sends_client_hello && a.client_hellos == 0 && a.client != src {
-            self.created += 1;
+            self.touched.touch(super::FrameOwner::Association(k));
             std::mem::swap(&mut a.client, &mut a.server);
             std::mem::swap(&mut a.from_client, &mut a.from_server);
         }

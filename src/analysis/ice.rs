@@ -167,9 +167,9 @@ pub struct IceTracker {
     pub server_queries: HashMap<(SocketAddr, SocketAddr), ServerQuery>,
     next_key: u64,
     pub dropped_transactions: u64,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
 }
 
 /// Splits a USERNAME `a:b` (RFC 8445 s7.2.2); TURN usernames have no colon
@@ -293,7 +293,9 @@ impl IceTracker {
             Some((receiver, sender)) => self.check(msg, frame, ts, src, dst, leg, receiver, sender),
             None => {
                 let key = (src, dst);
-                self.created += u64::from(!self.server_queries.contains_key(&key));
+                if !self.server_queries.contains_key(&key) {
+                    self.touched.touch(super::FrameOwner::Query(key));
+                }
                 let q = self.server_queries.entry(key).or_insert(ServerQuery {
                     client: src,
                     server: dst,
@@ -351,7 +353,7 @@ impl IceTracker {
                 let k = SessionKey(self.next_key);
                 self.next_key += 1;
                 self.ufrag_keys.insert(pair_key.clone(), k);
-                self.created += 1;
+                self.touched.touch(super::FrameOwner::Session(k));
                 self.sessions.insert(
                     k,
                     IceSession {
@@ -388,7 +390,7 @@ impl IceTracker {
                 if s.pairs.len() >= MAX_PAIRS {
                     return TxnRole::Other;
                 }
-                self.created += 1;
+                self.touched.touch(super::FrameOwner::Session(key));
                 s.pairs.push(CandidatePair {
                     local: src,
                     remote: dst,
@@ -479,6 +481,9 @@ impl IceTracker {
             TxnRole::ServerQuery { key } => {
                 if let Some(q) = self.server_queries.get_mut(&key) {
                     if success {
+                        if q.successes == 0 {
+                            self.touched.touch(super::FrameOwner::Query(key));
+                        }
                         q.successes += 1;
                         q.mapped = msg.xor_mapped_address().or(q.mapped);
                     } else {

@@ -5,6 +5,7 @@
 //! last frame fed), never the wall clock, so a live capture and a file give
 //! the same answer for the same frames.
 
+pub mod book;
 pub mod calls;
 pub mod dtls;
 pub mod evidence;
@@ -83,6 +84,51 @@ pub enum FrameOwner {
     Rtcp((SocketAddr, SocketAddr)),
 }
 
+/// Parts remembered as touched between two takes. Past it the log says
+/// it overflowed, and its reader rebuilds every call instead of the
+/// touched ones (see [`Analyzer::take_touched`]).
+const MAX_TOUCHED: usize = 65_536;
+
+/// The parts created, or changed in a way that can move them from one call
+/// to another (a new SDP, transaction, candidate pair or relayed address),
+/// since the log was last taken: what an incremental reader re-assembles.
+#[derive(Debug, Default)]
+pub struct TouchLog {
+    parts: Vec<FrameOwner>,
+    overflowed: bool,
+    /// Every touch ever, taken or not.
+    count: u64,
+}
+
+impl TouchLog {
+    pub fn touch(&mut self, part: FrameOwner) {
+        self.count += 1;
+        if self.parts.last() == Some(&part) {
+            return;
+        }
+        if self.parts.len() < MAX_TOUCHED {
+            self.parts.push(part);
+        } else {
+            self.overflowed = true;
+        }
+    }
+
+    fn take_into(&mut self, out: &mut Touched) {
+        out.parts.append(&mut self.parts);
+        out.overflowed |= std::mem::take(&mut self.overflowed);
+    }
+}
+
+/// What [`Analyzer::take_touched`] hands out.
+#[derive(Debug, Default)]
+pub struct Touched {
+    /// Parts created, changed or released since the last take; some may
+    /// be gone already.
+    pub parts: Vec<FrameOwner>,
+    /// Some touches were not kept: every call must be rebuilt.
+    pub overflowed: bool,
+}
+
 /// How often old STUN transactions are swept out, in capture time.
 const PRUNE_EVERY_NS: i64 = 10_000_000_000;
 
@@ -112,6 +158,8 @@ pub struct Analyzer {
     /// The owners of the frame being fed, with the depth each was found
     /// at (0 transport, 1 message, 2 relayed message); the deepest win.
     frame_owners: Vec<(u8, FrameOwner)>,
+    /// Parts released since the last [`Analyzer::take_touched`].
+    released_parts: TouchLog,
 }
 
 impl Analyzer {
@@ -197,6 +245,7 @@ impl Analyzer {
         let mut unreachables = Vec::new();
         for o in owners {
             self.owner_frames.remove(o);
+            self.released_parts.touch(o.clone());
             match o {
                 FrameOwner::Dialog(call_id) => {
                     if let Some(d) = self.sip.release(call_id) {
@@ -229,13 +278,31 @@ impl Analyzer {
     /// parts are released: while it stays the same, every part belongs to
     /// the call it belonged to at the last read.
     pub fn structure(&self) -> u64 {
-        self.sip.created
-            + self.ice.created
-            + self.turn.created
-            + self.dtls.created
-            + self.rtp.created
-            + self.transport.created
+        self.sip.touched.count
+            + self.ice.touched.count
+            + self.turn.touched.count
+            + self.dtls.touched.count
+            + self.rtp.touched.count
+            + self.transport.touched.count
             + self.released
+    }
+
+    /// The parts touched or released since the last take (see
+    /// [`TouchLog`]), emptying the logs.
+    pub fn take_touched(&mut self) -> Touched {
+        let mut out = Touched::default();
+        for log in [
+            &mut self.sip.touched,
+            &mut self.ice.touched,
+            &mut self.turn.touched,
+            &mut self.dtls.touched,
+            &mut self.rtp.touched,
+            &mut self.transport.touched,
+            &mut self.released_parts,
+        ] {
+            log.take_into(&mut out);
+        }
+        out
     }
 
     /// Periodic upkeep on capture time: old STUN transactions go. Runs

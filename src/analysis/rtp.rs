@@ -203,9 +203,9 @@ pub struct RtpTracker {
     pub dropped: u64,
     /// Packets seen a second time on the other leg of a TURN relay.
     pub relayed_copies: u64,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
 }
 
 impl RtpTracker {
@@ -293,7 +293,7 @@ impl RtpTracker {
         };
         let clock_rate =
             clock_hint().or_else(|| crate::decode::rtp::static_clock_rate(p.payload_type));
-        self.created += 1;
+        self.touched.touch(super::FrameOwner::Stream(key));
         self.current.insert(
             id,
             RtpStream {

@@ -138,9 +138,9 @@ impl SipDialog {
 #[derive(Debug, Default)]
 pub struct SipTracker {
     dialogs: HashMap<String, SipDialog>,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
     pub untracked_dialogs: u64,
     pub messages_without_call_id: u64,
 }
@@ -215,7 +215,8 @@ impl SipTracker {
                 "REGISTER" => DialogKind::Register,
                 _ => DialogKind::Other,
             };
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Dialog(call_id.to_string()));
             self.dialogs.insert(
                 call_id.clone(),
                 SipDialog {
@@ -249,12 +250,14 @@ impl SipTracker {
         }
         // An OPTIONS dialog that later carries an INVITE is a call.
         if dialog.kind == DialogKind::Other && cseq_method == "INVITE" {
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Dialog(call_id.to_string()));
             dialog.kind = DialogKind::Invite;
             dialog.method = cseq_method.clone();
         }
         if let Some(sdp) = msg.sdp() {
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Dialog(call_id.to_string()));
             dialog.sdps.push(SdpSeen {
                 frame,
                 ts,
@@ -297,7 +300,8 @@ impl SipTracker {
                 if dialog.transactions.len() < MAX_TRANSACTIONS {
                     dialog.txn_index.insert(key, dialog.transactions.len());
                 }
-                self.created += 1;
+                self.touched
+                    .touch(super::FrameOwner::Dialog(call_id.to_string()));
                 dialog.transactions.push(txn);
             }
             StartLine::Response { status, reason, .. } => {
@@ -325,7 +329,8 @@ impl SipTracker {
                         };
                         let i = dialog.transactions.len();
                         dialog.txn_index.insert(key, i);
-                        self.created += 1;
+                        self.touched
+                            .touch(super::FrameOwner::Dialog(call_id.to_string()));
                         dialog.transactions.push(txn);
                         i
                     }

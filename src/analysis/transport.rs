@@ -50,6 +50,18 @@ impl TcpConnection {
     pub fn established(&self) -> bool {
         self.syn_ack.is_some()
     }
+
+    /// A connection that failed before any SIP crossed it: a call of its
+    /// own when no dialog claims it.
+    pub fn failed_before_sip(&self) -> bool {
+        self.sip_messages == 0
+            && (!self.established()
+                || self
+                    .tls
+                    .as_ref()
+                    .is_some_and(|t| t.alert.is_some() || t.server_hello.is_none())
+                || self.rst.is_some())
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -67,9 +79,9 @@ pub struct TransportTracker {
     pub connections: HashMap<(SocketAddr, SocketAddr), TcpConnection>,
     pub unreachables: Vec<UnreachableSeen>,
     pub dropped: u64,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
 }
 
 impl TransportTracker {
@@ -109,7 +121,8 @@ impl TransportTracker {
                 self.dropped += 1;
                 return;
             }
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Connection((src, dst)));
             self.connections.insert(
                 (src, dst),
                 TcpConnection {
@@ -130,7 +143,8 @@ impl TransportTracker {
             && self.connections.len() < MAX_CONNECTIONS
         {
             // Picked up mid-stream: the SYN was before the capture.
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Connection((src, dst)));
             self.connections.insert(
                 (src, dst),
                 TcpConnection {
@@ -149,6 +163,7 @@ impl TransportTracker {
         let Some(c) = self.conn_mut(src, dst) else {
             return;
         };
+        let was = c.failed_before_sip();
         c.last_ts = ts;
         let from_server = src == c.server;
         if is_syn && !from_server {
@@ -163,6 +178,11 @@ impl TransportTracker {
         if carries_sip {
             c.sip_messages += 1;
         }
+        // Whether the connection is a failure of its own can change.
+        if c.failed_before_sip() != was {
+            let key = (c.client, c.server);
+            self.touched.touch(super::FrameOwner::Connection(key));
+        }
     }
 
     pub fn on_tls(
@@ -176,6 +196,7 @@ impl TransportTracker {
         let Some(c) = self.conn_mut(src, dst) else {
             return;
         };
+        let was = c.failed_before_sip();
         let from_server = src == c.server;
         let tls = c.tls.get_or_insert(TlsOnConnection {
             client_hello: None,
@@ -196,6 +217,10 @@ impl TransportTracker {
             (content_type::APPLICATION_DATA, _) => tls.app_data[usize::from(from_server)] += 1,
             _ => {}
         }
+        if c.failed_before_sip() != was {
+            let key = (c.client, c.server);
+            self.touched.touch(super::FrameOwner::Connection(key));
+        }
     }
 
     /// Whether the ICMP error was kept.
@@ -213,7 +238,7 @@ impl TransportTracker {
             return false;
         };
         if self.unreachables.len() < MAX_UNREACHABLES {
-            self.created += 1;
+            self.touched.touch(super::FrameOwner::Unreachable(frame));
             self.unreachables.push(UnreachableSeen {
                 frame,
                 ts,

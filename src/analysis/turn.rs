@@ -77,9 +77,9 @@ pub struct TurnTracker {
     by_relayed: HashMap<SocketAddr, AllocationKey>,
     by_client: HashMap<SocketAddr, Vec<AllocationKey>>,
     pub dropped: u64,
-    /// Parts, pairs, SDPs and transactions created: what can change
-    /// which call a part belongs to (see [`super::Analyzer::structure`]).
-    pub created: u64,
+    /// Parts created or changed in a way that can move them between
+    /// calls (see [`super::TouchLog`]).
+    pub touched: super::TouchLog,
 }
 
 impl TurnTracker {
@@ -162,7 +162,8 @@ impl TurnTracker {
             return None;
         }
         if !self.allocations.contains_key(&(client, server)) {
-            self.created += 1;
+            self.touched
+                .touch(super::FrameOwner::Allocation((client, server)));
             self.by_client
                 .entry(client)
                 .or_default()
@@ -299,7 +300,7 @@ impl TurnTracker {
                 if success {
                     a.success.get_or_insert((frame, ts));
                     if let Some(r) = msg.xor_relayed_address() {
-                        self.created += 1;
+                        self.touched.touch(super::FrameOwner::Allocation(key));
                         a.relayed = Some(r);
                         self.by_relayed.insert(r, key);
                     }

@@ -21,10 +21,11 @@ pub use source::{FrameList, FrameSource, ListedFrame};
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 
-use foldhash::HashMap;
+use foldhash::{HashMap, HashSet};
 
+use crate::analysis::book::CallBook;
 use crate::analysis::timeline::{self, TimelineEvent};
-use crate::analysis::{members, Analyzer, AssembledCall, CallKind, CallParts};
+use crate::analysis::{members, Analyzer, AssembledCall, CallKind, CallParts, FrameOwner};
 use crate::capture::{CaptureError, CaptureInfo, FrameBatch, RawFrame};
 use crate::pipeline::{DecodedFrame, Decoder, PipelineStats};
 use crate::verdict::Verdict;
@@ -227,33 +228,30 @@ pub struct Session {
     options: SessionOptions,
     accounting: FrameAccounting,
     numbering: Numbering,
+    /// The calls in progress, kept current part by part.
+    book: CallBook,
     next_sweep: i64,
     /// What the last [`Session::changed_calls`] found, to judge again only
     /// what changed.
-    read_cache: Option<ReadCache>,
+    reads: Reads,
 }
 
-/// The live calls of the last read, by the id correlation gives them
-/// (before any `#n`).
-#[derive(Default)]
-struct ReadCache {
-    structure: u64,
-    now: i64,
-    generation: u64,
-    calls: HashMap<String, CachedCall>,
-}
-
-struct CachedCall {
-    kind: CallKind,
-    members: members::CallMembers,
-    activity: i64,
-    /// Parts and start: a call that gained or lost a part is judged again.
-    shape: (usize, i64),
-    /// The read that last saw it.
-    generation: u64,
+/// What the last [`Session::changed_calls`] knew of a call, by the id
+/// correlation gives it (before any `#n`).
+struct ReadState {
     /// Its verdict can change with time alone: pending (`capture-ended`)
     /// or a failure whose text counts time.
     time_sensitive: bool,
+}
+
+/// What changed-call reads keep between reads.
+#[derive(Default)]
+struct Reads {
+    now: i64,
+    calls: HashMap<String, ReadState>,
+    /// Parts that saw frames since the last read: their calls are judged
+    /// again. Kept only once a front end reads changed calls.
+    active: Option<HashSet<FrameOwner>>,
 }
 
 /// Whether the call's verdict can still change with time alone: pending
@@ -278,13 +276,19 @@ impl Session {
             options,
             accounting: FrameAccounting::default(),
             numbering: Numbering::default(),
+            book: CallBook::new(),
             next_sweep: i64::MIN,
-            read_cache: None,
+            reads: Reads::default(),
         }
     }
 
     pub fn analyzer(&self) -> &Analyzer {
         &self.analyzer
+    }
+
+    /// The calls in progress as the last changed-calls read left them.
+    pub fn book(&self) -> &CallBook {
+        &self.book
     }
 
     pub fn accounting(&self) -> &FrameAccounting {
@@ -307,7 +311,7 @@ impl Session {
     pub fn advance_to_observed(&mut self, ts: i64, observer: &mut impl SessionObserver) {
         self.analyzer.advance_to(ts);
         if self.options.finalize {
-            self.numbering.sweep(&mut self.analyzer, observer);
+            self.sweep(observer, false);
         }
     }
 
@@ -316,7 +320,7 @@ impl Session {
     /// empty after.
     pub fn finish(&mut self, observer: &mut impl SessionObserver) {
         if self.options.finalize {
-            self.numbering.finalize_all(&mut self.analyzer, observer);
+            self.sweep(observer, true);
         }
     }
 
@@ -339,13 +343,22 @@ impl Session {
             options,
             accounting,
             numbering,
+            book,
             next_sweep,
+            reads,
             ..
         } = self;
         decoder.decode_batch_each(batch, |f| {
             accounting.take(&f);
             if options.analyze {
                 analyzer.feed(&f);
+                if let Some(active) = reads.active.as_mut() {
+                    for o in analyzer.last_frame_owners() {
+                        if !active.contains(o) {
+                            active.insert(o.clone());
+                        }
+                    }
+                }
             }
             if let Some(r) = raw.next() {
                 observer.frame(&f, &r, analyzer);
@@ -354,11 +367,24 @@ impl Session {
             // the same point whatever the batch sizes.
             if options.finalize && f.ts_ns >= *next_sweep {
                 if *next_sweep != i64::MIN {
-                    numbering.sweep(analyzer, observer);
+                    finalize(analyzer, book, numbering, reads, observer, false);
                 }
                 *next_sweep = f.ts_ns.saturating_add(SWEEP_EVERY_NS);
             }
         });
+    }
+
+    /// Finalises the calls that finished by capture time now (`all`: every
+    /// call, at the end of the input).
+    fn sweep(&mut self, observer: &mut impl SessionObserver, all: bool) {
+        finalize(
+            &mut self.analyzer,
+            &mut self.book,
+            &mut self.numbering,
+            &mut self.reads,
+            observer,
+            all,
+        );
     }
 
     /// Reads a whole source, feeding every frame, and hands each decoded
@@ -454,85 +480,84 @@ impl Session {
     /// The calls that are new or changed (verdict, summary, end or frame
     /// count) since the last call of this method.
     ///
-    /// Cost: while no part was created or released since the last read,
-    /// only the calls with new activity, and on a later capture time those
-    /// whose verdict can still change with time alone, are rebuilt and
-    /// judged; the others cost a look at their parts' last activity.
-    /// Otherwise every live call is assembled again (at most once per
-    /// new part, and after each finalisation sweep).
+    /// Cost: in proportion to the calls that changed. Calls whose parts
+    /// were created, changed or released since are assembled again (see
+    /// [`CallBook`]); calls whose parts saw frames, and on a later capture
+    /// time those whose verdict can change with time alone, are rebuilt
+    /// from their parts and judged; no other call is looked at. The first
+    /// read assembles and judges every call.
     pub fn changed_calls(&mut self) -> Vec<JudgedCall<'_>> {
+        let touched = self.analyzer.take_touched();
         let Session {
             analyzer,
             numbering,
-            read_cache,
+            book,
+            reads,
             ..
         } = self;
         let analyzer: &Analyzer = analyzer;
         let now = analyzer.now();
-        let structure = analyzer.structure();
-        let mut out = Vec::new();
-        let cache = read_cache.get_or_insert_with(ReadCache::default);
-        let advanced = now > cache.now;
-        let due = |cc: &CachedCall, activity: i64| {
-            activity > cc.activity || (advanced && cc.time_sensitive)
-        };
-        if cache.structure == structure && !cache.calls.is_empty() {
-            // No part created or released: the members are as they were.
-            for (base_id, cc) in cache.calls.iter_mut() {
-                let activity = members::last_activity(analyzer, &cc.members);
-                if !due(cc, activity) {
-                    continue;
-                }
-                cc.activity = activity;
-                let call = members::rebuild(analyzer, base_id, cc.kind, &cc.members);
-                let judged = numbering.judge(analyzer, call, now);
-                cc.time_sensitive = time_sensitive(&judged);
-                if numbering.changed(&judged) {
-                    out.push(judged);
-                }
-            }
-        } else {
-            // Parts came or went: assemble again (cheap: no judging), and
-            // judge only the calls that are new or whose parts or activity
-            // moved.
-            cache.generation += 1;
-            let generation = cache.generation;
-            let assembled = analyzer.assemble();
-            // A call of the last read that took another's parts gained a
-            // part, so it is judged below with the other named in it.
-            numbering.note_absorbed(&assembled);
-            for call in assembled {
-                let shape = (call.parts.part_count(), call.start_ts);
-                if let Some(cc) = cache.calls.get_mut(&call.id) {
-                    cc.generation = generation;
-                    if cc.shape == shape && !due(cc, call.end_ts) {
-                        continue;
-                    }
-                }
-                let members = call.parts.members();
-                let (kind, base_id, activity) = (call.kind, call.id.clone(), call.end_ts);
-                let judged = numbering.judge(analyzer, call, now);
-                cache.calls.insert(
-                    base_id,
-                    CachedCall {
-                        kind,
-                        members,
-                        activity,
-                        shape,
-                        time_sensitive: time_sensitive(&judged),
-                        generation,
-                    },
-                );
-                if numbering.changed(&judged) {
-                    out.push(judged);
-                }
-            }
-            // Calls of the last read no longer assembled were joined to
-            // another or finalised.
-            cache.calls.retain(|_, cc| cc.generation == generation);
-            cache.structure = structure;
+        let advanced = now > reads.now;
+        reads.now = now;
+        let active = reads.active.replace(HashSet::default()).unwrap_or_default();
+        let change = book.sync(analyzer, touched);
+        numbering.note_gone(&change.gone, &change.assembled);
+        for g in &change.gone {
+            reads.calls.remove(g);
         }
-        cache.now = now;
+        let mut out = Vec::new();
+        let mut fresh: HashSet<String> = HashSet::default();
+        for call in change.assembled {
+            fresh.insert(call.id.clone());
+            let id = call.id.clone();
+            let judged = numbering.judge(analyzer, call, now);
+            reads.calls.insert(
+                id,
+                ReadState {
+                    time_sensitive: time_sensitive(&judged),
+                },
+            );
+            if numbering.changed(&judged) {
+                out.push(judged);
+            }
+        }
+        // Calls with new frames, and calls that time alone can change.
+        let mut due: HashSet<&str> = HashSet::default();
+        for part in &active {
+            due.extend(book.calls_of(part).iter().map(String::as_str));
+        }
+        if advanced {
+            due.extend(
+                reads
+                    .calls
+                    .iter()
+                    .filter(|(_, r)| r.time_sensitive)
+                    .map(|(id, _)| id.as_str()),
+            );
+        }
+        let mut due: Vec<String> = due
+            .into_iter()
+            .filter(|id| !fresh.contains(*id))
+            .map(str::to_string)
+            .collect();
+        due.sort_unstable();
+        for id in due {
+            let Some(bc) = book.get(&id) else {
+                continue;
+            };
+            let call = members::rebuild(analyzer, &bc.id, bc.kind, &bc.members);
+            let judged = numbering.judge(analyzer, call, now);
+            reads.calls.insert(
+                id,
+                ReadState {
+                    time_sensitive: time_sensitive(&judged),
+                },
+            );
+            if numbering.changed(&judged) {
+                out.push(judged);
+            }
+        }
+        out.sort_by_key(|c| (c.call.start_ts, c.number));
         out
     }
 
@@ -611,6 +636,31 @@ impl Session {
                 count,
             })
             .collect()
+    }
+}
+
+/// Finalises the calls that finished by capture time now (every call
+/// with `all`), and forgets what reads kept of them. The sweep assembles
+/// every call in progress: it runs on capture time (every
+/// [`SWEEP_EVERY_NS`]), not per read, and one whole assembly costs less
+/// than keeping the book of calls current frame by frame.
+fn finalize(
+    analyzer: &mut Analyzer,
+    book: &mut CallBook,
+    numbering: &mut Numbering,
+    reads: &mut Reads,
+    observer: &mut impl SessionObserver,
+    all: bool,
+) {
+    let gone = if all {
+        numbering.finalize_all(analyzer, observer)
+    } else {
+        numbering.sweep(analyzer, observer)
+    };
+    for id in gone {
+        // Its released parts take it out of the book at the next read.
+        book.forget(&id);
+        reads.calls.remove(&id);
     }
 }
 

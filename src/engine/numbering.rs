@@ -67,9 +67,30 @@ impl Numbering {
         }
     }
 
+    /// Calls that are no longer calls of their own after a partial
+    /// assembly: those numbered are named in the call that took them, if
+    /// one of `assembled` did.
+    pub(super) fn note_gone(&mut self, gone: &[String], assembled: &[AssembledCall<'_>]) {
+        for g in gone {
+            let Some((number, _)) = self.numbers.remove(g) else {
+                continue;
+            };
+            self.absorbed.remove(g);
+            if let Some(taker) = assembled
+                .iter()
+                .find(|c| c.parts.standalone_ids().contains(g))
+            {
+                let list = self.absorbed.entry(taker.id.clone()).or_default();
+                if !list.iter().any(|(n, _)| *n == number) {
+                    list.push((number, g.clone()));
+                }
+            }
+        }
+    }
+
     /// The call's number and the id it is shown with, handed out now if
     /// it has none yet.
-    fn number(&mut self, id: &str) -> (u32, String) {
+    pub(super) fn number(&mut self, id: &str) -> (u32, String) {
         if let Some(n) = self.numbers.get(id) {
             return n.clone();
         }
@@ -103,9 +124,14 @@ impl Numbering {
         }
     }
 
-    /// Finalises the calls that finished by capture time now.
-    pub(super) fn sweep(&mut self, analyzer: &mut Analyzer, observer: &mut impl SessionObserver) {
-        self.finalize_where(analyzer, observer, false);
+    /// Finalises the calls that finished by capture time now; returns
+    /// their ids as correlation gave them.
+    pub(super) fn sweep(
+        &mut self,
+        analyzer: &mut Analyzer,
+        observer: &mut impl SessionObserver,
+    ) -> Vec<String> {
+        self.finalize_where(analyzer, observer, false)
     }
 
     /// Finalises every call.
@@ -113,8 +139,8 @@ impl Numbering {
         &mut self,
         analyzer: &mut Analyzer,
         observer: &mut impl SessionObserver,
-    ) {
-        self.finalize_where(analyzer, observer, true);
+    ) -> Vec<String> {
+        self.finalize_where(analyzer, observer, true)
     }
 
     fn finalize_where(
@@ -122,7 +148,8 @@ impl Numbering {
         analyzer: &mut Analyzer,
         observer: &mut impl SessionObserver,
         all: bool,
-    ) {
+    ) -> Vec<String> {
+        let mut gone = Vec::new();
         let owners: Vec<FrameOwner> = {
             let an: &Analyzer = analyzer;
             let now = an.now();
@@ -142,13 +169,14 @@ impl Numbering {
             for c in &finished {
                 observer.finalized(c);
                 owners.extend(c.call.parts.frame_owners());
-                self.forget(c);
+                gone.push(self.forget(c));
             }
             owners
         };
         if !owners.is_empty() {
             analyzer.release(&owners);
         }
+        gone
     }
 
     /// Whether the call differs from what the last changed-calls read saw;
@@ -163,14 +191,15 @@ impl Numbering {
         self.digests.insert(c.number, d.clone()).as_ref() != Some(&d)
     }
 
-    /// Drops what was kept for a call now finalised.
-    fn forget(&mut self, c: &JudgedCall<'_>) {
-        // The id correlation gave it, before any `#n`.
+    /// Drops what was kept for a call now finalised; returns the id
+    /// correlation gave it (before any `#n`).
+    pub(super) fn forget(&mut self, c: &JudgedCall<'_>) -> String {
         let base = c.call.id.split('#').next().unwrap_or(&c.call.id);
         self.numbers.remove(base);
         self.absorbed.remove(base);
         self.digests.remove(&c.number);
         *self.finalized_ids.entry(id_hash(base)).or_insert(0) += 1;
+        base.to_string()
     }
 }
 

@@ -38,6 +38,7 @@ pub struct ListedFrame {
 pub struct FrameList {
     frames: Vec<ListedFrame>,
     next: usize,
+    batch_frames: usize,
     info: CaptureInfo,
 }
 
@@ -49,18 +50,25 @@ impl FrameList {
         Self {
             frames,
             next: 0,
+            batch_frames: LIST_BATCH,
             info: CaptureInfo {
                 path: name.to_string(),
                 ..CaptureInfo::default()
             },
         }
     }
+
+    /// Batches of `n` frames (at least one) instead of the default.
+    pub fn with_batch_frames(mut self, n: usize) -> Self {
+        self.batch_frames = n.max(1);
+        self
+    }
 }
 
 impl FrameSource for FrameList {
     fn next_batch(&mut self, batch: &mut FrameBatch) -> Result<usize, CaptureError> {
         batch.clear();
-        while batch.len() < LIST_BATCH {
+        while batch.len() < self.batch_frames {
             let Some(f) = self.frames.get(self.next) else {
                 break;
             };

@@ -66,3 +66,97 @@ pub fn verdicts(calls: &[TestCall]) -> Vec<(String, String, String)> {
 pub fn evidence_frames(c: &TestCall) -> Vec<u64> {
     c.verdict.evidence.iter().map(|e| e.frame).collect()
 }
+
+/// A capture's frames in memory, to feed in batches of any size.
+pub fn listed_frames(path: &str) -> Vec<callscope::engine::ListedFrame> {
+    use callscope::capture::FrameBatch;
+    use callscope::engine::ListedFrame;
+    // A file that cannot be read gives no frames (other tests cover it).
+    let Ok(mut reader) = CaptureReader::open(path) else {
+        return Vec::new();
+    };
+    let mut batch = FrameBatch::new();
+    let mut frames = Vec::new();
+    while reader.next_batch(&mut batch).unwrap_or(0) > 0 {
+        for f in batch.iter() {
+            frames.push(ListedFrame {
+                ts_ns: f.ts_ns,
+                link_type: f.link_type,
+                data: f.data.to_vec(),
+            });
+        }
+    }
+    frames
+}
+
+/// The calls as a whole assembly gives them, and as the session's book of
+/// calls has them: id -> kind and parts, each list sorted.
+type CallsByParts = std::collections::BTreeMap<String, (String, String)>;
+
+fn by_parts(
+    calls: impl Iterator<
+        Item = (
+            String,
+            callscope::analysis::CallKind,
+            callscope::analysis::members::CallMembers,
+        ),
+    >,
+) -> CallsByParts {
+    calls
+        .map(|(id, kind, mut m)| {
+            m.unreachables.sort_unstable();
+            m.sessions.sort_unstable_by_key(|k| k.0);
+            m.queries.sort_unstable();
+            m.allocations.sort_unstable();
+            m.associations.sort_unstable();
+            m.streams
+                .sort_unstable_by_key(|k| (k.src, k.dst, k.ssrc, k.epoch));
+            (id, (kind.as_str().to_string(), format!("{m:?}")))
+        })
+        .collect()
+}
+
+/// Feeds a capture in batches of `batch_frames`, reading changed calls
+/// after each batch, and checks at every read that the session's book of
+/// calls (kept current part by part) is what assembling every part anew
+/// gives. Returns how many reads were checked.
+pub fn book_matches_whole(path: &str, batch_frames: usize, finalize: bool) -> (usize, u64) {
+    use callscope::capture::FrameBatch;
+    use callscope::engine::{FrameList, FrameSource};
+    let options = if finalize {
+        SessionOptions::streaming(1)
+    } else {
+        SessionOptions::analyze(1)
+    };
+    let mut session = Session::new(options);
+    let frames = listed_frames(path);
+    // At most about 1000 reads: each check assembles everything anew.
+    let batch_frames = batch_frames.max(frames.len() / 1000);
+    let mut list = FrameList::new(path, frames).with_batch_frames(batch_frames);
+    let mut batch = FrameBatch::new();
+    let mut reads = 0;
+    while list.next_batch(&mut batch).unwrap() > 0 {
+        session.feed_batch_observed(&batch, &mut Discard);
+        session.changed_calls();
+        let book = by_parts(
+            session
+                .book()
+                .calls()
+                .map(|c| (c.id.clone(), c.kind, c.members.clone())),
+        );
+        let whole = by_parts(
+            callscope::analysis::calls::assemble(session.analyzer())
+                .into_iter()
+                .map(|c| (c.id.clone(), c.kind, c.parts.members())),
+        );
+        assert_eq!(
+            book, whole,
+            "{path}: book of calls after {reads} reads (batches of {batch_frames})"
+        );
+        reads += 1;
+    }
+    (reads, session.book().region_syncs)
+}
+
+struct Discard;
+impl callscope::engine::SessionObserver for Discard {}
