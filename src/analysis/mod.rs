@@ -98,12 +98,15 @@ pub struct TouchLog {
     overflowed: bool,
     /// Every touch ever, taken or not.
     count: u64,
+    /// Parts are kept only once someone takes them (a front end that
+    /// reads changed calls); until then only the count moves.
+    keeping: bool,
 }
 
 impl TouchLog {
     pub fn touch(&mut self, part: FrameOwner) {
         self.count += 1;
-        if self.parts.last() == Some(&part) {
+        if !self.keeping || self.parts.last() == Some(&part) {
             return;
         }
         if self.parts.len() < MAX_TOUCHED {
@@ -200,7 +203,7 @@ impl Analyzer {
     }
 
     fn own(&mut self, depth: u8, owner: FrameOwner) {
-        if !self.frame_owners.iter().any(|(_, o)| *o == owner) {
+        if self.frame_owners.is_empty() || !self.frame_owners.iter().any(|(_, o)| *o == owner) {
             self.frame_owners.push((depth, owner));
         }
     }
@@ -288,9 +291,13 @@ impl Analyzer {
     }
 
     /// The parts touched or released since the last take (see
-    /// [`TouchLog`]), emptying the logs.
+    /// [`TouchLog`]), emptying the logs. The first take starts the logs:
+    /// it says they overflowed, since nothing was kept before it.
     pub fn take_touched(&mut self) -> Touched {
-        let mut out = Touched::default();
+        let mut out = Touched {
+            overflowed: !self.released_parts.keeping,
+            ..Touched::default()
+        };
         for log in [
             &mut self.sip.touched,
             &mut self.ice.touched,
@@ -300,6 +307,7 @@ impl Analyzer {
             &mut self.transport.touched,
             &mut self.released_parts,
         ] {
+            log.keeping = true;
             log.take_into(&mut out);
         }
         out
@@ -422,11 +430,9 @@ impl Analyzer {
                 }
             }
             Pdu::ChannelData { data, inner } => {
-                if let Some(key) = self.turn.pair_key(src, dst) {
+                if let Some((key, path)) = self.turn.on_channel_data(data.channel, src, dst) {
                     self.own(depth, FrameOwner::Allocation(key));
-                }
-                if let Some((vs, vd)) = self.turn.on_channel_data(data.channel, src, dst) {
-                    if let Some(inner) = inner {
+                    if let (Some((vs, vd)), Some(inner)) = (path, inner) {
                         self.on_pdu(inner, frame, ts, vs, vd, Leg::Relayed, false);
                     }
                 }

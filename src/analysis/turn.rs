@@ -323,21 +323,29 @@ impl TurnTracker {
     /// ChannelData from `src` to `dst`: counts it and gives the relayed
     /// path's endpoints (relayed-or-client address, peer), oriented as the
     /// data flows.
+    /// A ChannelData message: counted on its allocation, whose key comes
+    /// back with the relayed path's endpoints when the channel is bound.
     pub fn on_channel_data(
         &mut self,
         channel: u16,
         src: SocketAddr,
         dst: SocketAddr,
-    ) -> Option<(SocketAddr, SocketAddr)> {
+    ) -> Option<(AllocationKey, Option<(SocketAddr, SocketAddr)>)> {
         if let Some(a) = self.allocations.get_mut(&(src, dst)) {
             a.channel_data_out += 1;
-            let peer = *a.channels.get(&channel)?;
-            return Some((a.relayed.unwrap_or(a.client), peer));
+            let path = a
+                .channels
+                .get(&channel)
+                .map(|peer| (a.relayed.unwrap_or(a.client), *peer));
+            return Some(((src, dst), path));
         }
         if let Some(a) = self.allocations.get_mut(&(dst, src)) {
             a.channel_data_in += 1;
-            let peer = *a.channels.get(&channel)?;
-            return Some((peer, a.relayed.unwrap_or(a.client)));
+            let path = a
+                .channels
+                .get(&channel)
+                .map(|peer| (*peer, a.relayed.unwrap_or(a.client)));
+            return Some(((dst, src), path));
         }
         None
     }

@@ -336,7 +336,6 @@ impl Session {
 
     /// [`Self::feed_batch`] with an observer that also sees finalised calls.
     pub fn feed_batch_observed(&mut self, batch: &FrameBatch, observer: &mut impl SessionObserver) {
-        let mut raw = batch.iter();
         let Session {
             decoder,
             analyzer,
@@ -348,7 +347,7 @@ impl Session {
             reads,
             ..
         } = self;
-        decoder.decode_batch_each(batch, |f| {
+        decoder.decode_batch_each(batch, |f, r| {
             accounting.take(&f);
             if options.analyze {
                 analyzer.feed(&f);
@@ -360,9 +359,7 @@ impl Session {
                     }
                 }
             }
-            if let Some(r) = raw.next() {
-                observer.frame(&f, &r, analyzer);
-            }
+            observer.frame(&f, r, analyzer);
             // On capture time, frame by frame: the same calls finish at
             // the same point whatever the batch sizes.
             if options.finalize && f.ts_ns >= *next_sweep {

@@ -116,7 +116,7 @@ impl Decoder {
     /// this decoder's side buffers, so they live until the next call.
     pub fn decode_batch<'b>(&'b mut self, batch: &'b FrameBatch) -> Vec<DecodedFrame<'b>> {
         let mut out = Vec::with_capacity(batch.len());
-        self.decode_batch_each(batch, |f| out.push(f));
+        self.decode_batch_each(batch, |f, _| out.push(f));
         out
     }
 
@@ -125,7 +125,7 @@ impl Decoder {
     pub fn decode_batch_each<'b>(
         &'b mut self,
         batch: &'b FrameBatch,
-        mut each: impl FnMut(DecodedFrame<'b>),
+        mut each: impl FnMut(DecodedFrame<'b>, &RawFrame<'b>),
     ) {
         let frames: Vec<RawFrame<'b>> = batch.iter().collect();
         let pool_handle = self.pool.clone();
@@ -145,13 +145,9 @@ impl Decoder {
             decode_app(f.data, *input, side)
         });
 
-        frames
-            .iter()
-            .zip(dissected)
-            .zip(states)
-            .zip(pdus)
-            .map(
-                |(((f, d), (transport, reassembled, _)), pdus)| DecodedFrame {
+        frames.iter().zip(dissected).zip(states).zip(pdus).for_each(
+            |(((f, d), (transport, reassembled, _)), pdus)| {
+                let decoded = DecodedFrame {
                     number: f.number,
                     ts_ns: f.ts_ns,
                     link_type: f.link_type,
@@ -163,9 +159,10 @@ impl Decoder {
                     reassembled_fragments: reassembled.as_ref().map(|r| r.0),
                     fragment_frames: reassembled.map(|r| r.1).unwrap_or_default(),
                     pdus,
-                },
-            )
-            .for_each(&mut each);
+                };
+                each(decoded, f)
+            },
+        );
     }
 
     /// The sequential part: fragments and TCP streams.
