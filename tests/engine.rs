@@ -378,9 +378,11 @@ fn changed_calls_add_up_to_every_call() {
 #[test]
 fn the_book_of_calls_is_the_whole_assembly_at_every_read() {
     let (mut reads, mut regions) = (0, 0);
+    // Batch boundaries decide what one read sees changed at once: a part
+    // and the part it joins may land in one read or in two.
     for path in common_samples() {
-        for finalize in [false, true] {
-            let (r, g) = common::book_matches_whole(&path, 1, finalize);
+        for (batch_frames, finalize) in [(1, false), (1, true), (7, true), (64, false)] {
+            let (r, g) = common::book_matches_whole(&path, batch_frames, finalize);
             reads += r;
             regions += g;
         }

@@ -467,7 +467,9 @@ fn the_book_of_calls_is_the_whole_assembly_on_public_captures() {
     let mut regions = 0;
     for f in &files {
         let path = dir.join(f).to_string_lossy().into_owned();
-        regions += common::book_matches_whole(&path, 1, true).1;
+        for batch_frames in [1, 4, 16] {
+            regions += common::book_matches_whole(&path, batch_frames, true).1;
+        }
     }
     assert!(regions > 400, "{regions} regions assembled");
 }

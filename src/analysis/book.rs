@@ -462,15 +462,15 @@ impl CallBook {
                 }
                 for k in &l.provides {
                     // Whether an address is a TURN server changes only with
-                    // its first allocation and its last.
+                    // its first allocation and its last: while an allocation
+                    // to it that did not change stands, its readers keep
+                    // what they read.
                     if let LinkKey::Server(s) = k {
                         if an
                             .turn
                             .allocations
                             .keys()
-                            .filter(|a| a.1 == *s)
-                            .nth(1)
-                            .is_some()
+                            .any(|a| a.1 == *s && !seeds.contains(&FrameOwner::Allocation(*a)))
                         {
                             continue;
                         }

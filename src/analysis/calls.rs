@@ -886,15 +886,19 @@ fn claim_stream<'a>(
     }
 }
 
+/// How far before its first message and after its last a SIP call's window
+/// reaches. Trackers touch media that moves across it (a stream quiet for
+/// longer may have left or entered a window while silent).
+pub const MEDIA_WINDOW_SLACK_NS: i64 = 5_000_000_000;
+
 /// When a SIP call can carry media: from its first message until a little
 /// after its BYE, or to the end of the capture if it never ended.
 fn call_window(d: &SipDialog) -> (i64, i64) {
-    const SLACK_NS: i64 = 5_000_000_000;
     let end = match d.transaction("BYE") {
-        Some(_) => d.last_ts.saturating_add(SLACK_NS),
+        Some(_) => d.last_ts.saturating_add(MEDIA_WINDOW_SLACK_NS),
         None => i64::MAX,
     };
-    (d.first_ts.saturating_sub(SLACK_NS), end)
+    (d.first_ts.saturating_sub(MEDIA_WINDOW_SLACK_NS), end)
 }
 
 fn attach_streams_between<'a>(

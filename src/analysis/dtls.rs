@@ -203,6 +203,11 @@ impl DtlsTracker {
         let Some(a) = self.associations.get_mut(&k) else {
             return;
         };
+        // Like an RTP stream, an association back from a silence longer than
+        // a call window's slack may now reach into a window (calls.rs).
+        if ts - a.last_ts > super::calls::MEDIA_WINDOW_SLACK_NS {
+            self.touched.touch(super::FrameOwner::Association(k));
+        }
         a.last_ts = ts;
         a.relayed |= leg == Leg::Relayed;
         // The first ClientHello decides the roles, even if the server

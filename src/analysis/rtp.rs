@@ -262,6 +262,11 @@ impl RtpTracker {
         let mut epoch = 0;
         if let Some(s) = self.current.get_mut(&id) {
             if ts - s.last_ts < NEW_STREAM_AFTER_NS {
+                // A stream back from a silence longer than a call window's
+                // slack may now reach into a window it did not (calls.rs).
+                if ts - s.last_ts > super::calls::MEDIA_WINDOW_SLACK_NS {
+                    self.touched.touch(super::FrameOwner::Stream(s.key));
+                }
                 let duplicates = s.duplicates;
                 s.on_packet(p, frame, ts, clock_hint);
                 // Through a TURN relay one packet shows twice: inside

@@ -242,6 +242,12 @@ impl SipTracker {
             return;
         };
         dialog.messages += 1;
+        // After a BYE the dialog's last message bounds its media window
+        // (calls.rs), so moving it can change which media it owns.
+        if ts > dialog.last_ts && dialog.transaction("BYE").is_some() {
+            self.touched
+                .touch(super::FrameOwner::Dialog(call_id.to_string()));
+        }
         dialog.last_ts = dialog.last_ts.max(ts);
         for a in [src, dst] {
             if !dialog.addresses.contains(&a) && dialog.addresses.len() < 8 {

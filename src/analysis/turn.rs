@@ -301,7 +301,12 @@ impl TurnTracker {
                     a.success.get_or_insert((frame, ts));
                     if let Some(r) = msg.xor_relayed_address() {
                         self.touched.touch(super::FrameOwner::Allocation(key));
-                        a.relayed = Some(r);
+                        // A new relayed address replaces the old one.
+                        if let Some(old) = a.relayed.replace(r) {
+                            if old != r && self.by_relayed.get(&old) == Some(&key) {
+                                self.by_relayed.remove(&old);
+                            }
+                        }
                         self.by_relayed.insert(r, key);
                     }
                     a.mapped = msg.xor_mapped_address().or(a.mapped);
