@@ -67,6 +67,44 @@ fn timeline_of_a_declined_call() {
     assert_eq!(c.frames, 5);
 }
 
+/// TURN's requests after Allocate are events of the call, and an alert
+/// relayed through TURN (seen on both legs) is one event. tshark on the
+/// sample: Allocate at 1 (401 at 2), 3 (success at 4); ChannelBind 0x4000
+/// peer 10.202.2.2:57986 at 6 (success at 7); Refresh LIFETIME 0 at 652
+/// (success at 653); the alert as ChannelData at 650 and relayed at 651.
+#[test]
+fn timeline_lists_turn_requests_and_a_relayed_alert_once() {
+    let mut s = session_of(&sample("webrtc-turn-relay.pcap"));
+    let calls = s.calls();
+    let c = calls[0].record();
+    let turn: Vec<(u64, &str)> = c
+        .timeline
+        .iter()
+        .filter(|e| e.protocol == "TURN" && !e.text.contains("relayed ("))
+        .map(|e| (e.frame, e.text.as_str()))
+        .collect();
+    assert_eq!(
+        turn,
+        vec![
+            (1, "Allocate request"),
+            (2, "Allocate error 401 Unauthorized"),
+            (3, "Allocate request with credentials"),
+            (4, "Allocate success, relayed 10.202.3.2:49170"),
+            (6, "ChannelBind channel 0x4000 peer 10.202.2.2:57986"),
+            (7, "ChannelBind success"),
+            (652, "Refresh to release (lifetime 0)"),
+            (653, "Refresh success"),
+        ]
+    );
+    let alerts: Vec<u64> = c
+        .timeline
+        .iter()
+        .filter(|e| e.text.starts_with("Alert"))
+        .map(|e| e.frame)
+        .collect();
+    assert_eq!(alerts, vec![650]);
+}
+
 #[test]
 fn timeline_folds_client_hello_retransmissions() {
     let mut s = session_of(&sample("dtls-dropped-one-way.pcap"));
@@ -392,4 +430,40 @@ fn the_book_of_calls_is_the_whole_assembly_at_every_read() {
         reads > 15_000 && regions > 2_000,
         "{reads} reads, {regions} regions"
     );
+}
+
+/// A capture that starts after the first ClientHello (tcpdump started
+/// late): the server's HelloVerifyRequest is seen first, and the second
+/// ClientHello shows who the client is. The call keeps the id and number
+/// it was first read under; the roles are still right.
+#[test]
+fn a_dtls_call_keeps_its_id_when_a_later_client_hello_swaps_the_roles() {
+    use callscope::capture::FrameBatch;
+    use callscope::engine::{FrameList, FrameSource};
+
+    let path = sample("dtls-alert.pcap");
+    // tshark: frame 1 ClientHello, 2 HelloVerifyRequest, 3 ClientHello.
+    let frames: Vec<_> = common::listed_frames(&path).into_iter().skip(1).collect();
+    assert_eq!(frames.len(), 6);
+    let mut list = FrameList::new(&path, frames).with_batch_frames(1);
+    let mut session = Session::new(SessionOptions::analyze(1));
+    let mut batch = FrameBatch::new();
+    let mut seen = std::collections::BTreeMap::new();
+    while list.next_batch(&mut batch).unwrap() > 0 {
+        session.feed_batch(&batch, |_, _, _| {});
+        for c in session.changed_calls() {
+            let first = seen.entry(c.number).or_insert_with(|| c.id().to_string());
+            assert_eq!(first, c.id(), "call {} renamed", c.number);
+        }
+    }
+    // Named by the first sender, the server.
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        vec![(1, "dtls:10.202.2.2:4433-10.202.1.2:55289".to_string())]
+    );
+    let calls = session.calls();
+    assert_eq!(calls.len(), 1);
+    let a = calls[0].parts().associations[0];
+    assert_eq!(a.client.to_string(), "10.202.1.2:55289");
+    assert_eq!(calls[0].verdict.code.as_str(), "dtls-alert");
 }

@@ -550,7 +550,7 @@ mod id {
     }
 
     pub fn dtls(a: &DtlsAssociation) -> String {
-        format!("dtls:{}-{}", a.client, a.server)
+        format!("dtls:{}-{}", a.first_seen.0, a.first_seen.1)
     }
 
     pub fn turn(a: &Allocation) -> String {

@@ -30,6 +30,11 @@ pub struct AlertSeen {
     pub description: Option<u8>,
     pub frame: u64,
     pub ts: i64,
+    /// The record's epoch and sequence number, and the leg it was seen
+    /// on: through a TURN relay one alert shows on both legs with the same
+    /// record number, and is one alert.
+    record: (u16, u64),
+    leg: Leg,
 }
 
 impl AlertSeen {
@@ -77,6 +82,10 @@ pub struct DtlsAssociation {
     /// missed it, the first side seen).
     pub client: SocketAddr,
     pub server: SocketAddr,
+    /// The first sender and its peer: what the association is named by,
+    /// so that its name does not change when a later ClientHello shows the
+    /// roles were the other way round.
+    pub first_seen: (SocketAddr, SocketAddr),
     /// Seen carried through TURN (on the client's leg).
     pub relayed: bool,
     pub first_frame: u64,
@@ -137,6 +146,17 @@ impl DtlsAssociation {
     }
 }
 
+/// Keeps an alert unless it is the relayed copy of one already kept (same
+/// sender and record number, seen on the other leg).
+fn push_alert(alerts: &mut Bounded<AlertSeen>, alert: AlertSeen) {
+    let copy = alerts.items().iter().any(|a| {
+        a.from_client == alert.from_client && a.record == alert.record && a.leg != alert.leg
+    });
+    if !copy {
+        alerts.push(alert);
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct DtlsTracker {
     pub associations: HashMap<(SocketAddr, SocketAddr), DtlsAssociation>,
@@ -179,6 +199,7 @@ impl DtlsTracker {
                 DtlsAssociation {
                     client: src,
                     server: dst,
+                    first_seen: (src, dst),
                     relayed: leg == Leg::Relayed,
                     first_frame: frame,
                     first_ts: ts,
@@ -298,13 +319,18 @@ impl DtlsTracker {
                     a.last_progress_ts = ts;
                 }
                 DtlsRecordBody::Alert { level, description } => {
-                    a.alerts.push(AlertSeen {
-                        from_client,
-                        level: Some(*level),
-                        description: Some(*description),
-                        frame,
-                        ts,
-                    });
+                    push_alert(
+                        &mut a.alerts,
+                        AlertSeen {
+                            from_client,
+                            level: Some(*level),
+                            description: Some(*description),
+                            frame,
+                            ts,
+                            record: (rec.epoch, rec.sequence),
+                            leg,
+                        },
+                    );
                 }
                 DtlsRecordBody::ApplicationData => dir.app_data += 1,
                 DtlsRecordBody::Encrypted => {
@@ -312,13 +338,18 @@ impl DtlsTracker {
                         // Encrypted handshake after CCS: the Finished.
                         dir.encrypted_handshake.get_or_insert((frame, ts));
                     } else if rec.content_type == content_type::ALERT {
-                        a.alerts.push(AlertSeen {
-                            from_client,
-                            level: None,
-                            description: None,
-                            frame,
-                            ts,
-                        });
+                        push_alert(
+                            &mut a.alerts,
+                            AlertSeen {
+                                from_client,
+                                level: None,
+                                description: None,
+                                frame,
+                                ts,
+                                record: (rec.epoch, rec.sequence),
+                                leg,
+                            },
+                        );
                     }
                 }
                 DtlsRecordBody::Dtls13Ciphertext => dir.app_data += 1,

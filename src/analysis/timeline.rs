@@ -247,6 +247,69 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                 push(f, ts, a.server, a.client, "TURN", text, vec![f], 1);
             }
         }
+        for r in a.requests.items() {
+            let name = crate::decode::stun::method_name(r.method);
+            let mut text = name.to_string();
+            if let Some(ch) = r.channel {
+                text.push_str(&format!(" channel 0x{ch:04x}"));
+            }
+            if let Some(peer) = r.peer {
+                text.push_str(&format!(" peer {peer}"));
+            }
+            match (r.method, r.lifetime) {
+                // RFC 8656 s7: a Refresh with lifetime 0 deletes the allocation.
+                (crate::decode::stun::method::REFRESH, Some(0)) => {
+                    text.push_str(" to release (lifetime 0)")
+                }
+                (crate::decode::stun::method::REFRESH, Some(s)) => {
+                    text.push_str(&format!(" lifetime {s} s"))
+                }
+                _ => {}
+            }
+            text.push_str(&transmissions(u64::from(r.transmissions)));
+            if r.outcome.is_none() {
+                text.push_str(", no response");
+            }
+            let n = u64::from(r.transmissions);
+            push(
+                r.frame,
+                r.ts,
+                a.client,
+                a.server,
+                "TURN",
+                text,
+                vec![r.frame],
+                n,
+            );
+            if let (Some(outcome), Some(f)) = (r.outcome, r.response_frame) {
+                let text = match outcome {
+                    None => format!("{name} success"),
+                    Some(code) => format!("{name} error {code} {}", r.reason)
+                        .trim_end()
+                        .to_string(),
+                };
+                let ts = r.response_ts.unwrap_or(r.ts);
+                push(f, ts, a.server, a.client, "TURN", text, vec![f], 1);
+            }
+        }
+        if a.requests.dropped() > 0 {
+            if let Some(last) = a.requests.items().last() {
+                let text = format!(
+                    "{} more CreatePermission, ChannelBind or Refresh requests (not listed)",
+                    a.requests.dropped()
+                );
+                push(
+                    last.frame,
+                    last.ts,
+                    a.client,
+                    a.server,
+                    "TURN",
+                    text,
+                    vec![],
+                    a.requests.dropped(),
+                );
+            }
+        }
         let relayed = a.relayed_packets();
         if relayed > 0 {
             if let Some((f, ts)) = a.success {

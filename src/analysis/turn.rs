@@ -15,6 +15,10 @@ use super::evidence::Bounded;
 const MAX_ATTEMPTS: usize = 32;
 const MAX_PEERS: usize = 64;
 const MAX_ALLOCATIONS: usize = 100_000;
+/// CreatePermission, ChannelBind and Refresh requests kept per allocation
+/// for its timeline; past it they are counted (`requests.dropped()`) and
+/// the timeline says how many it leaves out.
+const MAX_REQUESTS: usize = 64;
 
 pub type AllocationKey = (SocketAddr, SocketAddr);
 
@@ -25,6 +29,26 @@ pub struct AllocateAttempt {
     pub ts: i64,
     pub transmissions: u32,
     pub with_credentials: bool,
+    /// None: no answer. Some(None): success. Some(Some(code)): error.
+    pub outcome: Option<Option<u16>>,
+    pub reason: String,
+    pub response_frame: Option<u64>,
+    pub response_ts: Option<i64>,
+}
+
+/// A CreatePermission, ChannelBind or Refresh request and its answer.
+#[derive(Debug, Clone)]
+pub struct TurnRequest {
+    pub method: u16,
+    pub transaction_id: [u8; 12],
+    pub frame: u64,
+    pub ts: i64,
+    pub transmissions: u32,
+    /// XOR-PEER-ADDRESS (CreatePermission, ChannelBind).
+    pub peer: Option<SocketAddr>,
+    pub channel: Option<u16>,
+    /// LIFETIME asked for (Refresh: 0 releases the allocation).
+    pub lifetime: Option<u32>,
     /// None: no answer. Some(None): success. Some(Some(code)): error.
     pub outcome: Option<Option<u16>>,
     pub reason: String,
@@ -49,6 +73,8 @@ pub struct Allocation {
     pub permissions: Bounded<SocketAddr>,
     pub channels: HashMap<u16, SocketAddr>,
     pub refreshes: u32,
+    /// Every request but Allocate, in order, with its answer.
+    pub requests: Bounded<TurnRequest>,
     pub other_errors: Bounded<(u16, u16, String, u64)>,
     pub send_indications: u64,
     pub data_indications: u64,
@@ -187,6 +213,7 @@ impl TurnTracker {
                     permissions: Bounded::new(MAX_PEERS),
                     channels: HashMap::default(),
                     refreshes: 0,
+                    requests: Bounded::new(MAX_REQUESTS),
                     other_errors: Bounded::new(MAX_ATTEMPTS),
                     send_indications: 0,
                     data_indications: 0,
@@ -246,6 +273,34 @@ impl TurnTracker {
                     });
                 }
             }
+            method::REFRESH | method::CREATE_PERMISSION | method::CHANNEL_BIND => {
+                if let Some(r) = a
+                    .requests
+                    .items_mut()
+                    .iter_mut()
+                    .find(|r| r.transaction_id == tid)
+                {
+                    r.transmissions += 1;
+                } else {
+                    a.requests.push(TurnRequest {
+                        method,
+                        transaction_id: tid,
+                        frame,
+                        ts,
+                        transmissions: 1,
+                        peer: msg.xor_peer_address(),
+                        channel: channel_number(msg),
+                        lifetime: msg.lifetime(),
+                        outcome: None,
+                        reason: String::new(),
+                        response_frame: None,
+                        response_ts: None,
+                    });
+                }
+            }
+            _ => {}
+        }
+        match method {
             method::REFRESH => a.refreshes += 1,
             method::CREATE_PERMISSION => {
                 if let Some(peer) = msg.xor_peer_address() {
@@ -276,6 +331,21 @@ impl TurnTracker {
         a.last_ts = ts;
         let success = msg.class == StunClass::SuccessResponse;
         let (code, reason) = super::stun_error(msg);
+        if let Some(r) = a
+            .requests
+            .items_mut()
+            .iter_mut()
+            .find(|r| r.transaction_id == msg.transaction_id && r.outcome.is_none())
+        {
+            r.outcome = Some(if success {
+                None
+            } else {
+                Some(code.unwrap_or(0))
+            });
+            r.reason = reason.clone();
+            r.response_frame = Some(frame);
+            r.response_ts = Some(ts);
+        }
         match method {
             method::ALLOCATE => {
                 if let Some(at) = a

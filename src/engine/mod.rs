@@ -27,7 +27,7 @@ use crate::analysis::book::CallBook;
 use crate::analysis::timeline::{self, TimelineEvent};
 use crate::analysis::{members, Analyzer, AssembledCall, CallKind, CallParts, FrameOwner};
 use crate::capture::{CaptureError, CaptureInfo, FrameBatch, RawFrame};
-use crate::pipeline::{DecodedFrame, Decoder, PipelineStats};
+use crate::pipeline::{DecodedBatch, DecodedFrame, Decoder, PipelineStats};
 use crate::verdict::Verdict;
 
 use numbering::Numbering;
@@ -263,10 +263,11 @@ fn time_sensitive(c: &JudgedCall<'_>) -> bool {
         || (!c.call.ended() && (c.verdict.failed() || !c.call.parts.streams.is_empty()))
 }
 
-/// Batches in flight between the reader thread and the decoder: one being
-/// read, one waiting, one being decoded. Bounds memory at about three
+/// Batches in flight between the reader thread, the decoder and the
+/// correlation: one being read, one waiting, one being decoded, one
+/// waiting decoded, one being correlated. Bounds memory at about five
 /// batches (a few MiB each) whatever the capture's size.
-const BATCHES_IN_FLIGHT: usize = 3;
+const BATCHES_IN_FLIGHT: usize = 5;
 
 impl Session {
     pub fn new(options: SessionOptions) -> Self {
@@ -336,6 +337,14 @@ impl Session {
 
     /// [`Self::feed_batch`] with an observer that also sees finalised calls.
     pub fn feed_batch_observed(&mut self, batch: &FrameBatch, observer: &mut impl SessionObserver) {
+        let (decoder, mut correlator) = self.split();
+        decoder.decode_batch_each(batch, |f, r| correlator.take(f, r, observer));
+    }
+
+    /// The decoder, and the rest that takes decoded frames: apart, so a
+    /// pipeline can decode one batch on one thread while the frames of the
+    /// batch before are correlated on another.
+    fn split(&mut self) -> (&mut Decoder, Correlator<'_>) {
         let Session {
             decoder,
             analyzer,
@@ -345,30 +354,19 @@ impl Session {
             book,
             next_sweep,
             reads,
-            ..
         } = self;
-        decoder.decode_batch_each(batch, |f, r| {
-            accounting.take(&f);
-            if options.analyze {
-                analyzer.feed(&f);
-                if let Some(active) = reads.active.as_mut() {
-                    for o in analyzer.last_frame_owners() {
-                        if !active.contains(o) {
-                            active.insert(o.clone());
-                        }
-                    }
-                }
-            }
-            observer.frame(&f, r, analyzer);
-            // On capture time, frame by frame: the same calls finish at
-            // the same point whatever the batch sizes.
-            if options.finalize && f.ts_ns >= *next_sweep {
-                if *next_sweep != i64::MIN {
-                    finalize(analyzer, book, numbering, reads, observer, false);
-                }
-                *next_sweep = f.ts_ns.saturating_add(SWEEP_EVERY_NS);
-            }
-        });
+        (
+            decoder,
+            Correlator {
+                analyzer,
+                options,
+                accounting,
+                numbering,
+                book,
+                next_sweep,
+                reads,
+            },
+        )
     }
 
     /// Finalises the calls that finished by capture time now (`all`: every
@@ -409,16 +407,17 @@ impl Session {
         let fallback_info = source.info();
         std::thread::scope(|scope| {
             let (full_tx, full_rx) = mpsc::sync_channel::<Result<FrameBatch, CaptureError>>(1);
-            let (empty_tx, empty_rx) = mpsc::channel::<FrameBatch>();
+            let (empty_tx, empty_rx) = mpsc::channel::<Spare>();
             for _ in 0..BATCHES_IN_FLIGHT {
                 // Cannot fail: the receiver is alive.
-                let _ = empty_tx.send(FrameBatch::new());
+                let _ = empty_tx.send(Spare::Empty(FrameBatch::new()));
             }
             let reading = scope.spawn(move || -> CaptureInfo {
                 let mut source = source;
                 // Ends when the session stops taking batches, at the end
                 // of the source, or at an error.
-                while let Ok(mut batch) = empty_rx.recv() {
+                while let Ok(spare) = empty_rx.recv() {
+                    let mut batch = spare.into_batch();
                     match source.next_batch(&mut batch) {
                         Ok(0) => break,
                         Ok(_) => {
@@ -436,15 +435,50 @@ impl Session {
             });
             let mut frames = 0usize;
             let mut error = None;
-            for item in full_rx {
-                match item {
-                    Ok(batch) => {
-                        self.feed_batch_observed(&batch, observer);
-                        frames += batch.len();
-                        let _ = empty_tx.send(batch);
+            if self.options.threads == 1 {
+                // One thread asked for: decode and correlate in turn.
+                for item in full_rx {
+                    match item {
+                        Ok(batch) => {
+                            self.feed_batch_observed(&batch, observer);
+                            frames += batch.len();
+                            let _ = empty_tx.send(Spare::Empty(batch));
+                        }
+                        Err(e) => error = Some(e),
                     }
-                    Err(e) => error = Some(e),
                 }
+            } else {
+                // Decoding runs a batch ahead on a thread of its own (its
+                // parallel passes in the decoder's pool), correlation here:
+                // the two overlap instead of taking turns. Frames stay in
+                // order: one decoder, channels in order.
+                let (decoder, mut correlator) = self.split();
+                let (decoded_tx, decoded_rx) =
+                    mpsc::sync_channel::<Result<DecodedBatch, CaptureError>>(1);
+                // A scope of its own: the decoder is lent to its thread
+                // only until the input ends.
+                std::thread::scope(|decoding| {
+                    decoding.spawn(move || {
+                        for item in full_rx {
+                            let out = item.map(|batch| decoder.decode_owned(batch));
+                            if decoded_tx.send(out).is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    for item in decoded_rx {
+                        match item {
+                            Ok(decoded) => {
+                                decoded.for_each(|f, r| correlator.take(f, r, observer));
+                                frames += decoded.len();
+                                // Its frames are freed on the reader's thread, off
+                                // this one, which is the busiest.
+                                let _ = empty_tx.send(Spare::Decoded(decoded));
+                            }
+                            Err(e) => error = Some(e),
+                        }
+                    }
+                });
             }
             drop(empty_tx);
             let info = reading.join().unwrap_or(fallback_info);
@@ -633,6 +667,70 @@ impl Session {
                 count,
             })
             .collect()
+    }
+}
+
+/// A batch going back to the reader to be filled again.
+enum Spare {
+    Empty(FrameBatch),
+    Decoded(DecodedBatch),
+}
+
+impl Spare {
+    fn into_batch(self) -> FrameBatch {
+        match self {
+            Spare::Empty(b) => b,
+            Spare::Decoded(d) => d.into_batch(),
+        }
+    }
+}
+
+/// What takes decoded frames, in frame order: accounting, analysis, the
+/// observer, and finalisation on capture time.
+struct Correlator<'s> {
+    analyzer: &'s mut Analyzer,
+    options: &'s SessionOptions,
+    accounting: &'s mut FrameAccounting,
+    numbering: &'s mut Numbering,
+    book: &'s mut CallBook,
+    next_sweep: &'s mut i64,
+    reads: &'s mut Reads,
+}
+
+impl Correlator<'_> {
+    fn take(
+        &mut self,
+        f: &DecodedFrame<'_>,
+        r: &RawFrame<'_>,
+        observer: &mut impl SessionObserver,
+    ) {
+        self.accounting.take(f);
+        if self.options.analyze {
+            self.analyzer.feed(f);
+            if let Some(active) = self.reads.active.as_mut() {
+                for o in self.analyzer.last_frame_owners() {
+                    if !active.contains(o) {
+                        active.insert(o.clone());
+                    }
+                }
+            }
+        }
+        observer.frame(f, r, self.analyzer);
+        // On capture time, frame by frame: the same calls finish at the
+        // same point whatever the batch sizes.
+        if self.options.finalize && f.ts_ns >= *self.next_sweep {
+            if *self.next_sweep != i64::MIN {
+                finalize(
+                    self.analyzer,
+                    self.book,
+                    self.numbering,
+                    self.reads,
+                    observer,
+                    false,
+                );
+            }
+            *self.next_sweep = f.ts_ns.saturating_add(SWEEP_EVERY_NS);
+        }
     }
 }
 

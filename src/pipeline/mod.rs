@@ -20,8 +20,8 @@ use rayon::prelude::*;
 use crate::capture::{FrameBatch, RawFrame};
 use crate::decode::demux;
 use crate::net::{
-    self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, TcpLimits, TcpReassembler,
-    TcpStats, L4,
+    self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, IpInfo, TcpLimits,
+    TcpReassembler, TcpStats, L4,
 };
 use stream::StreamFramer;
 
@@ -64,6 +64,58 @@ enum AppInput {
 /// of fragments its datagram was rebuilt from, and its application input.
 /// The fragment count comes with the frames of the earlier fragments.
 type FrameState = (Transport, Option<(u32, Vec<u64>)>, AppInput);
+
+/// One frame after passes (1) and (2), waiting for application decoding.
+struct Prepared {
+    vlan: Option<u16>,
+    ip: Option<IpInfo>,
+    transport: Transport,
+    reassembled: Option<(u32, Vec<u64>)>,
+    input: AppInput,
+}
+
+/// The bytes a batch's decoded frames point into.
+pub struct BatchBytes {
+    batch: FrameBatch,
+    side: Vec<Vec<u8>>,
+}
+
+type DecodedFrames<'a> = Vec<DecodedFrame<'a>>;
+
+self_cell::self_cell!(
+    /// A batch with its decoded frames, which borrow from it: one value
+    /// that can move to another thread. `self_cell` keeps the borrow sound
+    /// (a struct that borrows from itself cannot be written in safe Rust).
+    pub struct DecodedBatch {
+        owner: BatchBytes,
+        #[covariant]
+        dependent: DecodedFrames,
+    }
+);
+
+impl DecodedBatch {
+    pub fn len(&self) -> usize {
+        self.borrow_owner().batch.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Each decoded frame with its raw bytes, in frame order.
+    pub fn for_each(&self, mut each: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>)) {
+        self.with_dependent(|bytes, decoded| {
+            for (f, r) in decoded.iter().zip(bytes.batch.iter()) {
+                each(f, &r);
+            }
+        });
+    }
+
+    /// The batch back, to be filled again.
+    pub fn into_batch(self) -> FrameBatch {
+        self.into_owner().batch
+    }
+}
 
 /// Where the payload slices of a dissected segment point.
 enum Owner<'a> {
@@ -112,57 +164,54 @@ impl Decoder {
         }
     }
 
-    /// Decodes one batch. The decoded frames borrow from the batch and from
-    /// this decoder's side buffers, so they live until the next call.
-    pub fn decode_batch<'b>(&'b mut self, batch: &'b FrameBatch) -> Vec<DecodedFrame<'b>> {
-        let mut out = Vec::with_capacity(batch.len());
-        self.decode_batch_each(batch, |f, _| out.push(f));
-        out
+    /// Decodes one batch and hands each frame, in order, to `each`: the
+    /// way a session fed batch by batch uses it.
+    pub fn decode_batch_each(
+        &mut self,
+        batch: &FrameBatch,
+        mut each: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>),
+    ) {
+        let (states, side) = self.prepare(batch);
+        let pool = self.pool.clone();
+        let decoded = decode_prepared(pool.as_deref(), batch, &side, states);
+        for (f, r) in decoded.iter().zip(batch.iter()) {
+            each(f, &r);
+        }
     }
 
-    /// Decodes one batch and hands each frame, in order, to `each`, without
-    /// collecting them: the way the capture runner uses it.
-    pub fn decode_batch_each<'b>(
-        &'b mut self,
-        batch: &'b FrameBatch,
-        mut each: impl FnMut(DecodedFrame<'b>, &RawFrame<'b>),
-    ) {
-        let frames: Vec<RawFrame<'b>> = batch.iter().collect();
+    /// Decodes one batch it takes over, for a pipeline: the result can go
+    /// to another thread (the one that correlates) while this one decodes
+    /// the next batch.
+    pub fn decode_owned(&mut self, batch: FrameBatch) -> DecodedBatch {
+        let (states, side) = self.prepare(&batch);
+        let pool = self.pool.clone();
+        DecodedBatch::new(BatchBytes { batch, side }, move |b| {
+            decode_prepared(pool.as_deref(), &b.batch, &b.side, states)
+        })
+    }
+
+    /// Passes (1) and (2): dissection in parallel, then the stateful pass.
+    /// What it returns borrows nothing: the side buffers hold the bytes
+    /// that are not in the batch (rebuilt datagrams, framed TCP messages).
+    fn prepare(&mut self, batch: &FrameBatch) -> (Vec<Prepared>, Vec<Vec<u8>>) {
+        let frames: Vec<RawFrame<'_>> = batch.iter().collect();
         let pool_handle = self.pool.clone();
         let pool = pool_handle.as_deref();
-        let dissected: Vec<Dissected<'b>> =
+        let dissected: Vec<Dissected<'_>> =
             run(pool, &frames, |f| net::dissect(f.link_type, f.data));
-
         self.side.clear();
         let mut states = Vec::with_capacity(frames.len());
         for (frame, d) in frames.iter().zip(&dissected) {
-            states.push(self.stateful(frame, d));
+            let (transport, reassembled, input) = self.stateful(frame, d);
+            states.push(Prepared {
+                vlan: d.vlan,
+                ip: d.ip,
+                transport,
+                reassembled,
+                input,
+            });
         }
-
-        let side = &self.side;
-        let work: Vec<(&RawFrame<'b>, &FrameState)> = frames.iter().zip(&states).collect();
-        let pdus = run(pool, &work, |(f, (_, _, input))| {
-            decode_app(f.data, *input, side)
-        });
-
-        frames.iter().zip(dissected).zip(states).zip(pdus).for_each(
-            |(((f, d), (transport, reassembled, _)), pdus)| {
-                let decoded = DecodedFrame {
-                    number: f.number,
-                    ts_ns: f.ts_ns,
-                    link_type: f.link_type,
-                    caplen: f.data.len() as u32,
-                    orig_len: f.orig_len,
-                    vlan: d.vlan,
-                    ip: d.ip,
-                    transport,
-                    reassembled_fragments: reassembled.as_ref().map(|r| r.0),
-                    fragment_frames: reassembled.map(|r| r.1).unwrap_or_default(),
-                    pdus,
-                };
-                each(decoded, f)
-            },
-        );
+        (states, std::mem::take(&mut self.side))
     }
 
     /// The sequential part: fragments and TCP streams.
@@ -334,6 +383,40 @@ fn range_within(base: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
     let start = i.checked_sub(b)?;
     let end = start.checked_add(inner.len())?;
     (end <= base.len()).then_some((start, end))
+}
+
+/// Pass (3): application decoding in parallel, then the decoded frames in
+/// frame order.
+fn decode_prepared<'a>(
+    pool: Option<&rayon::ThreadPool>,
+    batch: &'a FrameBatch,
+    side: &'a [Vec<u8>],
+    states: Vec<Prepared>,
+) -> Vec<DecodedFrame<'a>> {
+    let work: Vec<(&'a [u8], AppInput)> = batch
+        .iter()
+        .zip(&states)
+        .map(|(f, s)| (f.data, s.input))
+        .collect();
+    let pdus = run(pool, &work, |(data, input)| decode_app(data, *input, side));
+    batch
+        .iter()
+        .zip(states)
+        .zip(pdus)
+        .map(|((f, s), pdus)| DecodedFrame {
+            number: f.number,
+            ts_ns: f.ts_ns,
+            link_type: f.link_type,
+            caplen: f.data.len() as u32,
+            orig_len: f.orig_len,
+            vlan: s.vlan,
+            ip: s.ip,
+            transport: s.transport,
+            reassembled_fragments: s.reassembled.as_ref().map(|r| r.0),
+            fragment_frames: s.reassembled.map(|r| r.1).unwrap_or_default(),
+            pdus,
+        })
+        .collect()
 }
 
 /// Application decoding of one frame: pure, so it runs in parallel.
