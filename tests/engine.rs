@@ -467,3 +467,28 @@ fn a_dtls_call_keeps_its_id_when_a_later_client_hello_swaps_the_roles() {
     assert_eq!(a.client.to_string(), "10.202.1.2:55289");
     assert_eq!(calls[0].verdict.code.as_str(), "dtls-alert");
 }
+
+/// The report writes each call's JSON straight from its structs; the rest
+/// of the report (and this program before) goes through `serde_json::Value`,
+/// whose maps sort their keys. The two must give the same bytes: every
+/// struct's fields in the order of their names, on every sample.
+#[test]
+fn a_call_written_directly_reads_as_its_json_value() {
+    use callscope::report::analyze::call_json;
+    let mut calls = 0;
+    for path in common_samples() {
+        let mut s = session_of(&path);
+        for c in s.calls() {
+            let direct = serde_json::to_string_pretty(&call_json(&c)).unwrap();
+            let value = serde_json::to_value(call_json(&c)).unwrap();
+            assert_eq!(
+                direct,
+                serde_json::to_string_pretty(&value).unwrap(),
+                "{path}: call {}",
+                c.number
+            );
+            calls += 1;
+        }
+    }
+    assert!(calls > 2_000, "{calls} calls");
+}

@@ -1,12 +1,13 @@
 use serde::Serialize;
 
-/// A frame that proves something, with a short text saying what.
+/// A frame that proves something, with a short text saying what. Fields
+/// in the order of their names, as the report's keys are.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Evidence {
     pub frame: u64,
+    pub text: String,
     #[serde(serialize_with = "crate::analysis::serialize_ts")]
     pub ts: i64,
-    pub text: String,
 }
 
 impl Evidence {

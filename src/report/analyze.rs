@@ -30,35 +30,97 @@ pub struct CaptureFacts {
     pub error: Option<String>,
 }
 
-pub fn call_json(c: &JudgedCall<'_>) -> Value {
+/// One call in the report, serialised as it is, with no `Value` tree in
+/// between (the bulk of a large report: timelines, streams, verdicts).
+/// Fields of this and the structs below are in the order of their names,
+/// the order serde_json gives the keys of the objects built as `Value`s
+/// (a `Value` map sorts them), so the report reads as one whole; a test
+/// holds the two to be the same bytes on every sample.
+#[derive(serde::Serialize)]
+pub struct CallJson<'a> {
+    absorbed: Vec<AbsorbedJson<'a>>,
+    dtls: Option<Value>,
+    end_ts: f64,
+    endpoints: &'a [std::net::SocketAddr],
+    frames: u64,
+    ice: Option<Value>,
+    id: &'a str,
+    kind: &'static str,
+    media: MediaJson,
+    number: u32,
+    sip: Option<Value>,
+    start_ts: f64,
+    timeline: Vec<TimelineEventJson>,
+    turn: Vec<Value>,
+    verdict: &'a crate::verdict::Verdict,
+}
+
+#[derive(serde::Serialize)]
+struct AbsorbedJson<'a> {
+    id: &'a str,
+    number: u32,
+}
+
+#[derive(serde::Serialize)]
+struct MediaJson {
+    streams: Vec<super::call_facts::StreamFacts>,
+}
+
+#[derive(serde::Serialize)]
+struct TimelineEventJson {
+    count: u64,
+    dst: std::net::SocketAddr,
+    evidence: bool,
+    frame: u64,
+    frames: Vec<u64>,
+    protocol: &'static str,
+    src: std::net::SocketAddr,
+    text: String,
+    ts: f64,
+}
+
+pub fn call_json<'a>(c: &'a JudgedCall<'_>) -> CallJson<'a> {
     let summary = summarize(c.parts());
-    json!({
-        "id": c.id(),
-        "number": c.number,
-        "kind": c.kind().as_str(),
-        "start_ts": format_epoch(c.call.start_ts),
-        "end_ts": format_epoch(c.call.end_ts),
-        "endpoints": c.call.endpoints.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
-        "frames": c.frames,
-        "absorbed": c.absorbed.iter().map(|(n, id)| json!({"number": n, "id": id})).collect::<Vec<_>>(),
-        "sip": summary.sip,
-        "ice": summary.ice,
-        "turn": summary.turn,
-        "dtls": summary.dtls,
-        "media": {"streams": summary.streams},
-        "verdict": c.verdict,
-        "timeline": c.timeline().iter().map(|e| json!({
-            "frame": e.frame,
-            "ts": format_epoch(e.ts),
-            "src": e.src.to_string(),
-            "dst": e.dst.to_string(),
-            "protocol": e.protocol,
-            "text": e.text,
-            "frames": e.frames,
-            "count": e.count,
-            "evidence": e.evidence,
-        })).collect::<Vec<_>>(),
-    })
+    CallJson {
+        absorbed: c
+            .absorbed
+            .iter()
+            .map(|(number, id)| AbsorbedJson {
+                id,
+                number: *number,
+            })
+            .collect(),
+        dtls: summary.dtls,
+        end_ts: format_epoch(c.call.end_ts),
+        endpoints: &c.call.endpoints,
+        frames: c.frames,
+        ice: summary.ice,
+        id: c.id(),
+        kind: c.kind().as_str(),
+        media: MediaJson {
+            streams: summary.streams,
+        },
+        number: c.number,
+        sip: summary.sip,
+        start_ts: format_epoch(c.call.start_ts),
+        timeline: c
+            .timeline()
+            .into_iter()
+            .map(|e| TimelineEventJson {
+                count: e.count,
+                dst: e.dst,
+                evidence: e.evidence,
+                frame: e.frame,
+                frames: e.frames,
+                protocol: e.protocol,
+                src: e.src,
+                text: e.text,
+                ts: format_epoch(e.ts),
+            })
+            .collect(),
+        turn: summary.turn,
+        verdict: &c.verdict,
+    }
 }
 
 pub fn by_stage(calls: &[&JudgedCall<'_>]) -> BTreeMap<&'static str, u64> {

@@ -14,7 +14,31 @@ pub struct CallSummary {
     pub ice: Option<Value>,
     pub turn: Vec<Value>,
     pub dtls: Option<Value>,
-    pub streams: Vec<Value>,
+    pub streams: Vec<StreamFacts>,
+}
+
+/// One RTP stream in the report. Fields in the order of their names, the
+/// order serde_json gives the keys of every other object in the report
+/// (a `Value` map sorts them): written directly, this struct reads the same.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StreamFacts {
+    pub bad_sequence: u64,
+    pub clock_rate: Option<u32>,
+    pub dst: std::net::SocketAddr,
+    pub duplicates: u64,
+    pub expected: u64,
+    pub first_frame: u64,
+    pub first_ts: f64,
+    pub jitter_ms: f64,
+    pub last_ts: f64,
+    pub lost: u64,
+    pub max_gap_ms: f64,
+    pub out_of_order: u64,
+    pub packets: u64,
+    pub payload_type: u8,
+    pub relayed: bool,
+    pub src: std::net::SocketAddr,
+    pub ssrc: u32,
 }
 
 pub fn summarize(p: &CallParts<'_>) -> CallSummary {
@@ -86,26 +110,24 @@ pub fn summarize(p: &CallParts<'_>) -> CallSummary {
         streams: p
             .streams
             .iter()
-            .map(|s| {
-                json!({
-                    "ssrc": s.key.ssrc,
-                    "src": s.key.src.to_string(),
-                    "dst": s.key.dst.to_string(),
-                    "packets": s.packets,
-                    "lost": s.lost(),
-                    "jitter_ms": (s.jitter_ms() * 1000.0).round() / 1000.0,
-                    "expected": s.expected(),
-                    "duplicates": s.duplicates,
-                    "out_of_order": s.out_of_order,
-                    "bad_sequence": s.bad_sequence,
-                    "max_gap_ms": (s.max_gap_ns as f64 / 1e6 * 10.0).round() / 10.0,
-                    "payload_type": s.payload_type,
-                    "clock_rate": s.clock_rate,
-                    "first_frame": s.first_frame,
-                    "first_ts": format_epoch(s.first_ts),
-                    "last_ts": format_epoch(s.last_ts),
-                    "relayed": s.relayed,
-                })
+            .map(|s| StreamFacts {
+                bad_sequence: s.bad_sequence,
+                clock_rate: s.clock_rate,
+                dst: s.key.dst,
+                duplicates: s.duplicates,
+                expected: s.expected(),
+                first_frame: s.first_frame,
+                first_ts: format_epoch(s.first_ts),
+                jitter_ms: (s.jitter_ms() * 1000.0).round() / 1000.0,
+                last_ts: format_epoch(s.last_ts),
+                lost: s.lost(),
+                max_gap_ms: (s.max_gap_ns as f64 / 1e6 * 10.0).round() / 10.0,
+                out_of_order: s.out_of_order,
+                packets: s.packets,
+                payload_type: s.payload_type,
+                relayed: s.relayed,
+                src: s.key.src,
+                ssrc: s.key.ssrc,
             })
             .collect(),
     }

@@ -42,14 +42,16 @@ impl Stage {
     }
 }
 
+/// Fields in the order of their names: the report writes it directly, in
+/// the key order of its other objects (see `report::analyze::CallJson`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
-    pub stage: Stage,
-    pub code: VerdictCode,
-    pub twilio_error: Option<u32>,
-    pub summary: String,
-    pub evidence: Vec<Evidence>,
     pub advice: Vec<String>,
+    pub code: VerdictCode,
+    pub evidence: Vec<Evidence>,
+    pub stage: Stage,
+    pub summary: String,
+    pub twilio_error: Option<u32>,
 }
 
 impl Verdict {

@@ -28,7 +28,7 @@ impl std::ops::Deref for TestCall {
 pub fn owned(c: &JudgedCall<'_>) -> TestCall {
     TestCall {
         record: c.record(),
-        json: call_json(c),
+        json: serde_json::to_value(call_json(c)).expect("a call's JSON"),
     }
 }
 
