@@ -48,7 +48,7 @@ pub struct CallJson<'a> {
     kind: &'static str,
     media: MediaJson,
     number: u32,
-    sip: Option<Value>,
+    sip: Option<super::call_facts::SipFacts<'a>>,
     start_ts: f64,
     timeline: Vec<TimelineEventJson>,
     turn: Vec<Value>,

@@ -9,8 +9,8 @@ use crate::report::summary::Summary;
 
 /// The per-stage facts of a call, as JSON values.
 #[derive(Debug, Clone, Default)]
-pub struct CallSummary {
-    pub sip: Option<Value>,
+pub struct CallSummary<'a> {
+    pub sip: Option<SipFacts<'a>>,
     pub ice: Option<Value>,
     pub turn: Vec<Value>,
     pub dtls: Option<Value>,
@@ -41,46 +41,101 @@ pub struct StreamFacts {
     pub ssrc: u32,
 }
 
-pub fn summarize(p: &CallParts<'_>) -> CallSummary {
+/// A call's SIP dialog in the report. Here and below, fields in the order
+/// of their names: see `StreamFacts`.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SipFacts<'a> {
+    pub call_id: &'a str,
+    pub callee: std::net::SocketAddr,
+    pub caller: std::net::SocketAddr,
+    pub final_status: Option<u16>,
+    pub from: &'a str,
+    pub messages: u64,
+    pub method: &'a str,
+    pub sdp: Vec<SdpFacts>,
+    pub to: &'a str,
+    pub transactions: Vec<SipTransactionFacts<'a>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SdpFacts {
+    pub frame: u64,
+    pub from_caller: bool,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SipTransactionFacts<'a> {
+    pub cseq: u32,
+    pub dst: std::net::SocketAddr,
+    pub frames: &'a [u64],
+    pub method: &'a str,
+    pub responses: Vec<SipResponseFacts<'a>>,
+    pub sent: u32,
+    pub src: std::net::SocketAddr,
+    pub transport: &'static str,
+    pub with_credentials: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SipResponseFacts<'a> {
+    pub copies: u32,
+    pub frame: u64,
+    pub reason: &'a str,
+    pub status: u16,
+    pub ts: f64,
+}
+
+pub fn summarize<'a>(p: &CallParts<'a>) -> CallSummary<'a> {
     CallSummary {
         sip: p.dialog.map(|d| {
             let main = d.main_transactions().last();
-            let final_status = main.and_then(|t| t.final_response()).map(|r| r.status);
-            let transactions: Vec<Value> = d
-                .transactions
-                .items()
-                .iter()
-                .map(|t| {
-                    json!({
-                        "method": t.method,
-                        "cseq": t.cseq,
-                        "src": t.src.to_string(),
-                        "dst": t.dst.to_string(),
-                        "frames": t.frames.items(),
-                        "sent": t.sent,
-                        "with_credentials": t.with_credentials,
-                        "transport": if t.tcp { "tcp" } else { "udp" },
-                        "responses": t.responses.iter().map(|r| json!({
-                            "status": r.status, "reason": r.reason, "frame": r.frame,
-                            "ts": format_epoch(r.ts), "copies": r.copies,
-                        })).collect::<Vec<_>>(),
+            SipFacts {
+                call_id: &d.call_id,
+                callee: d.callee,
+                caller: d.caller,
+                final_status: main.and_then(|t| t.final_response()).map(|r| r.status),
+                from: &d.from,
+                messages: d.messages,
+                method: &d.method,
+                sdp: d
+                    .sdps
+                    .items()
+                    .iter()
+                    .map(|s| SdpFacts {
+                        frame: s.frame,
+                        from_caller: s.from_caller,
+                        summary: s.sdp.summary(),
                     })
-                })
-                .collect();
-            json!({
-                "call_id": d.call_id,
-                "method": d.method,
-                "from": d.from,
-                "to": d.to,
-                "final_status": final_status,
-                "caller": d.caller.to_string(),
-                "callee": d.callee.to_string(),
-                "messages": d.messages,
-                "transactions": transactions,
-                "sdp": d.sdps.items().iter().map(|s| json!({
-                    "frame": s.frame, "from_caller": s.from_caller, "summary": s.sdp.summary(),
-                })).collect::<Vec<_>>(),
-            })
+                    .collect(),
+                to: &d.to,
+                transactions: d
+                    .transactions
+                    .items()
+                    .iter()
+                    .map(|t| SipTransactionFacts {
+                        cseq: t.cseq,
+                        dst: t.dst,
+                        frames: t.frames.items(),
+                        method: &t.method,
+                        responses: t
+                            .responses
+                            .iter()
+                            .map(|r| SipResponseFacts {
+                                copies: r.copies,
+                                frame: r.frame,
+                                reason: &r.reason,
+                                status: r.status,
+                                ts: format_epoch(r.ts),
+                            })
+                            .collect(),
+                        sent: t.sent,
+                        src: t.src,
+                        transport: if t.tcp { "tcp" } else { "udp" },
+                        with_credentials: t.with_credentials,
+                    })
+                    .collect(),
+            }
         }),
         ice: ice_part(p),
         turn: p
