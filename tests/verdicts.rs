@@ -159,6 +159,52 @@ fn media_failures() {
     assert_eq!(calls[0].verdict.twilio_error, Some(31005));
 }
 
+/// One stray packet against a hundred is one-way media (issue: two-way
+/// needs real traffic both ways). tshark -z rtp,streams on the sample:
+/// 10.201.1.1:40000 -> 10.201.1.2:30000 100 packets, the reverse 1.
+#[test]
+fn a_stray_packet_is_not_media_the_other_way() {
+    let calls = analyze("sip-call-stray-rtp.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "media", "media-one-way")]
+    );
+    let mut s = streams(&calls[0]);
+    s.sort();
+    assert_eq!(
+        s,
+        vec![
+            ("10.201.1.1:40000".into(), "10.201.1.2:30000".into(), 100, 0),
+            ("10.201.1.2:30000".into(), "10.201.1.1:40000".into(), 1, 0),
+        ]
+    );
+    assert!(
+        calls[0]
+            .verdict
+            .summary
+            .contains("only 1 stray packet the other way"),
+        "{}",
+        calls[0].verdict.summary
+    );
+}
+
+/// ICE offered by the caller, answered by a phone without ICE, RTP both
+/// ways (tshark: 100 and 150 packets, no STUN): a plain RTP call.
+#[test]
+fn ice_offered_but_declined_is_a_plain_rtp_call() {
+    let calls = analyze("sip-call-ice-declined.pcap");
+    assert_eq!(verdicts(&calls), vec![v("sip-call", "none", "ok")]);
+    let mut s = streams(&calls[0]);
+    s.sort();
+    assert_eq!(
+        s,
+        vec![
+            ("10.201.1.1:40000".into(), "10.201.1.2:30000".into(), 100, 0),
+            ("10.201.1.2:30000".into(), "10.201.1.1:40000".into(), 150, 0),
+        ]
+    );
+}
+
 #[test]
 fn webrtc_success_direct_and_relayed() {
     let calls = analyze("webrtc-ok.pcap");

@@ -67,6 +67,8 @@ pub struct SdpMedia {
     pub kind: String,
     pub frame: u64,
     pub ts: i64,
+    /// The SDP it came in carried ICE (a ufrag, session or media level).
+    pub ice: bool,
 }
 
 /// Everything that belongs to one call, borrowed from the trackers.
@@ -91,6 +93,27 @@ pub struct CallParts<'a> {
 impl CallParts<'_> {
     pub fn ice_offered(&self) -> bool {
         !self.sdp_ufrags.is_empty()
+    }
+
+    /// ICE was offered and the other side did not decline it: no SDP of
+    /// the side that did not offer it came without ICE. An answer without
+    /// ICE attributes means the answerer does not do ICE (RFC 8839
+    /// s4.4.3.1; a plain SIP phone or PBX), and media then flows to the
+    /// addresses in the SDP, with no connectivity checks. An offer not
+    /// answered yet still expects ICE.
+    pub fn ice_agreed(&self) -> bool {
+        if !self.ice_offered() {
+            return false;
+        }
+        let side_ice = |caller: bool| {
+            self.sdp_media
+                .iter()
+                .filter(|m| m.from_caller == caller)
+                .map(|m| m.ice)
+                .reduce(|a, b| a || b)
+        };
+        // None: that side sent no SDP (yet).
+        !matches!(side_ice(true), Some(false)) && !matches!(side_ice(false), Some(false))
     }
 
     pub fn dtls_offered(&self) -> bool {
@@ -710,6 +733,7 @@ impl CallParts<'_> {
 pub(super) fn sdp_facts<'a>(d: &'a SipDialog, p: &mut CallParts<'a>) {
     for s in d.sdps.items() {
         let sdp = &s.sdp;
+        let ice = sdp.ice_ufrag.is_some() || sdp.media.iter().any(|m| m.ice_ufrag.is_some());
         for (ip, port, m) in sdp.media_endpoints() {
             p.sdp_media.push(SdpMedia {
                 from_caller: s.from_caller,
@@ -718,6 +742,7 @@ pub(super) fn sdp_facts<'a>(d: &'a SipDialog, p: &mut CallParts<'a>) {
                 kind: m.kind.clone(),
                 frame: s.frame,
                 ts: s.ts,
+                ice,
             });
         }
         let mut ufrags: Vec<&String> = sdp.ice_ufrag.iter().collect();

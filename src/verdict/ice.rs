@@ -23,7 +23,7 @@ const NOT_STARTED_NS: i64 = 5_000_000_000;
 
 pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     let applies = !p.sessions.is_empty()
-        || p.ice_offered()
+        || p.ice_agreed()
         || !p.allocations.is_empty()
         || !p.server_queries.is_empty();
     if !applies {
@@ -67,7 +67,7 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         if let Some(v) = stun_unreachable(p, now) {
             return Outcome::Done(v);
         }
-        if p.ice_offered() {
+        if p.ice_agreed() {
             return Outcome::Done(not_started(p, now));
         }
         return Outcome::Passed;
@@ -332,6 +332,7 @@ fn not_started(p: &CallParts<'_>, now: i64) -> Verdict {
     let mut evidence: Vec<Evidence> = p
         .sdp_media
         .iter()
+        .filter(|m| m.ice)
         .take(2)
         .map(|m| {
             ev(

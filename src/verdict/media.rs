@@ -16,6 +16,37 @@ const PATIENCE_NS: i64 = 2_000_000_000;
 /// Media that stopped this long before the call ended (BYE or capture
 /// end) while the call went on.
 const STOPPED_NS: i64 = 5_000_000_000;
+/// A direction carries media when it has at least this many packets...
+const FLOWING_PACKETS: u64 = 10;
+/// ...or when its packets span at least this long (comfort noise and DTX
+/// send a packet every few hundred ms while a side is silent: that is a
+/// live direction).
+const FLOWING_SPAN_NS: i64 = 1_000_000_000;
+/// A direction below both is stray, not media, when the other direction
+/// carries media and at least this many times its packets (one packet
+/// against a hundred; not 7 against 8 in a short capture).
+const STRAY_RATIO: u64 = 10;
+
+fn packets(streams: &[&RtpStream]) -> u64 {
+    streams.iter().map(|s| s.packets).sum()
+}
+
+/// Whether the streams of one direction carry media (see
+/// [`FLOWING_PACKETS`] and [`FLOWING_SPAN_NS`]).
+fn flows(streams: &[&RtpStream]) -> bool {
+    let first = streams.iter().map(|s| s.first_ts).min();
+    let last = streams.iter().map(|s| s.last_ts).max();
+    let span = match (first, last) {
+        (Some(a), Some(b)) => b - a,
+        _ => 0,
+    };
+    packets(streams) >= FLOWING_PACKETS || span >= FLOWING_SPAN_NS
+}
+
+/// `streams` are stray packets against `other`, a direction with media.
+fn stray(streams: &[&RtpStream], other: &[&RtpStream]) -> bool {
+    flows(other) && !flows(streams) && packets(streams) * STRAY_RATIO <= packets(other)
+}
 
 pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
     // When was the call up, from which evidence?
@@ -123,7 +154,8 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             .with_evidence(evidence),
         );
     }
-    if forward.is_empty() || backward.is_empty() {
+    let (stray_forward, stray_backward) = (stray(&forward, &backward), stray(&backward, &forward));
+    if forward.is_empty() || backward.is_empty() || stray_forward || stray_backward {
         let first_media = forward
             .iter()
             .chain(backward.iter())
@@ -148,18 +180,30 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             .iter()
             .any(|m| m.direction != Direction::SendRecv);
         if !one_way_expected {
-            let flowing = if forward.is_empty() {
-                &backward
+            // The direction that carries media; with both below the rule,
+            // the one that has packets.
+            let (flowing, other) = if stray_backward || backward.is_empty() {
+                (&forward, &backward)
             } else {
-                &forward
+                (&backward, &forward)
             };
             let st = flowing[0];
-            let packets: u64 = flowing.iter().map(|s| s.packets).sum();
+            let stray = packets(other);
+            let packets = packets(flowing);
+            let other_way = if stray == 0 {
+                "nothing in the other direction".to_string()
+            } else {
+                format!(
+                    "only {} the other way (fewer than {FLOWING_PACKETS} over less than {}: not media)",
+                    crate::analysis::evidence::plural(stray, "stray packet"),
+                    s(FLOWING_SPAN_NS)
+                )
+            };
             return Outcome::Done(
                 Verdict::new(
                     VerdictCode::MediaOneWay,
                     format!(
-                        "media: RTP only from {} to {} ({} packets over {}), nothing in the other direction",
+                        "media: RTP only from {} to {} ({} packets over {}), {other_way}",
                         st.key.src,
                         st.key.dst,
                         packets,
