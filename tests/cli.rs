@@ -107,3 +107,60 @@ fn export_writes_a_capture_that_analyses_the_same() {
     assert_eq!(code, Some(2));
     assert!(err.contains("needs --call"), "{err}");
 }
+
+/// `export` as `analyze` takes its input: standard input, a capture cut
+/// short (what came before the cut is exported, exit 2), a missing file
+/// (exit 2, and no output file left behind).
+#[test]
+fn export_reads_stdin_and_says_when_its_input_is_not_whole() {
+    use std::io::Write;
+    let dir = std::env::temp_dir();
+    let out = dir.join(format!(
+        "callscope-cli-export-in-{}.pcapng",
+        std::process::id()
+    ));
+    let out_s = out.to_string_lossy().into_owned();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["export", "--failed", "-o", &out_s, "-"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs");
+    let bytes = std::fs::read(sample("sip-603-decline.pcap")).unwrap();
+    child.stdin.take().unwrap().write_all(&bytes).unwrap();
+    let done = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{err}");
+    assert!(err.contains("wrote 5 frames of call 1"), "{err}");
+    let (text, _, _) = callscope(&["analyze", &out_s]);
+    assert!(text.contains("sip-603"), "{text}");
+
+    // The first 5000 bytes of webrtc-ok.pcap: the capture breaks inside
+    // a frame at byte 4960 (capinfos reads 23 frames before it).
+    let cut = dir.join(format!("callscope-cli-cut-{}.pcap", std::process::id()));
+    let whole = std::fs::read(sample("webrtc-ok.pcap")).unwrap();
+    std::fs::write(&cut, &whole[..5000]).unwrap();
+    let cut_s = cut.to_string_lossy().into_owned();
+    let (_, err, code) = callscope(&["export", "--call", "1", "-o", &out_s, &cut_s]);
+    let _ = std::fs::remove_file(&cut);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("wrote 23 frames of call 1"), "{err}");
+    assert!(
+        err.contains("cut short") && err.contains("at byte 4960"),
+        "{err}"
+    );
+
+    let _ = std::fs::remove_file(&out);
+    let missing = dir.join("callscope-cli-no-such-capture.pcap");
+    let (_, err, code) = callscope(&[
+        "export",
+        "--failed",
+        "-o",
+        &out_s,
+        &missing.to_string_lossy(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("cannot open"), "{err}");
+    assert!(!out.exists(), "an output file was left behind");
+}

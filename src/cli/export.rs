@@ -4,11 +4,61 @@ use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
+use callscope::capture::CaptureReader;
 use callscope::engine::{export_calls, CallSelection};
+
+/// Standard input copied to a file, removed when this is dropped.
+struct SpooledInput {
+    path: std::path::PathBuf,
+}
+
+impl Drop for SpooledInput {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+fn spool_stdin() -> io::Result<SpooledInput> {
+    let path = std::env::temp_dir().join(format!(
+        "callscope-export-stdin-{}-{:x}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    let spooled = SpooledInput { path };
+    io::copy(&mut io::stdin().lock(), &mut file)?;
+    Ok(spooled)
+}
 
 pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -> ExitCode {
     if selection.is_all() {
         eprintln!("callscope: export needs --call ID, --code CODE or --failed");
+        return ExitCode::from(2);
+    }
+    // Export reads its input three times: standard input goes to a
+    // temporary file first.
+    let spooled = if file == "-" {
+        match spool_stdin() {
+            Ok(s) => Some(s),
+            Err(e) => {
+                eprintln!("callscope: -: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        None
+    };
+    let path = spooled
+        .as_ref()
+        .map_or(file, |s| s.path.to_str().unwrap_or(file));
+    // An input that cannot be read leaves no output file behind.
+    if let Err(e) = CaptureReader::open(path) {
+        eprintln!("callscope: {}", e.to_string().replace(path, file));
         return ExitCode::from(2);
     }
     let out: Box<dyn Write> = if output == "-" {
@@ -22,10 +72,18 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
             }
         }
     };
-    match export_calls(file, threads, |c| selection.matches(c), out, output) {
+    let result = export_calls(path, threads, |c| selection.matches(c), out, output);
+    let failed = match &result {
+        Ok(s) => s.calls.is_empty(),
+        Err(_) => true,
+    };
+    if failed && output != "-" {
+        let _ = std::fs::remove_file(output);
+    }
+    match result {
         Ok(s) if s.calls.is_empty() => {
-            if output != "-" {
-                let _ = std::fs::remove_file(output);
+            if let Some(e) = &s.late_error {
+                eprintln!("callscope: {}", e.to_string().replace(path, file));
             }
             eprintln!("callscope: {file}: no call matches; {output} not written (`analyze` lists the calls)");
             ExitCode::from(1)
@@ -42,10 +100,18 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
                 "callscope: wrote {} frames of {which} to {output}",
                 s.frames
             );
-            ExitCode::SUCCESS
+            match &s.late_error {
+                // Cut short: what came before the cut is exported, and the
+                // status says the input was not whole, as `analyze` does.
+                Some(e) => {
+                    eprintln!("callscope: {}", e.to_string().replace(path, file));
+                    ExitCode::from(2)
+                }
+                None => ExitCode::SUCCESS,
+            }
         }
         Err(callscope::engine::ExportError::Capture(e)) => {
-            eprintln!("callscope: {e}");
+            eprintln!("callscope: {}", e.to_string().replace(path, file));
             ExitCode::from(2)
         }
         Err(e) => {

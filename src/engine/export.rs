@@ -33,6 +33,9 @@ pub struct ExportSummary {
     /// The numbers of the calls exported.
     pub calls: Vec<u32>,
     pub frames: u64,
+    /// The capture was cut short (or broke) after some frames: what came
+    /// before was exported.
+    pub late_error: Option<CaptureError>,
 }
 
 /// Picks the calls to export as they are finalised.
@@ -118,7 +121,8 @@ pub fn export_calls(
     let mut reader = CaptureReader::open(path)?;
     let mut batch = FrameBatch::new();
     let mut frames = 0u64;
-    while !wanted.is_empty() && reader.next_batch(&mut batch)? > 0 {
+    // The same error as the first pass ends this one at the same frame.
+    while !wanted.is_empty() && reader.next_batch(&mut batch).unwrap_or(0) > 0 {
         for raw in batch.iter() {
             if wanted.remove(&raw.number) {
                 writer
@@ -132,5 +136,6 @@ pub fn export_calls(
     Ok(ExportSummary {
         calls: chooser.numbers,
         frames,
+        late_error: outcome.late_error,
     })
 }
