@@ -103,6 +103,19 @@ fn timeline_lists_turn_requests_and_a_relayed_alert_once() {
         .map(|e| e.frame)
         .collect();
     assert_eq!(alerts, vec![650]);
+    // A request seen on both legs of the relay is one transmission, listed
+    // where it was first seen: bob's check at 5 and its retransmission at
+    // 12 (13 is 12 relayed as ChannelData); the ClientHello at 16 (17 is
+    // its relayed copy).
+    let frames_of = |text: &str| -> Vec<u64> {
+        c.timeline
+            .iter()
+            .find(|e| e.text.starts_with(text))
+            .map(|e| e.frames.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(frames_of("Binding request (2 transmissions)"), vec![5, 12]);
+    assert_eq!(frames_of("ClientHello"), vec![16]);
 }
 
 #[test]

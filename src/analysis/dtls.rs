@@ -368,8 +368,13 @@ impl DtlsTracker {
         if client_hello_here {
             let l = usize::from(leg == Leg::Relayed);
             a.client_hellos_by_leg[l] += 1;
-            a.client_hellos = a.client_hellos_by_leg[0].max(a.client_hellos_by_leg[1]);
-            a.client_hello_frames.push((frame, ts));
+            let sent = a.client_hellos_by_leg[0].max(a.client_hellos_by_leg[1]);
+            // A ClientHello seen again on the other leg of a relay is the
+            // same transmission: its first sighting is the one listed.
+            if sent > a.client_hellos {
+                a.client_hello_frames.push((frame, ts));
+            }
+            a.client_hellos = sent;
         }
     }
 }

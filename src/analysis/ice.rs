@@ -257,11 +257,16 @@ impl IceTracker {
         leg: Leg,
     ) {
         if let Some(t) = self.transactions.get_mut(&msg.transaction_id) {
+            let before = t.transmissions();
             match leg {
                 Leg::Direct => t.sent_direct += 1,
                 Leg::Relayed => t.sent_relayed += 1,
             }
             let n = t.transmissions();
+            // The same request seen on the other leg of a relay is the
+            // same transmission: the pair's last check stays the frame
+            // that first showed it.
+            let new_transmission = n > before;
             t.last_ts = ts;
             if let TxnRole::Check { session, pair } = t.role {
                 if let Some(s) = self.sessions.get_mut(&session) {
@@ -269,10 +274,12 @@ impl IceTracker {
                     s.transmissions += 1;
                     if let Some(p) = s.pairs.items_mut().get_mut(pair) {
                         p.transmissions = p.transmissions.max(n);
-                        p.last_check_ts = ts;
-                        p.last_check_frame = frame;
-                        if p.last_success.is_some() && t.response.is_none() {
-                            p.last_unanswered_ts = ts;
+                        if new_transmission {
+                            p.last_check_ts = ts;
+                            p.last_check_frame = frame;
+                            if p.last_success.is_some() && t.response.is_none() {
+                                p.last_unanswered_ts = ts;
+                            }
                         }
                     }
                 }
