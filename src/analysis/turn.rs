@@ -385,6 +385,11 @@ impl TurnTracker {
             method::CHANNEL_BIND if success => {
                 if let Some((ch, peer)) = a.pending_channel.remove(&msg.transaction_id) {
                     a.channels.insert(ch, peer);
+                    // A channel binding installs a permission for its peer
+                    // too (RFC 8656 s12).
+                    if !a.permissions.items().contains(&peer) {
+                        a.permissions.push(peer);
+                    }
                 }
             }
             _ if !success => {

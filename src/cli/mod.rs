@@ -37,9 +37,24 @@ struct Select {
     /// Only this call: its number (the # column) or its id; repeatable.
     #[arg(long = "call", value_name = "ID")]
     calls: Vec<String>,
-    /// Only calls with this verdict code; repeatable.
-    #[arg(long = "code", value_name = "CODE")]
+    /// Only calls with this verdict code (e.g. sip-603, 486, dtls-alert); repeatable.
+    #[arg(long = "code", value_name = "CODE", value_parser = verdict_code)]
     codes: Vec<String>,
+}
+
+/// A `--code` that names no verdict code is a typo, not an empty selection.
+fn verdict_code(text: &str) -> Result<String, String> {
+    match callscope::verdict::VerdictCode::parse(text) {
+        Some(_) => Ok(text.to_string()),
+        None => Err(format!(
+            "no verdict code {text:?}; codes: {}, sip-<status> (300-699)",
+            callscope::verdict::VerdictCode::CATALOGUE
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
 }
 
 impl From<Select> for CallSelection {

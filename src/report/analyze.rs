@@ -288,8 +288,8 @@ impl<'s> ReportWriter<'s> {
                     if !self.selection.is_all() && self.all_calls > 0 {
                         writeln!(
                             out,
-                            "(shown: 0 of {} calls: none matches the --failed, --call or --code given)",
-                            self.all_calls
+                            "(shown: 0 of {}: none matches the --failed, --call or --code given)",
+                            plural(self.all_calls, "call")
                         )?;
                     }
                     return Ok(());

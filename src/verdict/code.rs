@@ -78,6 +78,58 @@ const NO_CREDENTIALS: &[&str] = &[
 
 impl VerdictCode {
     /// The code for a final SIP failure status.
+    /// Every code but the `sip-<status>` family.
+    pub const CATALOGUE: [VerdictCode; 33] = [
+        Self::Ok,
+        Self::OkRegistered,
+        Self::OkAllocated,
+        Self::CaptureEnded,
+        Self::SipNoResponse,
+        Self::SipNoFinalResponse,
+        Self::SipTransportRefused,
+        Self::SipTransportBlocked,
+        Self::SipTlsFailed,
+        Self::SipAuthFailed,
+        Self::Sip401,
+        Self::Sip403,
+        Self::Sip404,
+        Self::Sip407,
+        Self::Sip480,
+        Self::Sip486,
+        Self::Sip487,
+        Self::Sip603,
+        Self::StunServerUnreachable,
+        Self::TurnUnreachable,
+        Self::TurnAuthFailed,
+        Self::TurnAllocateError,
+        Self::IceNoResponse,
+        Self::IceCheckErrors,
+        Self::IceNotStarted,
+        Self::IceConsentLost,
+        Self::DtlsNoResponse,
+        Self::DtlsIncomplete,
+        Self::DtlsAlert,
+        Self::DtlsFingerprintMismatch,
+        Self::MediaNone,
+        Self::MediaOneWay,
+        Self::MediaStopped,
+    ];
+
+    /// A code as a person types it: its text in any case, `sip-<status>`,
+    /// or a bare SIP final status (`486`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let status = text
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("sip-"))
+            .map_or(text, |_| &text[4..]);
+        if let Ok(n) = status.parse::<u16>() {
+            return (300..700).contains(&n).then(|| Self::sip_status(n));
+        }
+        Self::CATALOGUE
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(text))
+    }
+
     pub fn sip_status(status: u16) -> Self {
         match status {
             401 => Self::Sip401,
@@ -387,5 +439,21 @@ mod tests {
             "\"sip-500\""
         );
         assert_eq!(format!("[{:<10}]", VerdictCode::Ok), "[ok        ]");
+    }
+
+    #[test]
+    fn codes_parse_as_people_type_them() {
+        for c in VerdictCode::CATALOGUE {
+            assert_eq!(VerdictCode::parse(&c.as_str()), Some(c));
+            assert_eq!(VerdictCode::parse(&c.as_str().to_uppercase()), Some(c));
+        }
+        assert_eq!(VerdictCode::parse("486"), Some(VerdictCode::Sip486));
+        assert_eq!(
+            VerdictCode::parse("SIP-499"),
+            Some(VerdictCode::SipStatus(499))
+        );
+        assert_eq!(VerdictCode::parse("sip-200"), None);
+        assert_eq!(VerdictCode::parse("bogus"), None);
+        assert_eq!(VerdictCode::parse("sip-"), None);
     }
 }
