@@ -214,12 +214,27 @@ fn ip_payload(info: IpInfo, payload: &[u8], depth: u8) -> (Option<IpInfo>, L4<'_
                 payload: udp,
             } = &l4
             {
-                let gtp = tunnel::GTP_U_PORT;
-                if depth < MAX_TUNNEL_DEPTH && (*src_port == gtp || *dst_port == gtp) {
-                    if let Some(inner) = tunnel::gtp_u(udp) {
-                        if let (Some(inner_info), inner_l4) = dissect_ip(inner, depth + 1) {
-                            return (Some(inner_info), inner_l4);
-                        }
+                let on = |port: u16| *src_port == port || *dst_port == port;
+                let inner = if depth >= MAX_TUNNEL_DEPTH {
+                    None
+                } else if on(tunnel::GTP_U_PORT) {
+                    tunnel::gtp_u(udp)
+                } else if on(tunnel::VXLAN_PORT) {
+                    tunnel::vxlan(udp).and_then(ethernet_ip)
+                } else if on(tunnel::GENEVE_PORT) {
+                    match tunnel::geneve(udp) {
+                        Some((ether_type::ETHERNET_BRIDGING, frame)) => ethernet_ip(frame),
+                        Some((ether_type::IPV4 | ether_type::IPV6, packet)) => Some(packet),
+                        _ => None,
+                    }
+                } else {
+                    None
+                };
+                // A UDP tunnel whose inner packet cannot be read stays
+                // what it looked like: UDP between the tunnel's ends.
+                if let Some(inner) = inner {
+                    if let (Some(inner_info), inner_l4) = dissect_ip(inner, depth + 1) {
+                        return (Some(inner_info), inner_l4);
                     }
                 }
             }
@@ -237,15 +252,36 @@ fn ip_payload(info: IpInfo, payload: &[u8], depth: u8) -> (Option<IpInfo>, L4<'_
     }
 }
 
+/// The IP packet in an Ethernet frame carried by a tunnel (VXLAN, Geneve),
+/// if it holds one. Its own VLAN tags do not replace the outer frame's.
+fn ethernet_ip(frame: &[u8]) -> Option<&[u8]> {
+    match link::ethernet(frame, &mut None) {
+        Ok((ether_type::IPV4 | ether_type::IPV6, packet)) => Some(packet),
+        _ => None,
+    }
+}
+
 /// The IP packet a GRE header carries, if it carries one.
 fn gre_inner(payload: &[u8]) -> Result<Option<&[u8]>, L4<'_>> {
+    // The S bit (RFC 2890 s2): ERSPAN type II has it, type I not.
+    let sequence = payload.first().is_some_and(|b| b & 0x10 != 0);
     let Some((protocol, inner)) = tunnel::gre(payload)? else {
         return Ok(None);
     };
     let (protocol, inner) = match protocol {
-        // Bridged Ethernet (e.g. ERSPAN-less mirroring, NVGRE): its own
-        // VLAN tags do not replace the outer frame's.
+        // Bridged Ethernet (e.g. NVGRE) and ERSPAN mirrors: the frame's
+        // own VLAN tags do not replace the outer frame's.
         ether_type::ETHERNET_BRIDGING => link::ethernet(inner, &mut None)?,
+        ether_type::ERSPAN_II | ether_type::ERSPAN_III => {
+            match tunnel::erspan(protocol, sequence, inner) {
+                Some(frame) => link::ethernet(frame, &mut None)?,
+                None => {
+                    return Err(L4::Undecodable {
+                        reason: "truncated erspan header",
+                    })
+                }
+            }
+        }
         _ => (protocol, inner),
     };
     Ok(match protocol {

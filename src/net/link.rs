@@ -29,6 +29,8 @@ pub mod linktype {
     pub const IPV6: u32 = 229;
     /// Linux cooked capture v2 (20-byte header).
     pub const LINUX_SLL2: u32 = 276;
+    /// Linux netfilter log (NFLOG), `tcpdump -i nflog:N`.
+    pub const NFLOG: u32 = 239;
 }
 
 /// The name libpcap's `pcap_datalink_val_to_name` gives a link type, or
@@ -69,6 +71,11 @@ pub(crate) mod ether_type {
     pub const ETHERNET_BRIDGING: u16 = 0x6558;
     /// PPP, as carried by enhanced GRE (RFC 2637).
     pub const PPP: u16 = 0x880b;
+    pub const MPLS_UNICAST: u16 = 0x8847;
+    pub const MPLS_MULTICAST: u16 = 0x8848;
+    /// ERSPAN types I and II, as GRE protocol types.
+    pub const ERSPAN_II: u16 = 0x88be;
+    pub const ERSPAN_III: u16 = 0x22eb;
 }
 
 /// Linux ARPHRD_ values that change how the cooked header's protocol field
@@ -122,6 +129,7 @@ pub(crate) fn split(link_type: u32, data: &[u8]) -> Link<'_> {
                 None => Err(undecodable("truncated loopback header")),
             }
         }
+        linktype::NFLOG => tunnel::nflog(data),
         linktype::LOOP => match first4(data) {
             Some(raw) => af_to_ether_type(u32::from_be_bytes(raw))
                 .map(|et| (et, data.get(4..).unwrap_or_default()))
@@ -228,6 +236,17 @@ pub(crate) fn walk<'a>(
                 Some(inner) => (ether_type, payload) = inner,
                 None => return Err(L4::NonIp { ether_type }),
             },
+            ether_type::MPLS_UNICAST | ether_type::MPLS_MULTICAST => {
+                match tunnel::mpls(payload)? {
+                    // An Ethernet pseudowire: its own tags do not replace
+                    // the outer frame's.
+                    Some((ether_type::ETHERNET_BRIDGING, frame)) => {
+                        return ethernet(frame, &mut None)
+                    }
+                    Some(inner) => (ether_type, payload) = inner,
+                    None => return Err(L4::NonIp { ether_type }),
+                }
+            }
             _ => return Ok((ether_type, payload)),
         }
     }

@@ -5,7 +5,7 @@ use proptest::prelude::*;
 
 use super::*;
 
-const LINK_TYPES: [u32; 13] = [
+const LINK_TYPES: [u32; 14] = [
     linktype::NULL,
     linktype::ETHERNET,
     linktype::RAW_DLT12,
@@ -16,6 +16,7 @@ const LINK_TYPES: [u32; 13] = [
     linktype::IPV4,
     linktype::IPV6,
     linktype::LINUX_SLL2,
+    linktype::NFLOG,
     9,
     147,
     u32::MAX,
@@ -25,7 +26,7 @@ const LINK_TYPES: [u32; 13] = [
 /// so random bytes after it reach the deeper layers.
 fn link_prefix() -> impl Strategy<Value = (u32, Vec<u8>)> {
     let ether_types = prop::sample::select(vec![
-        0x0800u16, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8864, 0x0806, 0x0001,
+        0x0800u16, 0x86dd, 0x8100, 0x88a8, 0x9100, 0x8864, 0x0806, 0x0001, 0x8847, 0x8848,
     ]);
     prop_oneof![
         ether_types.clone().prop_map(|et| {
@@ -142,5 +143,54 @@ proptest! {
                 let _ = dissect_l4(f.protocol, f.src, f.dst, f.payload);
             }
         }
+    }
+
+    /// VXLAN, Geneve and GTP-U over UDP, and ERSPAN over GRE, with random
+    /// tunnel headers, sometimes followed by an inner frame that leads on.
+    #[test]
+    fn random_bytes_inside_tunnels(
+        tunnel in 0usize..5,
+        header in proptest::collection::vec(any::<u8>(), 0..24),
+        valid_flags in any::<bool>(),
+        inner in proptest::option::of(ip_header()),
+        tail in proptest::collection::vec(any::<u8>(), 0..80),
+    ) {
+        let mut frame = vec![0u8; 12];
+        frame.extend_from_slice(&[0x08, 0x00]);
+        let mut body = Vec::new();
+        let mut header = header;
+        let protocol = match tunnel {
+            0..=2 => {
+                let port: u16 = [4789, 6081, 2152][tunnel];
+                if valid_flags && !header.is_empty() {
+                    header[0] = [0x08, 0x00, 0x30][tunnel];
+                }
+                body.extend_from_slice(&[0xc0, 0x00]);
+                body.extend_from_slice(&port.to_be_bytes());
+                body.extend_from_slice(&[0, 0, 0, 0]);
+                17u8
+            }
+            _ => {
+                let (flags, proto): (u16, u16) = if tunnel == 3 { (0x1000, 0x88be) } else { (0x1000, 0x22eb) };
+                body.extend_from_slice(&flags.to_be_bytes());
+                body.extend_from_slice(&proto.to_be_bytes());
+                body.extend_from_slice(&[0, 0, 0, 1]);
+                47u8
+            }
+        };
+        body.extend_from_slice(&header);
+        if let Some(inner) = inner {
+            body.extend_from_slice(&[0u8; 12]);
+            body.extend_from_slice(&[0x08, 0x00]);
+            body.extend_from_slice(&inner);
+        }
+        body.extend_from_slice(&tail);
+        let mut ip = vec![0x45, 0];
+        ip.extend_from_slice(&((20 + body.len()) as u16).to_be_bytes());
+        ip.extend_from_slice(&[0, 1, 0x40, 0, 64, protocol, 0, 0, 192, 0, 2, 1, 192, 0, 2, 2]);
+        frame.extend_from_slice(&ip);
+        frame.extend_from_slice(&body);
+        let d = dissect(linktype::ETHERNET, &frame);
+        check(&frame, &d)?;
     }
 }

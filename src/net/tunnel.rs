@@ -1,6 +1,7 @@
 //! Encapsulation headers between the link and the IP layer: PPPoE session,
-//! PPP, and GRE (plain and the enhanced GRE of PPTP). etherparse 0.21 reads
-//! none of them; each is a few fixed fields.
+//! PPP, GRE (plain and the enhanced GRE of PPTP), ERSPAN, MPLS, and the
+//! UDP tunnels that cloud traffic mirroring delivers in (VXLAN, Geneve) and
+//! GTP-U. etherparse 0.21 reads none of them; each is a few fixed fields.
 //!
 //! Each function returns the EtherType of what it carries and the bytes, or
 //! `None` when the payload is not IP (PPP control protocols, GRE carrying
@@ -144,4 +145,115 @@ pub fn gtp_u(payload: &[u8]) -> Option<&[u8]> {
     let inner = payload.get(at..end)?;
     // An IP packet starts with version 4 or 6.
     matches!(inner.first().map(|b| b >> 4), Some(4 | 6)).then_some(inner)
+}
+
+/// UDP port of VXLAN (RFC 7348 s5), how AWS VPC Traffic Mirroring and Azure
+/// deliver mirrored frames.
+pub const VXLAN_PORT: u16 = 4789;
+/// UDP port of Geneve (RFC 8926 s3.3), used by AWS Gateway Load Balancer
+/// and other cloud mirrors.
+pub const GENEVE_PORT: u16 = 6081;
+
+/// The Ethernet frame a VXLAN header (RFC 7348 s5) carries: 8 octets with
+/// the I flag set (a valid VNI), then the inner frame.
+pub fn vxlan(payload: &[u8]) -> Option<&[u8]> {
+    const FLAG_VNI: u8 = 0x08;
+    (payload.first()? & FLAG_VNI != 0).then_some(())?;
+    payload.get(8..)
+}
+
+/// What a Geneve header (RFC 8926 s3.4) carries: its protocol type (an
+/// EtherType; 0x6558 for an Ethernet frame) and the bytes after the
+/// options. Version 0 only; an OAM frame carries no user traffic.
+pub fn geneve(payload: &[u8]) -> Option<(u16, &[u8])> {
+    const OAM: u8 = 0x80;
+    let first = *payload.first()?;
+    if first >> 6 != 0 || payload.get(1)? & OAM != 0 {
+        return None;
+    }
+    let options = usize::from(first & 0x3f) * 4;
+    Some((be16(payload, 2)?, payload.get(8 + options..)?))
+}
+
+/// The bytes after an MPLS label stack (RFC 3032 s2.1: 4 octets each, the
+/// last with the bottom-of-stack bit), as an EtherType and payload: IPv4
+/// or IPv6 by the version nibble, or an Ethernet pseudowire (RFC 4448:
+/// a control word whose first nibble is 0, then the frame) as bridged
+/// Ethernet. `None` for anything else.
+pub(crate) fn mpls(data: &[u8]) -> Result<Option<(u16, &[u8])>, L4<'_>> {
+    const MAX_LABELS: usize = 16;
+    let mut rest = data;
+    for _ in 0..MAX_LABELS {
+        let entry = rest.get(..4).ok_or(undecodable("truncated mpls label"))?;
+        rest = &rest[4..];
+        if entry[2] & 0x01 == 0 {
+            continue;
+        }
+        return Ok(match rest.first().map(|b| b >> 4) {
+            Some(4) => Some((ether_type::IPV4, rest)),
+            Some(6) => Some((ether_type::IPV6, rest)),
+            Some(0) => rest
+                .get(4..)
+                .map(|frame| (ether_type::ETHERNET_BRIDGING, frame)),
+            _ => None,
+        });
+    }
+    Err(undecodable("mpls label stack too deep"))
+}
+
+/// The mirrored Ethernet frame in an ERSPAN packet, given the GRE protocol
+/// type and whether the GRE header had a sequence number. Type I (0x88be
+/// without a sequence number) has no header of its own; type II (0x88be
+/// with one) has 8 octets; type III (0x22eb) has 12, and 8 more when its
+/// O flag says a platform-specific subheader follows.
+pub(crate) fn erspan(protocol: u16, gre_sequence: bool, data: &[u8]) -> Option<&[u8]> {
+    match protocol {
+        ether_type::ERSPAN_II if !gre_sequence => Some(data),
+        ether_type::ERSPAN_II => data.get(8..),
+        ether_type::ERSPAN_III => {
+            let optional = data.get(11)? & 0x01 != 0;
+            data.get(if optional { 20 } else { 12 }..)
+        }
+        _ => None,
+    }
+}
+
+/// Linux NFLOG (pcap link type 239): a 4-octet header (address family,
+/// version, resource id), then TLVs of little-endian length and type,
+/// padded to 4 octets; the packet is the NFULA_PAYLOAD TLV (type 9), an IP
+/// packet of the header's family.
+pub(crate) fn nflog(data: &[u8]) -> Result<(u16, &[u8]), L4<'_>> {
+    const PAYLOAD: u16 = 9;
+    const MAX_TLVS: usize = 64;
+    let family = *data.first().ok_or(undecodable("truncated nflog header"))?;
+    let ether = match family {
+        2 => ether_type::IPV4,
+        10 => ether_type::IPV6,
+        _ => return Err(undecodable("nflog family not ip")),
+    };
+    let mut at = 4;
+    for _ in 0..MAX_TLVS {
+        let (Some(len), Some(typ)) = (le16(data, at), le16(data, at + 2)) else {
+            break;
+        };
+        let len = usize::from(len);
+        if len < 4 {
+            return Err(undecodable("bad nflog tlv length"));
+        }
+        // The type's top bits are flags (NLA_F_NESTED, NLA_F_NET_BYTEORDER).
+        if typ & 0x3fff == PAYLOAD {
+            let value = data
+                .get(at + 4..at + len)
+                .ok_or(undecodable("truncated nflog payload"))?;
+            return Ok((ether, value));
+        }
+        at += len.div_ceil(4) * 4;
+    }
+    Err(undecodable("nflog frame without payload"))
+}
+
+fn le16(data: &[u8], at: usize) -> Option<u16> {
+    data.get(at..at + 2)
+        .and_then(|b| b.try_into().ok())
+        .map(u16::from_le_bytes)
 }
