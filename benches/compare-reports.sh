@@ -23,7 +23,7 @@ done
 python3 - "$tmp" <<'PY'
 import json, os, sys
 ADDED_CALL = {"number", "frames", "absorbed", "timeline"}
-ADDED_CAPTURE = {"undecodable_by_reason", "undecoded_link_types", "limits", "end_ts"}
+ADDED_CAPTURE = {"undecodable_by_reason", "undecoded_link_types", "limits", "end_ts", "unrecognised"}
 d = sys.argv[1]
 names = sorted(n[:-4] for n in os.listdir(d) if n.endswith(".old"))
 differ = 0

@@ -28,3 +28,43 @@ fn a_call_inside_a_tunnel_is_the_call_captured_directly() {
         }
     }
 }
+
+/// An encapsulation not read (L2TPv3 over UDP 1701 around the same real
+/// call) gives no call, and the report says what the frames were instead
+/// of a bare "0 calls".
+#[test]
+fn a_capture_with_nothing_recognised_says_what_it_holds() {
+    let path = common::sample("encap/sip-call-rtp-l2tpv3.pcap");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", &path])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("257 frames, 0 calls"), "{text}");
+    assert!(
+        text.contains("257 frames not recognised, by what carried them: udp/1701 257"),
+        "{text}"
+    );
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(["analyze", "--format", "json", &path])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        report["capture"]["unrecognised"],
+        serde_json::json!({"udp/1701": 257})
+    );
+    // A capture with calls counts what it did not recognise too: none in
+    // the original sipp call (SIP, RTP, RTCP).
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args([
+            "analyze",
+            "--format",
+            "json",
+            &common::sample("sip-call-rtp.pcap"),
+        ])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["capture"]["unrecognised"], serde_json::json!({}));
+}

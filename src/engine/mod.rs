@@ -109,6 +109,40 @@ pub struct FrameAccounting {
     pub undecodable_by_reason: BTreeMap<&'static str, u64>,
     /// Frames of link types no decoder reads, by link type.
     pub unsupported_link_types: BTreeMap<u32, u64>,
+    /// Frames read down to their transport (or network) layer whose
+    /// content no decoder recognised (not SIP, STUN/TURN, DTLS, TLS,
+    /// RTP/RTCP), by what carried them: what a capture with no call holds.
+    /// At most [`MAX_UNRECOGNISED_KINDS`] kinds; frames of further kinds
+    /// are counted in `unrecognised_other`.
+    pub unrecognised: BTreeMap<Unrecognised, u64>,
+    pub unrecognised_other: u64,
+}
+
+/// Kinds of unrecognised frames kept apart; the rest are counted together.
+pub const MAX_UNRECOGNISED_KINDS: usize = 256;
+
+/// What carried a frame whose content was not recognised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Unrecognised {
+    /// UDP or TCP, by the lower of the two ports (most often the
+    /// service's).
+    Udp(u16),
+    Tcp(u16),
+    /// An IP protocol other than UDP and TCP (ESP, SCTP...).
+    IpProtocol(u8),
+    /// A link-layer frame that is not IP (ARP, LLDP...).
+    EtherType(u16),
+}
+
+impl std::fmt::Display for Unrecognised {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unrecognised::Udp(p) => write!(f, "udp/{p}"),
+            Unrecognised::Tcp(p) => write!(f, "tcp/{p}"),
+            Unrecognised::IpProtocol(p) => write!(f, "ip-proto/{p}"),
+            Unrecognised::EtherType(t) => write!(f, "ethertype/0x{t:04x}"),
+        }
+    }
 }
 
 impl FrameAccounting {
@@ -121,8 +155,39 @@ impl FrameAccounting {
         if let Some(reason) = f.undecodable_reason() {
             *self.undecodable_by_reason.entry(reason).or_default() += 1;
         }
-        if let crate::pipeline::Transport::UnsupportedLink { link_type } = f.transport {
-            *self.unsupported_link_types.entry(link_type).or_default() += 1;
+        use crate::pipeline::{StreamKind, Transport};
+        let unrecognised = match f.transport {
+            Transport::UnsupportedLink { link_type } => {
+                *self.unsupported_link_types.entry(link_type).or_default() += 1;
+                None
+            }
+            _ if !f.pdus.is_empty() => None,
+            Transport::Udp { src, dst, len } if len > 0 => {
+                Some(Unrecognised::Udp(src.port().min(dst.port())))
+            }
+            // A segment of a SIP, STUN or TLS stream whose message is not
+            // complete yet is recognised: the frame that completes it
+            // carries it.
+            Transport::Tcp {
+                src,
+                dst,
+                len,
+                stream_kind: StreamKind::Unknown | StreamKind::Other,
+                ..
+            } if len > 0 => Some(Unrecognised::Tcp(src.port().min(dst.port()))),
+            Transport::OtherIp { protocol } => Some(Unrecognised::IpProtocol(protocol)),
+            Transport::NonIp { ether_type } => Some(Unrecognised::EtherType(ether_type)),
+            _ => None,
+        };
+        if let Some(kind) = unrecognised {
+            let known = self.unrecognised.len();
+            match self.unrecognised.get_mut(&kind) {
+                Some(n) => *n += 1,
+                None if known < MAX_UNRECOGNISED_KINDS => {
+                    self.unrecognised.insert(kind, 1);
+                }
+                None => self.unrecognised_other += 1,
+            }
         }
     }
 }

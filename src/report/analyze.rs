@@ -147,6 +147,10 @@ fn capture_json(facts: &CaptureFacts) -> Value {
         "last_ts": info.last_ts_ns.map(format_epoch),
         "undecodable_frames": facts.accounting.undecodable(),
         "undecodable_by_reason": facts.accounting.undecodable_by_reason,
+        "unrecognised": facts.accounting.unrecognised.iter()
+            .map(|(k, n)| (k.to_string(), *n))
+            .chain((facts.accounting.unrecognised_other > 0).then(|| ("other".to_string(), facts.accounting.unrecognised_other)))
+            .collect::<BTreeMap<_, _>>(),
         "undecoded_link_types": facts.accounting.unsupported_link_types.iter()
             .map(|(l, n)| (link_type_name(*l), *n)).collect::<BTreeMap<_, _>>(),
         "limits": facts.limits.iter().map(|l| json!({
@@ -284,6 +288,9 @@ impl<'s> ReportWriter<'s> {
         match self.format {
             ReportFormat::Text { verbose } => {
                 write_head(out, facts, self.calls)?;
+                if self.all_calls == 0 {
+                    write_unrecognised(out, facts)?;
+                }
                 if self.calls == 0 {
                     if !self.selection.is_all() && self.all_calls > 0 {
                         writeln!(
@@ -507,6 +514,39 @@ fn write_row(out: &mut impl Write, c: &JudgedCall<'_>, base: i64) -> io::Result<
         parties,
     )?;
     writeln!(out, "      {}", v.summary)
+}
+
+/// For a capture with no call: what its frames were, so that "0 calls"
+/// never stands alone (an encapsulation or a port we do not read).
+fn write_unrecognised(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+    let a = &facts.accounting;
+    if a.unrecognised.is_empty() && a.unrecognised_other == 0 {
+        return Ok(());
+    }
+    let mut kinds: Vec<(String, u64)> = a
+        .unrecognised
+        .iter()
+        .map(|(k, n)| (k.to_string(), *n))
+        .collect();
+    kinds.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
+    let total: u64 = kinds.iter().map(|k| k.1).sum::<u64>() + a.unrecognised_other;
+    let shown: Vec<String> = kinds
+        .iter()
+        .take(5)
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect();
+    let rest = total - kinds.iter().take(5).map(|k| k.1).sum::<u64>();
+    writeln!(
+        out,
+        "note: no SIP, STUN/TURN, DTLS, TLS or RTP found; {} not recognised, by what carried them: {}{}",
+        plural(total, "frame"),
+        shown.join(", "),
+        if rest > 0 {
+            format!(", others {rest}")
+        } else {
+            String::new()
+        }
+    )
 }
 
 /// One line per bound reached and per kind of frame that could not be
