@@ -155,11 +155,14 @@ const VERIFIED: &[(&str, Option<&str>, Expected)] = &[
             ("sip-registration", "none", "ok-registered"),
         ],
     ),
-    // INVITE/180/CANCEL/487 three times (frames 13, 20, 27), over PPTP GRE.
+    // INVITE/180/CANCEL/487 three times (frames 13, 20, 27), over PPTP GRE;
+    // before them an OPTIONS (frame 1) that nothing answers in the 9 hours
+    // the capture lasts.
     (
         "nDPI/gre_sip.pcapng",
         Some("sip"),
         &[
+            ("sip-request", "sip", "sip-no-response"),
             ("sip-call", "sip", "sip-487"),
             ("sip-call", "sip", "sip-487"),
             ("sip-call", "sip", "sip-487"),

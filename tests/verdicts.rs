@@ -205,6 +205,45 @@ fn ice_offered_but_declined_is_a_plain_rtp_call() {
     );
 }
 
+/// One Call-ID, REGISTER then INVITE (tshark: REGISTER 1, 200 OK 2, INVITE
+/// 3, 100 4, 403 5, ACK 6): the call is the INVITE, refused; the
+/// registration is said too, with its frames.
+#[test]
+fn a_call_id_that_registers_then_calls_is_judged_on_its_call() {
+    let calls = analyze("sip-register-then-invite.pcap");
+    assert_eq!(verdicts(&calls), vec![v("sip-call", "sip", "sip-403")]);
+    let verdict = &calls[0].verdict;
+    assert!(
+        verdict
+            .summary
+            .contains("the same Call-ID also carried a REGISTER (200 OK)"),
+        "{}",
+        verdict.summary
+    );
+    let frames: Vec<u64> = verdict.evidence.iter().map(|e| e.frame).collect();
+    assert_eq!(frames, vec![3, 5, 1, 2]);
+    assert_eq!(calls[0].verdict.twilio_error, Some(31203));
+}
+
+/// A request of a method no RFC defines, never answered (tshark: FOO sent
+/// 10 times, frames 3-12 over 27.5 s, no response): not invisible, not
+/// "ok", but sip-no-response.
+#[test]
+fn an_unanswered_request_of_any_method_is_no_response() {
+    let calls = analyze("sip-unknown-method-no-response.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-request", "sip", "sip-no-response")]
+    );
+    assert!(
+        calls[0].verdict.summary.contains("FOO")
+            && calls[0].verdict.summary.contains("sent 10 times"),
+        "{}",
+        calls[0].verdict.summary
+    );
+    assert_eq!(calls[0].frames, 10);
+}
+
 #[test]
 fn webrtc_success_direct_and_relayed() {
     let calls = analyze("webrtc-ok.pcap");

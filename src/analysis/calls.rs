@@ -41,6 +41,9 @@ pub enum CallKind {
     DtlsSession,
     /// RTP with no signalling seen.
     RtpSession,
+    /// A SIP request outside any call or registration (OPTIONS, MESSAGE,
+    /// SUBSCRIBE, a method no RFC defines...): judged by its answer.
+    SipRequest,
 }
 
 impl CallKind {
@@ -54,6 +57,7 @@ impl CallKind {
             CallKind::StunGathering => "stun-gathering",
             CallKind::DtlsSession => "dtls-session",
             CallKind::RtpSession => "rtp-session",
+            CallKind::SipRequest => "sip-request",
         }
     }
 }
@@ -323,7 +327,7 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
     let mut dialogs: Vec<&SipDialog> = an
         .sip
         .dialogs()
-        .filter(|d| d.kind != DialogKind::Other)
+        .filter(|d| d.kind != DialogKind::Other || d.out_of_dialog())
         .filter(|d| scope.is_none_or(|s| s.dialogs.contains(&d.call_id)))
         .collect();
     dialogs.sort_by(|a, b| (a.first_ts, &a.call_id).cmp(&(b.first_ts, &b.call_id)));
@@ -368,10 +372,10 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
             &endpoints,
             call_window(d),
         );
-        let kind = if d.kind == DialogKind::Register {
-            CallKind::SipRegistration
-        } else {
-            CallKind::SipCall
+        let kind = match d.kind {
+            DialogKind::Register => CallKind::SipRegistration,
+            DialogKind::Invite => CallKind::SipCall,
+            DialogKind::Other => CallKind::SipRequest,
         };
         parts_list.push((format!("sip:{}", d.call_id), kind, p));
     }

@@ -101,6 +101,27 @@ pub struct SipDialog {
 
 impl SipDialog {
     /// The INVITE or REGISTER transactions, in order.
+    /// A Call-ID whose first method is not one of a dialog already under
+    /// way (ACK, BYE, CANCEL, PRACK, UPDATE, INFO of a call that began
+    /// before the capture): a request of its own, such as OPTIONS,
+    /// MESSAGE, SUBSCRIBE or a method no RFC defines.
+    pub fn out_of_dialog(&self) -> bool {
+        !matches!(
+            self.method.as_str(),
+            "ACK" | "BYE" | "CANCEL" | "PRACK" | "UPDATE" | "INFO"
+        )
+    }
+
+    pub fn transactions_of<'a>(
+        &'a self,
+        method: &'a str,
+    ) -> impl Iterator<Item = &'a SipTransaction> + 'a {
+        self.transactions
+            .items()
+            .iter()
+            .filter(move |t| t.method == method)
+    }
+
     pub fn main_transactions(&self) -> impl Iterator<Item = &SipTransaction> {
         let m = self.method.clone();
         self.transactions
@@ -254,12 +275,21 @@ impl SipTracker {
                 dialog.addresses.push(a);
             }
         }
-        // An OPTIONS dialog that later carries an INVITE is a call.
-        if dialog.kind == DialogKind::Other && cseq_method == "INVITE" {
+        // A Call-ID that carried an OPTIONS or a REGISTER and then carries
+        // an INVITE is a call (some clients and test tools reuse one
+        // Call-ID for all they do): the INVITE's parties name it, and the
+        // registration stays among its transactions.
+        if dialog.kind != DialogKind::Invite && cseq_method == "INVITE" {
             self.touched
                 .touch(super::FrameOwner::Dialog(call_id.to_string()));
             dialog.kind = DialogKind::Invite;
             dialog.method = cseq_method.clone();
+            if let StartLine::Request { .. } = msg.start {
+                dialog.from = msg.from_uri().unwrap_or("").to_string();
+                dialog.to = msg.to_uri().unwrap_or("").to_string();
+                dialog.caller = src;
+                dialog.callee = dst;
+            }
         }
         if let Some(sdp) = msg.sdp() {
             self.touched

@@ -116,10 +116,41 @@ pub fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Verdict {
         match rule(kind, p, now) {
             Outcome::NotApplicable => {}
             Outcome::Passed => passed.push(stage),
-            Outcome::Done(v) => return v,
+            Outcome::Done(v) => return with_registration(kind, p, v),
         }
     }
-    ok_verdict(p, &passed)
+    with_registration(kind, p, ok_verdict(p, &passed))
+}
+
+/// A call whose Call-ID also carried a REGISTER (some clients reuse one
+/// Call-ID for everything): the call is judged on its INVITE, and the
+/// registration's outcome is said too, with its frames.
+fn with_registration(kind: CallKind, p: &CallParts<'_>, mut v: Verdict) -> Verdict {
+    if kind != CallKind::SipCall {
+        return v;
+    }
+    let Some(t) = p.dialog.and_then(|d| d.transactions_of("REGISTER").last()) else {
+        return v;
+    };
+    let answer = match t.final_response() {
+        Some(r) => format!("{} {}", r.status, r.reason),
+        None => "no final response".to_string(),
+    };
+    v.summary.push_str(&format!(
+        "; the same Call-ID also carried a REGISTER ({answer})"
+    ));
+    if let Some(f) = t.frames.items().first() {
+        v.evidence
+            .push(Evidence::new(*f, t.first_ts, "REGISTER (same Call-ID)"));
+    }
+    if let Some(r) = t.final_response() {
+        v.evidence.push(Evidence::new(
+            r.frame,
+            r.ts,
+            format!("{} {}", r.status, r.reason),
+        ));
+    }
+    v
 }
 
 /// A call that went through every stage: say what each stage showed, with

@@ -202,7 +202,7 @@ fn final_failure(
     let what = if d.kind == DialogKind::Register {
         format!("REGISTER {}", d.from)
     } else {
-        format!("INVITE {} -> {}", d.from, d.to)
+        format!("{} {} -> {}", d.method, d.from, d.to)
     };
     let cancel_note = if status == 487 && d.transaction("CANCEL").is_some() {
         " after the caller sent CANCEL"
