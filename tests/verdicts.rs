@@ -244,6 +244,32 @@ fn an_unanswered_request_of_any_method_is_no_response() {
     assert_eq!(calls[0].frames, 10);
 }
 
+/// The caller is gone before the answer: tshark shows INVITE (1), 100 (2),
+/// 180 (3), then 200 OK four times (4, 6, 8, 10), each answered by ICMP
+/// port unreachable from the caller (5, 7, 9, 11), and no ACK. Signalling
+/// failed, not media.
+#[test]
+fn a_response_answered_by_icmp_is_a_signalling_failure() {
+    let calls = analyze("sip-response-port-unreachable.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![v("sip-call", "sip", "sip-transport-refused")]
+    );
+    let verdict = &calls[0].verdict;
+    assert!(
+        verdict
+            .summary
+            .contains("the 200 OK could not be delivered")
+            && verdict.summary.contains("(4 ICMP errors)"),
+        "{}",
+        verdict.summary
+    );
+    let frames: Vec<u64> = verdict.evidence.iter().map(|e| e.frame).collect();
+    assert_eq!(frames, vec![1, 4, 5]);
+    // The ICMP errors belong to the call.
+    assert_eq!(calls[0].frames, 11);
+}
+
 #[test]
 fn webrtc_success_direct_and_relayed() {
     let calls = analyze("webrtc-ok.pcap");

@@ -79,6 +79,7 @@ fn links_of(an: &Analyzer, part: &FrameOwner) -> Option<PartLinks> {
                 .extend(p.sdp_candidates.iter().map(|(_, a, _)| LinkKey::Addr(*a)));
             for t in d.transactions.items() {
                 l.reads.push(LinkKey::Flow(t.src, t.dst));
+                l.reads.push(LinkKey::Flow(t.dst, t.src));
                 if t.tcp {
                     for k in [
                         LinkKey::Connection(t.src, t.dst),

@@ -337,9 +337,14 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
             ..CallParts::default()
         };
         sdp_facts(d, &mut p);
-        // Signalling transport: the TCP connection and ICMP errors.
+        // Signalling transport: the TCP connection and ICMP errors, for
+        // requests and for responses.
         for t in d.transactions.items() {
-            for u in an.transport.unreachable_for(t.src, t.dst) {
+            let errors = an
+                .transport
+                .unreachable_for(t.src, t.dst)
+                .chain(an.transport.unreachable_for(t.dst, t.src));
+            for u in errors {
                 if !p.unreachables.iter().any(|x| x.frame == u.frame) {
                     p.unreachables.push(u);
                 }

@@ -1,7 +1,7 @@
 //! SIP stage: does signalling reach the far end and is the call (or the
 //! registration) accepted?
 
-use crate::analysis::evidence::ordinal;
+use crate::analysis::evidence::{ordinal, plural};
 use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
 use crate::analysis::transport::TcpConnection;
 use crate::analysis::{CallKind, CallParts, Evidence};
@@ -56,7 +56,79 @@ fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
     v
 }
 
+/// Responses the client's host answered with ICMP unreachable, after which
+/// the client sent nothing more (no ACK, no retransmission): it is gone, or
+/// a NAT binding or firewall closed its port. The request got through, the
+/// answer did not, so signalling failed whatever the answer said.
+fn responses_undeliverable(d: &SipDialog, p: &CallParts<'_>) -> Option<Verdict> {
+    let bounced: Vec<_> = p
+        .unreachables
+        .iter()
+        .filter(|u| {
+            d.transactions
+                .items()
+                .iter()
+                .any(|t| u.original_src == t.dst && u.original_dst == t.src)
+        })
+        .collect();
+    let first = bounced.iter().min_by_key(|u| u.ts)?;
+    let client = first.original_dst;
+    let spoke_after = d
+        .transactions
+        .items()
+        .iter()
+        .any(|t| t.src == client && t.last_ts > first.ts);
+    if spoke_after {
+        return None;
+    }
+    let t = d
+        .transactions
+        .items()
+        .iter()
+        .find(|t| t.src == client && t.dst == first.original_src)?;
+    let mut evidence = request_evidence(t);
+    let answer = t
+        .responses
+        .iter()
+        .filter(|r| r.ts <= first.ts)
+        .max_by_key(|r| r.ts);
+    if let Some(r) = answer {
+        evidence.push(ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)));
+    }
+    evidence.push(ev(
+        first.frame,
+        first.ts,
+        format!(
+            "ICMP destination unreachable ({:?}) from {} for {} -> {}",
+            first.kind, first.reporter, first.original_src, first.original_dst
+        ),
+    ));
+    let mut v = Verdict::new(
+        VerdictCode::SipTransportRefused,
+        format!(
+            "SIP: {} {} -> {}: the {} could not be delivered, ICMP {:?} unreachable from {} ({}); {} sent nothing after it{}",
+            t.method,
+            t.src,
+            t.dst,
+            answer.map_or("response".to_string(), |r| format!("{} {}", r.status, r.reason)),
+            first.kind,
+            first.reporter,
+            plural(bounced.len() as u64, "ICMP error"),
+            client,
+            if t.method == "INVITE" { " (no ACK: the call never connected)" } else { "" }
+        ),
+    )
+    .with_evidence(evidence);
+    v.advice = vec![format!(
+        "The answer could not reach {client}: the client is gone (crashed, closed), or a NAT binding or firewall in front of it closed its port. Check the client's keepalives and the NAT/firewall timeouts on its side, and that responses go back to the address and port the request came from (rport, RFC 3581)."
+    )];
+    Some(v)
+}
+
 fn judge_dialog(d: &SipDialog, p: &CallParts<'_>, now: i64) -> Outcome {
+    if let Some(v) = responses_undeliverable(d, p) {
+        return Outcome::Done(v);
+    }
     let main: Vec<&SipTransaction> = d.main_transactions().collect();
     let Some(last) = main.last().copied() else {
         // Only other methods (a BYE of a call that began before the
@@ -223,7 +295,12 @@ fn final_failure(
 fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -> Verdict {
     let mut evidence = request_evidence(t);
     // ICMP says the port or host is closed.
-    if let Some(u) = p.unreachables.first() {
+    let for_requests: Vec<_> = p
+        .unreachables
+        .iter()
+        .filter(|u| u.original_src == t.src && u.original_dst == t.dst)
+        .collect();
+    if let Some(u) = for_requests.first() {
         evidence.push(ev(
             u.frame,
             u.ts,
@@ -241,7 +318,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
                 t.dst,
                 u.kind,
                 u.reporter,
-                p.unreachables.len()
+                for_requests.len()
             ),
         )
         .with_evidence(evidence);
