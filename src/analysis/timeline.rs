@@ -6,6 +6,7 @@
 
 use std::net::SocketAddr;
 
+use crate::decode::stun::method;
 use crate::net::UnreachableKind;
 
 use super::calls::CallParts;
@@ -209,47 +210,15 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
     }
 
     for a in &p.allocations {
-        for at in a.attempts.items() {
-            let creds = if at.with_credentials {
-                " with credentials"
-            } else {
-                ""
-            };
-            let mut text = format!(
-                "Allocate request{creds}{}",
-                transmissions(u64::from(at.transmissions))
-            );
-            if at.outcome.is_none() {
-                text.push_str(", no response");
-            }
-            let n = u64::from(at.transmissions);
-            push(
-                at.frame,
-                at.ts,
-                a.client,
-                a.server,
-                "TURN",
-                text,
-                vec![at.frame],
-                n,
-            );
-            if let (Some(outcome), Some(f)) = (at.outcome, at.response_frame) {
-                let ts = at.response_ts.unwrap_or(at.ts);
-                let text = match outcome {
-                    None => match a.relayed {
-                        Some(r) => format!("Allocate success, relayed {r}"),
-                        None => "Allocate success".to_string(),
-                    },
-                    Some(code) => format!("Allocate error {code} {}", at.reason)
-                        .trim_end()
-                        .to_string(),
-                };
-                push(f, ts, a.server, a.client, "TURN", text, vec![f], 1);
-            }
-        }
-        for r in a.requests.items() {
+        for r in a.attempts.items().iter().chain(a.requests.items()) {
             let name = crate::decode::stun::method_name(r.method);
             let mut text = name.to_string();
+            if r.method == method::ALLOCATE {
+                text.push_str(" request");
+                if r.with_credentials {
+                    text.push_str(" with credentials");
+                }
+            }
             if let Some(ch) = r.channel {
                 text.push_str(&format!(" channel 0x{ch:04x}"));
             }
@@ -258,12 +227,8 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             }
             match (r.method, r.lifetime) {
                 // RFC 8656 s7: a Refresh with lifetime 0 deletes the allocation.
-                (crate::decode::stun::method::REFRESH, Some(0)) => {
-                    text.push_str(" to release (lifetime 0)")
-                }
-                (crate::decode::stun::method::REFRESH, Some(s)) => {
-                    text.push_str(&format!(" lifetime {s} s"))
-                }
+                (method::REFRESH, Some(0)) => text.push_str(" to release (lifetime 0)"),
+                (method::REFRESH, Some(s)) => text.push_str(&format!(" lifetime {s} s")),
                 _ => {}
             }
             text.push_str(&transmissions(u64::from(r.transmissions)));
@@ -282,9 +247,12 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                 n,
             );
             if let (Some(outcome), Some(f)) = (r.outcome, r.response_frame) {
-                let text = match outcome {
-                    None => format!("{name} success"),
-                    Some(code) => format!("{name} error {code} {}", r.reason)
+                let text = match (outcome, a.relayed) {
+                    (None, Some(relayed)) if r.method == method::ALLOCATE => {
+                        format!("{name} success, relayed {relayed}")
+                    }
+                    (None, _) => format!("{name} success"),
+                    (Some(code), _) => format!("{name} error {code} {}", r.reason)
                         .trim_end()
                         .to_string(),
                 };

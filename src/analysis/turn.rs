@@ -22,21 +22,8 @@ const MAX_REQUESTS: usize = 64;
 
 pub type AllocationKey = (SocketAddr, SocketAddr);
 
-#[derive(Debug, Clone)]
-pub struct AllocateAttempt {
-    pub transaction_id: [u8; 12],
-    pub frame: u64,
-    pub ts: i64,
-    pub transmissions: u32,
-    pub with_credentials: bool,
-    /// None: no answer. Some(None): success. Some(Some(code)): error.
-    pub outcome: Option<Option<u16>>,
-    pub reason: String,
-    pub response_frame: Option<u64>,
-    pub response_ts: Option<i64>,
-}
-
-/// A CreatePermission, ChannelBind or Refresh request and its answer.
+/// A TURN request (Allocate, CreatePermission, ChannelBind, Refresh) and
+/// its answer.
 #[derive(Debug, Clone)]
 pub struct TurnRequest {
     pub method: u16,
@@ -44,6 +31,8 @@ pub struct TurnRequest {
     pub frame: u64,
     pub ts: i64,
     pub transmissions: u32,
+    /// Sent with MESSAGE-INTEGRITY (after a 401 challenge).
+    pub with_credentials: bool,
     /// XOR-PEER-ADDRESS (CreatePermission, ChannelBind).
     pub peer: Option<SocketAddr>,
     pub channel: Option<u16>,
@@ -63,7 +52,8 @@ pub struct Allocation {
     pub tcp: bool,
     pub first_ts: i64,
     pub last_ts: i64,
-    pub attempts: Bounded<AllocateAttempt>,
+    /// Allocate requests (the attempts to get the allocation).
+    pub attempts: Bounded<TurnRequest>,
     pub relayed: Option<SocketAddr>,
     pub mapped: Option<SocketAddr>,
     /// USERNAME and REALM of the last Allocate with credentials.
@@ -91,6 +81,34 @@ impl Allocation {
     pub fn relayed_packets(&self) -> u64 {
         self.send_indications + self.data_indications + self.channel_data_out + self.channel_data_in
     }
+}
+
+/// Counts a transmission of a request, or notes a new one.
+fn note_request(list: &mut Bounded<TurnRequest>, msg: &StunMessage<'_>, frame: u64, ts: i64) {
+    let tid = msg.transaction_id;
+    if let Some(r) = list
+        .items_mut()
+        .iter_mut()
+        .find(|r| r.transaction_id == tid)
+    {
+        r.transmissions += 1;
+        return;
+    }
+    list.push(TurnRequest {
+        method: msg.method,
+        transaction_id: tid,
+        frame,
+        ts,
+        transmissions: 1,
+        with_credentials: msg.has_message_integrity(),
+        peer: msg.xor_peer_address(),
+        channel: channel_number(msg),
+        lifetime: msg.lifetime(),
+        outcome: None,
+        reason: String::new(),
+        response_frame: None,
+        response_ts: None,
+    });
 }
 
 #[derive(Debug, Default)]
@@ -252,51 +270,10 @@ impl TurnTracker {
                         a.realm = Some(String::from_utf8_lossy(r).into_owned());
                     }
                 }
-                if let Some(at) = a
-                    .attempts
-                    .items_mut()
-                    .iter_mut()
-                    .find(|at| at.transaction_id == tid)
-                {
-                    at.transmissions += 1;
-                } else {
-                    a.attempts.push(AllocateAttempt {
-                        transaction_id: tid,
-                        frame,
-                        ts,
-                        transmissions: 1,
-                        with_credentials: msg.has_message_integrity(),
-                        outcome: None,
-                        reason: String::new(),
-                        response_frame: None,
-                        response_ts: None,
-                    });
-                }
+                note_request(&mut a.attempts, msg, frame, ts);
             }
             method::REFRESH | method::CREATE_PERMISSION | method::CHANNEL_BIND => {
-                if let Some(r) = a
-                    .requests
-                    .items_mut()
-                    .iter_mut()
-                    .find(|r| r.transaction_id == tid)
-                {
-                    r.transmissions += 1;
-                } else {
-                    a.requests.push(TurnRequest {
-                        method,
-                        transaction_id: tid,
-                        frame,
-                        ts,
-                        transmissions: 1,
-                        peer: msg.xor_peer_address(),
-                        channel: channel_number(msg),
-                        lifetime: msg.lifetime(),
-                        outcome: None,
-                        reason: String::new(),
-                        response_frame: None,
-                        response_ts: None,
-                    });
-                }
+                note_request(&mut a.requests, msg, frame, ts);
             }
             _ => {}
         }
@@ -331,12 +308,18 @@ impl TurnTracker {
         a.last_ts = ts;
         let success = msg.class == StunClass::SuccessResponse;
         let (code, reason) = super::stun_error(msg);
-        if let Some(r) = a
-            .requests
+        let list = if method == method::ALLOCATE {
+            &mut a.attempts
+        } else {
+            &mut a.requests
+        };
+        if let Some(r) = list
             .items_mut()
             .iter_mut()
             .find(|r| r.transaction_id == msg.transaction_id && r.outcome.is_none())
         {
+            // An error response with no ERROR-CODE is still an error (seen
+            // in the field); code 0 marks it.
             r.outcome = Some(if success {
                 None
             } else {
@@ -347,41 +330,22 @@ impl TurnTracker {
             r.response_ts = Some(ts);
         }
         match method {
-            method::ALLOCATE => {
-                if let Some(at) = a
-                    .attempts
-                    .items_mut()
-                    .iter_mut()
-                    .find(|at| at.transaction_id == msg.transaction_id)
-                {
-                    if at.outcome.is_none() {
-                        // An error response with no ERROR-CODE is still an
-                        // error (seen in the field); code 0 marks it.
-                        at.outcome = Some(if success {
-                            None
-                        } else {
-                            Some(code.unwrap_or(0))
-                        });
-                        at.reason = reason;
-                        at.response_frame = Some(frame);
-                        at.response_ts = Some(ts);
-                    }
-                }
-                if success {
-                    a.success.get_or_insert((frame, ts));
-                    if let Some(r) = msg.xor_relayed_address() {
-                        self.touched.touch(super::FrameOwner::Allocation(key));
-                        // A new relayed address replaces the old one.
-                        if let Some(old) = a.relayed.replace(r) {
-                            if old != r && self.by_relayed.get(&old) == Some(&key) {
-                                self.by_relayed.remove(&old);
-                            }
+            method::ALLOCATE if success => {
+                a.success.get_or_insert((frame, ts));
+                if let Some(r) = msg.xor_relayed_address() {
+                    self.touched.touch(super::FrameOwner::Allocation(key));
+                    // A new relayed address replaces the old one.
+                    if let Some(old) = a.relayed.replace(r) {
+                        if old != r && self.by_relayed.get(&old) == Some(&key) {
+                            self.by_relayed.remove(&old);
                         }
-                        self.by_relayed.insert(r, key);
                     }
-                    a.mapped = msg.xor_mapped_address().or(a.mapped);
+                    self.by_relayed.insert(r, key);
                 }
+                a.mapped = msg.xor_mapped_address().or(a.mapped);
             }
+            // An Allocate error is the attempt's outcome, noted above.
+            method::ALLOCATE => {}
             method::CHANNEL_BIND if success => {
                 if let Some((ch, peer)) = a.pending_channel.remove(&msg.transaction_id) {
                     a.channels.insert(ch, peer);

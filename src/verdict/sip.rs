@@ -3,7 +3,7 @@
 
 use crate::analysis::evidence::{ordinal, plural};
 use crate::analysis::sip::{DialogKind, SipDialog, SipTransaction};
-use crate::analysis::transport::TcpConnection;
+use crate::analysis::transport::{TcpConnection, UnreachableSeen};
 use crate::analysis::{CallKind, CallParts, Evidence};
 
 use super::{ev, s, Outcome, Stage, Verdict, VerdictCode};
@@ -32,6 +32,17 @@ pub(crate) fn judge(_kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
         (None, Some(c)) => judge_connection(c, now).map_or(Outcome::Passed, Outcome::Done),
         (None, None) => Outcome::NotApplicable,
     }
+}
+
+fn icmp_evidence(u: &UnreachableSeen) -> Evidence {
+    ev(
+        u.frame,
+        u.ts,
+        format!(
+            "ICMP destination unreachable ({:?}) from {} for {} -> {}",
+            u.kind, u.reporter, u.original_src, u.original_dst
+        ),
+    )
 }
 
 fn request_evidence(t: &SipTransaction) -> Vec<Evidence> {
@@ -95,14 +106,7 @@ fn responses_undeliverable(d: &SipDialog, p: &CallParts<'_>) -> Option<Verdict> 
     if let Some(r) = answer {
         evidence.push(ev(r.frame, r.ts, format!("{} {}", r.status, r.reason)));
     }
-    evidence.push(ev(
-        first.frame,
-        first.ts,
-        format!(
-            "ICMP destination unreachable ({:?}) from {} for {} -> {}",
-            first.kind, first.reporter, first.original_src, first.original_dst
-        ),
-    ));
+    evidence.push(icmp_evidence(first));
     let mut v = Verdict::new(
         VerdictCode::SipTransportRefused,
         format!(
@@ -301,14 +305,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
         .filter(|u| u.original_src == t.src && u.original_dst == t.dst)
         .collect();
     if let Some(u) = for_requests.first() {
-        evidence.push(ev(
-            u.frame,
-            u.ts,
-            format!(
-                "ICMP destination unreachable ({:?}) from {} for {} -> {}",
-                u.kind, u.reporter, u.original_src, u.original_dst
-            ),
-        ));
+        evidence.push(icmp_evidence(u));
         let mut v = Verdict::new(
             VerdictCode::SipTransportRefused,
             format!(
