@@ -164,3 +164,14 @@ fn export_reads_stdin_and_says_when_its_input_is_not_whole() {
     assert!(err.contains("cannot open"), "{err}");
     assert!(!out.exists(), "an output file was left behind");
 }
+
+/// `--fail-on-failure` speaks of the calls shown: webrtc-mixed has failed
+/// sessions, but none with code `ok`.
+#[test]
+fn fail_on_failure_counts_the_calls_shown() {
+    let mixed = sample("webrtc-mixed.pcap");
+    let (_, _, code) = callscope(&["analyze", "--fail-on-failure", &mixed]);
+    assert_eq!(code, Some(1));
+    let (_, _, code) = callscope(&["analyze", "--fail-on-failure", "--code", "ok", &mixed]);
+    assert_eq!(code, Some(0));
+}
