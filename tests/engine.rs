@@ -116,6 +116,8 @@ fn timeline_lists_turn_requests_and_a_relayed_alert_once() {
     };
     assert_eq!(frames_of("Binding request (2 transmissions)"), vec![5, 12]);
     assert_eq!(frames_of("ClientHello"), vec![16]);
+    // Relaying spans the first ChannelData to the last (tshark: 8, 650).
+    assert_eq!(frames_of("322 packets relayed"), vec![8, 650]);
 }
 
 #[test]

@@ -268,6 +268,13 @@ fn a_response_answered_by_icmp_is_a_signalling_failure() {
     assert_eq!(frames, vec![1, 4, 5]);
     // The ICMP errors belong to the call.
     assert_eq!(calls[0].frames, 11);
+    // The 200 OK's four copies are one event listing each frame.
+    let ok = calls[0]
+        .timeline
+        .iter()
+        .find(|e| e.text.starts_with("200 OK"))
+        .expect("a 200 OK event");
+    assert_eq!((ok.frames.clone(), ok.count), (vec![4, 6, 8, 10], 4));
 }
 
 #[test]

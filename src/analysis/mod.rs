@@ -430,7 +430,9 @@ impl Analyzer {
                 }
             }
             Pdu::ChannelData { data, inner } => {
-                if let Some((key, path)) = self.turn.on_channel_data(data.channel, src, dst) {
+                if let Some((key, path)) =
+                    self.turn.on_channel_data(data.channel, src, dst, frame, ts)
+                {
                     self.own(depth, FrameOwner::Allocation(key));
                     if let (Some((vs, vd)), Some(inner)) = (path, inner) {
                         self.on_pdu(inner, frame, ts, vs, vd, Leg::Relayed, false);

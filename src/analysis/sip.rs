@@ -37,6 +37,9 @@ pub struct SipResponse {
     pub to_tag: Option<String>,
     /// The same response seen again (retransmitted by the server).
     pub copies: u32,
+    /// The frames of those copies (the first is `frame`); allocates
+    /// nothing while there are none.
+    pub copy_frames: Bounded<u64>,
     pub warning: Option<String>,
     pub reason_header: Option<String>,
 }
@@ -381,6 +384,7 @@ impl SipTracker {
                     .find(|r| r.status == *status && r.to_tag == to_tag)
                 {
                     r.copies += 1;
+                    r.copy_frames.push(frame);
                     return;
                 }
                 if t.responses.len() < MAX_FRAMES {
@@ -391,6 +395,7 @@ impl SipTracker {
                         ts,
                         to_tag,
                         copies: 1,
+                        copy_frames: Bounded::new(MAX_FRAMES),
                         warning: msg.warning().map(str::to_string),
                         reason_header: msg.reason().map(str::to_string),
                     });

@@ -278,12 +278,17 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                 );
             }
         }
+        // Where relaying began: the first ChannelData or indication, with
+        // the last one, as a stream's event has its span.
         let relayed = a.relayed_packets();
-        if relayed > 0 {
-            if let Some((f, ts)) = a.success {
-                let text = format!("{relayed} packets relayed (ChannelData and indications)");
-                push(f, ts, a.client, a.server, "TURN", text, vec![], relayed);
-            }
+        if let (true, Some(((first, ts), last))) = (relayed > 0, a.relayed_span) {
+            let text = format!("{relayed} packets relayed (ChannelData and indications)");
+            let frames = if last == first {
+                vec![first]
+            } else {
+                vec![first, last]
+            };
+            push(first, ts, a.client, a.server, "TURN", text, frames, relayed);
         }
     }
 
@@ -511,7 +516,9 @@ fn sip_transaction(
             t.src,
             "SIP",
             text,
-            vec![r.frame],
+            std::iter::once(r.frame)
+                .chain(r.copy_frames.items().iter().copied())
+                .collect(),
             u64::from(r.copies),
         );
     }

@@ -70,12 +70,21 @@ pub struct Allocation {
     pub data_indications: u64,
     pub channel_data_out: u64,
     pub channel_data_in: u64,
+    /// The first and the last relayed packet (ChannelData or indication).
+    pub relayed_span: Option<((u64, i64), u64)>,
     pending_channel: HashMap<[u8; 12], (u16, SocketAddr)>,
 }
 
 impl Allocation {
     pub fn succeeded(&self) -> bool {
         self.success.is_some()
+    }
+
+    fn note_relayed(&mut self, frame: u64, ts: i64) {
+        match &mut self.relayed_span {
+            Some((_, last)) => *last = frame,
+            None => self.relayed_span = Some(((frame, ts), frame)),
+        }
     }
 
     pub fn relayed_packets(&self) -> u64 {
@@ -182,6 +191,7 @@ impl TurnTracker {
                 };
                 if let Some(a) = self.allocations.get_mut(&key) {
                     a.last_ts = ts;
+                    a.note_relayed(frame, ts);
                     if msg.method == method::SEND {
                         a.send_indications += 1;
                     } else {
@@ -237,6 +247,7 @@ impl TurnTracker {
                     data_indications: 0,
                     channel_data_out: 0,
                     channel_data_in: 0,
+                    relayed_span: None,
                     pending_channel: HashMap::default(),
                 }),
         )
@@ -374,9 +385,12 @@ impl TurnTracker {
         channel: u16,
         src: SocketAddr,
         dst: SocketAddr,
+        frame: u64,
+        ts: i64,
     ) -> Option<(AllocationKey, Option<(SocketAddr, SocketAddr)>)> {
         if let Some(a) = self.allocations.get_mut(&(src, dst)) {
             a.channel_data_out += 1;
+            a.note_relayed(frame, ts);
             let path = a
                 .channels
                 .get(&channel)
@@ -385,6 +399,7 @@ impl TurnTracker {
         }
         if let Some(a) = self.allocations.get_mut(&(dst, src)) {
             a.channel_data_in += 1;
+            a.note_relayed(frame, ts);
             let path = a
                 .channels
                 .get(&channel)
