@@ -91,3 +91,46 @@ fn pcapng_with_nanosecond_resolution() {
     assert_eq!(us[0].1, 1_795_274_929_212_120_000);
     assert_eq!(us[1].1, 1_795_274_929_212_336_000);
 }
+
+/// Microsoft Network Monitor 2.x (`samples/netmon/*.cap`, written by
+/// editcap from two samples): the same frames, times and lengths as the
+/// originals (tshark: 257 and 322 frames), and the same calls.
+#[test]
+fn netmon_files_read_as_their_originals() {
+    for name in ["sip-call-rtp", "webrtc-ok"] {
+        let original = sample(&format!("{name}.pcap"));
+        let netmon = sample(&format!("netmon/{name}.cap"));
+        let frames_of = frames(&netmon);
+        assert_eq!(frames_of.len(), [257, 322][(name == "webrtc-ok") as usize]);
+        assert_eq!(frames_of, frames(&original), "{name}");
+        let calls = |path: &str| {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+                .args(["analyze", "--format", "json", path])
+                .output()
+                .unwrap();
+            let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            assert_eq!(out.status.code(), Some(0));
+            (report["calls"].clone(), report["capture"]["format"].clone())
+        };
+        let (netmon_calls, format) = calls(&netmon);
+        assert_eq!(format, "netmon");
+        assert_eq!(netmon_calls, calls(&original).0, "{name}");
+    }
+}
+
+/// A NetMon file cut short loses its frame table (it is at the end): the
+/// frames before the cut are still read, walking from the header, and the
+/// cut is reported with its offset (tshark reads none of it).
+#[test]
+fn a_netmon_file_cut_short_keeps_the_frames_before_the_cut() {
+    let whole = std::fs::read(sample("netmon/sip-call-rtp.cap")).unwrap();
+    let path = temp("cut.cap", &whole[..40_000]);
+    let mut v = Vec::new();
+    let outcome = decode_file(&path, 1, |f| v.push(f.number)).expect("frames before the cut");
+    assert_eq!(v.len(), 147);
+    let e = outcome.late_error.expect("the cut is reported");
+    assert!(
+        e.to_string().contains("cut short") && e.offset == 39_782,
+        "{e}"
+    );
+}

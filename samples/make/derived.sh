@@ -17,3 +17,10 @@ editcap -r sip-invite-no-response.pcap sip-invite-cut-off.pcap 1-4
 editcap -F nsecpcap sip-486-busy.pcap /tmp/callscope-nsec.pcap
 editcap -F pcapng /tmp/callscope-nsec.pcap sip-486-busy-nsec.pcapng
 rm -f /tmp/callscope-nsec.pcap
+
+# Microsoft Network Monitor 2.x files, as Windows users send them, written
+# by editcap from two real samples (nothing on this machine captures in
+# that format): samples/netmon/sip-call-rtp.cap and webrtc-ok.cap.
+mkdir -p netmon
+editcap -F netmon2 sip-call-rtp.pcap netmon/sip-call-rtp.cap
+editcap -F netmon2 webrtc-ok.pcap netmon/webrtc-ok.cap

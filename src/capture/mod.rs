@@ -4,6 +4,7 @@
 
 mod error;
 mod frame;
+mod netmon;
 mod reader;
 mod writer;
 

@@ -1,8 +1,8 @@
 //! Offline capture reading: pcap (micro- and nanosecond, both byte orders),
 //! pcapng (several sections and interfaces, each with its own link type and
-//! `if_tsresol`), gzip-compressed files and standard input. Pure Rust: files
-//! never go through libpcap, which refuses pcapng files whose interfaces
-//! differ in link type.
+//! `if_tsresol`), Microsoft Network Monitor 2.x (`netmon.rs`), gzip-compressed
+//! files and standard input. Pure Rust: files never go through libpcap,
+//! which refuses pcapng files whose interfaces differ in link type.
 
 use std::collections::BTreeSet;
 use std::fs::File;
@@ -13,6 +13,7 @@ use pcap_parser::pcapng::Block;
 use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 
+use super::netmon::NetmonFile;
 use super::{CaptureError, CaptureErrorKind, FrameBatch};
 
 /// Initial read buffer; it grows when one block does not fit.
@@ -24,6 +25,9 @@ const MAX_BUFFER: usize = 32 << 20;
 /// A batch closes at whichever of these comes first.
 const BATCH_FRAMES: usize = 4096;
 const BATCH_BYTES: usize = 4 << 20;
+
+/// Network Monitor files are read whole; their offsets are 32-bit.
+const MAX_NETMON_BYTES: u64 = 1 << 32;
 
 /// Bytes read ahead to recognise the format; large enough for any pcapng
 /// section header block seen in practice.
@@ -38,6 +42,7 @@ const MAGIC_PCAPNG: u32 = 0x0a0d_0d0a;
 pub enum CaptureFormat {
     Pcap,
     Pcapng,
+    Netmon,
 }
 
 /// What is known about the capture as a whole; filled while reading.
@@ -73,7 +78,9 @@ struct Interface {
 
 /// Reads frames from a capture file or standard input, batch by batch.
 pub struct CaptureReader {
-    inner: Box<dyn PcapReaderIterator + Send>,
+    /// pcap and pcapng; `netmon` for Network Monitor files.
+    inner: Option<Box<dyn PcapReaderIterator + Send>>,
+    netmon: Option<NetmonFile>,
     info: CaptureInfo,
     seen_links: BTreeSet<u32>,
     legacy: Option<(u32, bool)>,
@@ -142,6 +149,28 @@ impl CaptureReader {
             PcapError::ReadError => CaptureErrorKind::Read("read failed".into()),
             other => CaptureErrorKind::Malformed(format!("{other:?}")),
         };
+        if NetmonFile::recognise(&head) {
+            // Its frame table is at the end: the whole file first.
+            let mut data = Vec::new();
+            source
+                .take(MAX_NETMON_BYTES + 1)
+                .read_to_end(&mut data)
+                .map_err(|e| err(data.len() as u64, CaptureErrorKind::Read(e.to_string())))?;
+            if data.len() as u64 > MAX_NETMON_BYTES {
+                return Err(err(
+                    MAX_NETMON_BYTES,
+                    CaptureErrorKind::Malformed("a netmon file larger than 4 GiB".into()),
+                ));
+            }
+            let netmon = NetmonFile::parse(data).map_err(|(at, kind)| err(at, kind))?;
+            return Ok(Self::with(
+                path,
+                None,
+                Some(netmon),
+                CaptureFormat::Netmon,
+                gzip,
+            ));
+        }
         let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) = if magic_le
             == MAGIC_PCAPNG
         {
@@ -156,8 +185,19 @@ impl CaptureReader {
         } else {
             return Err(err(0, CaptureErrorKind::NotACapture));
         };
-        Ok(Self {
+        Ok(Self::with(path, Some(inner), None, format, gzip))
+    }
+
+    fn with(
+        path: &str,
+        inner: Option<Box<dyn PcapReaderIterator + Send>>,
+        netmon: Option<NetmonFile>,
+        format: CaptureFormat,
+        gzip: bool,
+    ) -> Self {
+        Self {
             inner,
+            netmon,
             info: CaptureInfo {
                 path: path.to_string(),
                 format: Some(format),
@@ -170,7 +210,7 @@ impl CaptureReader {
             buffer_size: INITIAL_BUFFER,
             pending_error: None,
             done: false,
-        })
+        }
     }
 
     pub fn info(&self) -> &CaptureInfo {
@@ -178,10 +218,67 @@ impl CaptureReader {
     }
 
     fn error(&self, kind: CaptureErrorKind) -> CaptureError {
+        let offset = match (&self.inner, &self.netmon) {
+            (Some(inner), _) => inner.consumed() as u64,
+            (None, Some(netmon)) => netmon.offset(),
+            (None, None) => 0,
+        };
         CaptureError {
             path: self.info.path.clone(),
-            offset: self.inner.consumed() as u64,
+            offset,
             kind,
+        }
+    }
+
+    /// Takes one frame of its own time, link type and bytes.
+    fn take_frame(
+        &mut self,
+        batch: &mut FrameBatch,
+        ts: i64,
+        link: u32,
+        orig_len: u32,
+        data: &[u8],
+    ) {
+        self.info.frames += 1;
+        self.info.bytes += data.len() as u64;
+        self.info.first_ts_ns.get_or_insert(ts);
+        self.info.last_ts_ns = Some(ts);
+        if self.seen_links.insert(link) {
+            self.info.link_types.push(link);
+        }
+        batch.push(self.info.frames, ts, link, orig_len, data);
+    }
+
+    /// Reads one Network Monitor frame into `batch`.
+    fn step_netmon(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
+        let Some(netmon) = self.netmon.as_mut() else {
+            self.done = true;
+            return Ok(());
+        };
+        match netmon.next_frame() {
+            None => {
+                self.done = true;
+                Ok(())
+            }
+            Some(Err((offset, kind))) => {
+                self.done = true;
+                Err(CaptureError {
+                    path: self.info.path.clone(),
+                    offset,
+                    kind,
+                })
+            }
+            Some(Ok(frame)) => {
+                let Some(link) = frame.link_type else {
+                    self.info.skipped_blocks += 1;
+                    return Ok(());
+                };
+                let (ts, orig_len) = (frame.ts_ns, frame.orig_len);
+                // The frame borrows the file; the batch copies it.
+                let data = frame.data.to_vec();
+                self.take_frame(batch, ts, link, orig_len, &data);
+                Ok(())
+            }
         }
     }
 
@@ -212,7 +309,14 @@ impl CaptureReader {
 
     /// Reads one block; frames go into `batch`.
     fn step(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
-        let next = self.inner.next();
+        if self.netmon.is_some() {
+            return self.step_netmon(batch);
+        }
+        let Some(inner) = self.inner.as_mut() else {
+            self.done = true;
+            return Ok(());
+        };
+        let next = inner.next();
         let consumed = match next {
             Ok((offset, block)) => {
                 let frame = match block {
@@ -304,14 +408,14 @@ impl CaptureReader {
                 return Ok(());
             }
             Err(PcapError::Incomplete(_)) => {
-                if self.inner.reader_exhausted() {
+                if inner.reader_exhausted() {
                     self.done = true;
-                    if self.inner.data().is_empty() {
+                    if inner.data().is_empty() {
                         return Ok(());
                     }
                     return Err(self.error(CaptureErrorKind::Truncated));
                 }
-                if let Err(e) = self.inner.refill() {
+                if let Err(e) = inner.refill() {
                     let text = if self.info.gzip {
                         "gzip stream cut short or corrupt (the byte offset counts uncompressed bytes)"
                             .to_string()
@@ -325,7 +429,7 @@ impl CaptureReader {
             }
             Err(PcapError::BufferTooSmall) => {
                 let wanted = self.buffer_size * 2;
-                if wanted > MAX_BUFFER || !self.inner.grow(wanted) {
+                if wanted > MAX_BUFFER || !inner.grow(wanted) {
                     self.done = true;
                     return Err(self.error(CaptureErrorKind::Malformed(format!(
                         "a block is larger than {} MiB",
@@ -355,7 +459,9 @@ impl CaptureReader {
                 return Err(self.error(CaptureErrorKind::Malformed(text)));
             }
         };
-        self.inner.consume(consumed);
+        if let Some(inner) = self.inner.as_mut() {
+            inner.consume(consumed);
+        }
         Ok(())
     }
 }

@@ -31,6 +31,10 @@ pub mod linktype {
     pub const LINUX_SLL2: u32 = 276;
     /// Linux netfilter log (NFLOG), `tcpdump -i nflog:N`.
     pub const NFLOG: u32 = 239;
+    /// Not a pcap link type: a Network Monitor network type with no pcap
+    /// equivalent is read as this plus the type, so that the report can
+    /// name it (`NETMON_<n>`).
+    pub const NETMON_NETWORK_BASE: u32 = 0x4e4d_0000;
 }
 
 /// The name libpcap's `pcap_datalink_val_to_name` gives a link type, or
@@ -52,6 +56,12 @@ pub fn link_type_name(link_type: u32) -> String {
         linktype::IPV6 => "IPV6",
         239 => "NFLOG",
         linktype::LINUX_SLL2 => "LINUX_SLL2",
+        other
+            if (linktype::NETMON_NETWORK_BASE..=linktype::NETMON_NETWORK_BASE + 0xffff)
+                .contains(&other) =>
+        {
+            return format!("NETMON_{}", other - linktype::NETMON_NETWORK_BASE)
+        }
         other => return format!("LINKTYPE_{other}"),
     };
     name.to_string()
