@@ -92,14 +92,20 @@ fn pcapng_with_nanosecond_resolution() {
     assert_eq!(us[1].1, 1_795_274_929_212_336_000);
 }
 
-/// Microsoft Network Monitor 2.x (`samples/netmon/*.cap`, written by
-/// editcap from two samples): the same frames, times and lengths as the
-/// originals (tshark: 257 and 322 frames), and the same calls.
+/// Microsoft Network Monitor 2.x (`samples/netmon/*.cap`) and snoop
+/// (`samples/snoop/*.snoop`), written by editcap from two samples: the same
+/// frames, times and lengths as the originals (tshark: 257 and 322
+/// frames), and the same calls.
 #[test]
-fn netmon_files_read_as_their_originals() {
-    for name in ["sip-call-rtp", "webrtc-ok"] {
+fn netmon_and_snoop_files_read_as_their_originals() {
+    for (name, dir, ext, want_format) in [
+        ("sip-call-rtp", "netmon", "cap", "netmon"),
+        ("webrtc-ok", "netmon", "cap", "netmon"),
+        ("sip-call-rtp", "snoop", "snoop", "snoop"),
+        ("webrtc-ok", "snoop", "snoop", "snoop"),
+    ] {
         let original = sample(&format!("{name}.pcap"));
-        let netmon = sample(&format!("netmon/{name}.cap"));
+        let netmon = sample(&format!("{dir}/{name}.{ext}"));
         let frames_of = frames(&netmon);
         assert_eq!(frames_of.len(), [257, 322][(name == "webrtc-ok") as usize]);
         assert_eq!(frames_of, frames(&original), "{name}");
@@ -113,7 +119,7 @@ fn netmon_files_read_as_their_originals() {
             (report["calls"].clone(), report["capture"]["format"].clone())
         };
         let (netmon_calls, format) = calls(&netmon);
-        assert_eq!(format, "netmon");
+        assert_eq!(format, want_format);
         assert_eq!(netmon_calls, calls(&original).0, "{name}");
     }
 }

@@ -24,3 +24,9 @@ rm -f /tmp/callscope-nsec.pcap
 mkdir -p netmon
 editcap -F netmon2 sip-call-rtp.pcap netmon/sip-call-rtp.cap
 editcap -F netmon2 webrtc-ok.pcap netmon/webrtc-ok.cap
+
+# Sun snoop files (RFC 1761), written by editcap the same way:
+# samples/snoop/sip-call-rtp.snoop and webrtc-ok.snoop.
+mkdir -p snoop
+editcap -F snoop sip-call-rtp.pcap snoop/sip-call-rtp.snoop
+editcap -F snoop webrtc-ok.pcap snoop/webrtc-ok.snoop

@@ -6,6 +6,7 @@ mod error;
 mod frame;
 mod netmon;
 mod reader;
+mod snoop;
 mod writer;
 
 pub use error::{CaptureError, CaptureErrorKind};

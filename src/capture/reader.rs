@@ -1,6 +1,7 @@
 //! Offline capture reading: pcap (micro- and nanosecond, both byte orders),
 //! pcapng (several sections and interfaces, each with its own link type and
-//! `if_tsresol`), Microsoft Network Monitor 2.x (`netmon.rs`), gzip-compressed
+//! `if_tsresol`), Microsoft Network Monitor 2.x (`netmon.rs`), snoop
+//! (`snoop.rs`), gzip-compressed
 //! files and standard input. Pure Rust: files never go through libpcap,
 //! which refuses pcapng files whose interfaces differ in link type.
 
@@ -14,6 +15,7 @@ use pcap_parser::traits::PcapReaderIterator;
 use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
 
 use super::netmon::NetmonFile;
+use super::snoop::SnoopReader;
 use super::{CaptureError, CaptureErrorKind, FrameBatch};
 
 /// Initial read buffer; it grows when one block does not fit.
@@ -43,6 +45,7 @@ pub enum CaptureFormat {
     Pcap,
     Pcapng,
     Netmon,
+    Snoop,
 }
 
 /// What is known about the capture as a whole; filled while reading.
@@ -81,6 +84,7 @@ pub struct CaptureReader {
     /// pcap and pcapng; `netmon` for Network Monitor files.
     inner: Option<Box<dyn PcapReaderIterator + Send>>,
     netmon: Option<NetmonFile>,
+    snoop: Option<SnoopReader>,
     info: CaptureInfo,
     seen_links: BTreeSet<u32>,
     legacy: Option<(u32, bool)>,
@@ -171,6 +175,12 @@ impl CaptureReader {
                 gzip,
             ));
         }
+        if SnoopReader::recognise(&head) {
+            let snoop = SnoopReader::open(source).map_err(|(at, kind)| err(at, kind))?;
+            let mut reader = Self::with(path, None, None, CaptureFormat::Snoop, gzip);
+            reader.snoop = Some(snoop);
+            return Ok(reader);
+        }
         let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) = if magic_le
             == MAGIC_PCAPNG
         {
@@ -198,6 +208,7 @@ impl CaptureReader {
         Self {
             inner,
             netmon,
+            snoop: None,
             info: CaptureInfo {
                 path: path.to_string(),
                 format: Some(format),
@@ -218,10 +229,11 @@ impl CaptureReader {
     }
 
     fn error(&self, kind: CaptureErrorKind) -> CaptureError {
-        let offset = match (&self.inner, &self.netmon) {
-            (Some(inner), _) => inner.consumed() as u64,
-            (None, Some(netmon)) => netmon.offset(),
-            (None, None) => 0,
+        let offset = match (&self.inner, &self.netmon, &self.snoop) {
+            (Some(inner), _, _) => inner.consumed() as u64,
+            (None, Some(netmon), _) => netmon.offset(),
+            (None, None, Some(snoop)) => snoop.offset(),
+            (None, None, None) => 0,
         };
         CaptureError {
             path: self.info.path.clone(),
@@ -247,6 +259,34 @@ impl CaptureReader {
             self.info.link_types.push(link);
         }
         batch.push(self.info.frames, ts, link, orig_len, data);
+    }
+
+    /// Reads one snoop record into `batch`.
+    fn step_snoop(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
+        let Some(snoop) = self.snoop.as_mut() else {
+            self.done = true;
+            return Ok(());
+        };
+        match snoop.next_frame() {
+            None => {
+                self.done = true;
+                Ok(())
+            }
+            Some(Err((offset, kind))) => {
+                self.done = true;
+                Err(CaptureError {
+                    path: self.info.path.clone(),
+                    offset,
+                    kind,
+                })
+            }
+            Some(Ok(frame)) => {
+                let (ts, link, orig_len) = (frame.ts_ns, frame.link_type, frame.orig_len);
+                let data = frame.data.to_vec();
+                self.take_frame(batch, ts, link, orig_len, &data);
+                Ok(())
+            }
+        }
     }
 
     /// Reads one Network Monitor frame into `batch`.
@@ -311,6 +351,9 @@ impl CaptureReader {
     fn step(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
         if self.netmon.is_some() {
             return self.step_netmon(batch);
+        }
+        if self.snoop.is_some() {
+            return self.step_snoop(batch);
         }
         let Some(inner) = self.inner.as_mut() else {
             self.done = true;

@@ -35,6 +35,8 @@ pub mod linktype {
     /// equivalent is read as this plus the type, so that the report can
     /// name it (`NETMON_<n>`).
     pub const NETMON_NETWORK_BASE: u32 = 0x4e4d_0000;
+    /// The same for snoop datalink types other than Ethernet (`SNOOP_<n>`).
+    pub const SNOOP_DATALINK_BASE: u32 = 0x534e_0000;
 }
 
 /// The name libpcap's `pcap_datalink_val_to_name` gives a link type, or
@@ -61,6 +63,12 @@ pub fn link_type_name(link_type: u32) -> String {
                 .contains(&other) =>
         {
             return format!("NETMON_{}", other - linktype::NETMON_NETWORK_BASE)
+        }
+        other
+            if (linktype::SNOOP_DATALINK_BASE..=linktype::SNOOP_DATALINK_BASE + 0xffff)
+                .contains(&other) =>
+        {
+            return format!("SNOOP_{}", other - linktype::SNOOP_DATALINK_BASE)
         }
         other => return format!("LINKTYPE_{other}"),
     };

@@ -138,7 +138,7 @@ fn capture_json(facts: &CaptureFacts) -> Value {
     let info = &facts.info;
     json!({
         "path": info.path,
-        "format": info.format.map(|f| match f { CaptureFormat::Pcap => "pcap", CaptureFormat::Pcapng => "pcapng", CaptureFormat::Netmon => "netmon" }),
+        "format": info.format.map(|f| match f { CaptureFormat::Pcap => "pcap", CaptureFormat::Pcapng => "pcapng", CaptureFormat::Netmon => "netmon", CaptureFormat::Snoop => "snoop" }),
         "gzip": info.gzip,
         "link_types": info.link_types.iter().map(|l| link_type_name(*l)).collect::<Vec<_>>(),
         "frames": info.frames,
