@@ -452,10 +452,10 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             .map(|n| format!(" {n}"))
             .unwrap_or_default();
         let text = format!(
-            "RTP SSRC 0x{:08X} PT {}{codec}, {} packets, {} lost, jitter {:.1} ms, {:.1} s{}",
+            "RTP SSRC 0x{:08X} PT {}{codec}, {}, {} lost, jitter {:.1} ms, {:.1} s{}",
             st.key.ssrc,
             st.payload_type,
-            st.packets,
+            super::evidence::plural(st.packets, "packet"),
             st.lost(),
             st.jitter_ms(),
             st.duration_s(),

@@ -98,7 +98,11 @@ impl Summary for SessionDescription {
                 let _ = write!(s, " {}", d.as_str());
             }
             if !m.candidates.is_empty() {
-                let _ = write!(s, " {} candidates", m.candidates.len());
+                let _ = write!(
+                    s,
+                    " {}",
+                    crate::analysis::evidence::plural(m.candidates.len() as u64, "candidate")
+                );
             }
         }
         if self.has_ice() {

@@ -97,8 +97,11 @@ pub(crate) fn judge(kind: CallKind, p: &CallParts<'_>, now: i64) -> Outcome {
             st.first_frame,
             st.first_ts,
             format!(
-                "RTP SSRC 0x{:08X} {} -> {}: {} packets",
-                st.key.ssrc, st.key.src, st.key.dst, st.packets
+                "RTP SSRC 0x{:08X} {} -> {}: {}",
+                st.key.ssrc,
+                st.key.src,
+                st.key.dst,
+                crate::analysis::evidence::plural(st.packets, "packet")
             ),
         ));
     }
