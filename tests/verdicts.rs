@@ -275,6 +275,16 @@ fn a_response_answered_by_icmp_is_a_signalling_failure() {
         .find(|e| e.text.starts_with("200 OK"))
         .expect("a 200 OK event");
     assert_eq!((ok.frames.clone(), ok.count), (vec![4, 6, 8, 10], 4));
+    // The four ICMP errors are one event, from the caller's own address
+    // (the host refused its own port).
+    let icmp: Vec<_> = calls[0]
+        .timeline
+        .iter()
+        .filter(|e| e.protocol == "ICMP")
+        .collect();
+    assert_eq!(icmp.len(), 1);
+    assert_eq!(icmp[0].frames, vec![5, 7, 9, 11]);
+    assert_eq!(icmp[0].src.to_string(), "10.201.1.1:5060");
 }
 
 #[test]

@@ -12,6 +12,7 @@ use crate::net::UnreachableKind;
 use super::calls::CallParts;
 use super::evidence::Evidence;
 use super::sip::SipTransaction;
+use super::transport::UnreachableSeen;
 
 /// One step of a call.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,7 +159,22 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
         }
     }
 
+    // ICMP errors about the same datagrams from the same reporter fold
+    // into one event, like retransmissions: one per bounced flow.
+    let mut bounced: Vec<(&UnreachableSeen, Vec<u64>)> = Vec::new();
     for u in &p.unreachables {
+        let same = |x: &&UnreachableSeen| {
+            x.kind == u.kind
+                && x.reporter == u.reporter
+                && x.original_src == u.original_src
+                && x.original_dst == u.original_dst
+        };
+        match bounced.iter_mut().find(|(x, _)| same(x)) {
+            Some((_, frames)) => frames.push(u.frame),
+            None => bounced.push((u, vec![u.frame])),
+        }
+    }
+    for (u, frames) in bounced {
         let what = match u.kind {
             UnreachableKind::Net => "network unreachable".to_string(),
             UnreachableKind::Host => "host unreachable".to_string(),
@@ -167,8 +183,19 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             UnreachableKind::AdminProhibited => "administratively prohibited".to_string(),
             UnreachableKind::Other(c) => format!("unreachable (code {c})"),
         };
-        let text = format!("ICMP {what} (for {} -> {})", u.original_src, u.original_dst);
-        let reporter = SocketAddr::new(u.reporter, 0);
+        let mut text = format!("ICMP {what} (for {} -> {})", u.original_src, u.original_dst);
+        if frames.len() > 1 {
+            text.push_str(&format!(" ({} times)", frames.len()));
+        }
+        // The host that refused its own port speaks from that address, so
+        // the ladder draws it in that party's column; a router that
+        // reports has no port.
+        let reporter = if u.reporter == u.original_dst.ip() {
+            u.original_dst
+        } else {
+            SocketAddr::new(u.reporter, 0)
+        };
+        let n = frames.len() as u64;
         push(
             u.frame,
             u.ts,
@@ -176,8 +203,8 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             u.original_src,
             "ICMP",
             text,
-            vec![u.frame],
-            1,
+            frames,
+            n,
         );
     }
 
