@@ -242,86 +242,6 @@ impl CaptureReader {
         }
     }
 
-    /// Takes one frame of its own time, link type and bytes.
-    fn take_frame(
-        &mut self,
-        batch: &mut FrameBatch,
-        ts: i64,
-        link: u32,
-        orig_len: u32,
-        data: &[u8],
-    ) {
-        self.info.frames += 1;
-        self.info.bytes += data.len() as u64;
-        self.info.first_ts_ns.get_or_insert(ts);
-        self.info.last_ts_ns = Some(ts);
-        if self.seen_links.insert(link) {
-            self.info.link_types.push(link);
-        }
-        batch.push(self.info.frames, ts, link, orig_len, data);
-    }
-
-    /// Reads one snoop record into `batch`.
-    fn step_snoop(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
-        let Some(snoop) = self.snoop.as_mut() else {
-            self.done = true;
-            return Ok(());
-        };
-        match snoop.next_frame() {
-            None => {
-                self.done = true;
-                Ok(())
-            }
-            Some(Err((offset, kind))) => {
-                self.done = true;
-                Err(CaptureError {
-                    path: self.info.path.clone(),
-                    offset,
-                    kind,
-                })
-            }
-            Some(Ok(frame)) => {
-                let (ts, link, orig_len) = (frame.ts_ns, frame.link_type, frame.orig_len);
-                let data = frame.data.to_vec();
-                self.take_frame(batch, ts, link, orig_len, &data);
-                Ok(())
-            }
-        }
-    }
-
-    /// Reads one Network Monitor frame into `batch`.
-    fn step_netmon(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
-        let Some(netmon) = self.netmon.as_mut() else {
-            self.done = true;
-            return Ok(());
-        };
-        match netmon.next_frame() {
-            None => {
-                self.done = true;
-                Ok(())
-            }
-            Some(Err((offset, kind))) => {
-                self.done = true;
-                Err(CaptureError {
-                    path: self.info.path.clone(),
-                    offset,
-                    kind,
-                })
-            }
-            Some(Ok(frame)) => {
-                let Some(link) = frame.link_type else {
-                    self.info.skipped_blocks += 1;
-                    return Ok(());
-                };
-                let (ts, orig_len) = (frame.ts_ns, frame.orig_len);
-                // The frame borrows the file; the batch copies it.
-                let data = frame.data.to_vec();
-                self.take_frame(batch, ts, link, orig_len, &data);
-                Ok(())
-            }
-        }
-    }
-
     /// Fills `batch` (cleared first) with the next frames. Returns the number
     /// of frames read; 0 means the end of the capture. An error met after
     /// some frames were read is returned by the following call.
@@ -347,13 +267,55 @@ impl CaptureReader {
         Ok(batch.len())
     }
 
+    /// Reads one frame of a file read here rather than by pcap-parser
+    /// (NetMon, snoop) into `batch`.
+    fn step_own(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
+        let CaptureReader {
+            netmon,
+            snoop,
+            info,
+            seen_links,
+            done,
+            ..
+        } = self;
+        let next = match (netmon.as_mut(), snoop.as_mut()) {
+            (Some(n), _) => n
+                .next_frame()
+                .map(|r| r.map(|f| (f.ts_ns, f.link_type, f.orig_len, f.data))),
+            (None, Some(s)) => s
+                .next_frame()
+                .map(|r| r.map(|f| (f.ts_ns, Some(f.link_type), f.orig_len, f.data))),
+            (None, None) => None,
+        };
+        match next {
+            None => {
+                *done = true;
+                Ok(())
+            }
+            Some(Err((offset, kind))) => {
+                *done = true;
+                Err(CaptureError {
+                    path: info.path.clone(),
+                    offset,
+                    kind,
+                })
+            }
+            // A record that is not a frame (NetMon's network info).
+            Some(Ok((_, None, _, _))) => {
+                info.skipped_blocks += 1;
+                Ok(())
+            }
+            Some(Ok((ts, Some(link), orig_len, data))) => {
+                take_frame(info, seen_links, batch, (ts, link, orig_len, data));
+                Ok(())
+            }
+        }
+    }
+
     /// Reads one block; frames go into `batch`.
     fn step(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
-        if self.netmon.is_some() {
-            return self.step_netmon(batch);
-        }
-        if self.snoop.is_some() {
-            return self.step_snoop(batch);
+        if self.netmon.is_some() || self.snoop.is_some() {
+            return self.step_own(batch);
         }
         let Some(inner) = self.inner.as_mut() else {
             self.done = true;
@@ -434,15 +396,8 @@ impl CaptureReader {
                         None
                     }
                 };
-                if let Some((ts, link, orig_len, data)) = frame {
-                    self.info.frames += 1;
-                    self.info.bytes += data.len() as u64;
-                    self.info.first_ts_ns.get_or_insert(ts);
-                    self.info.last_ts_ns = Some(ts);
-                    if self.seen_links.insert(link) {
-                        self.info.link_types.push(link);
-                    }
-                    batch.push(self.info.frames, ts, link, orig_len, data);
+                if let Some(frame) = frame {
+                    take_frame(&mut self.info, &mut self.seen_links, batch, frame);
                 }
                 offset
             }
@@ -507,6 +462,24 @@ impl CaptureReader {
         }
         Ok(())
     }
+}
+
+/// Counts a frame (time, link type, original length, bytes) and puts it
+/// in the batch.
+fn take_frame(
+    info: &mut CaptureInfo,
+    seen_links: &mut BTreeSet<u32>,
+    batch: &mut FrameBatch,
+    (ts, link, orig_len, data): (i64, u32, u32, &[u8]),
+) {
+    info.frames += 1;
+    info.bytes += data.len() as u64;
+    info.first_ts_ns.get_or_insert(ts);
+    info.last_ts_ns = Some(ts);
+    if seen_links.insert(link) {
+        info.link_types.push(link);
+    }
+    batch.push(info.frames, ts, link, orig_len, data);
 }
 
 /// pcapng timestamps are ticks of `resolution` per second since the epoch,
