@@ -664,16 +664,9 @@ impl AssembledCall<'_> {
             return false;
         };
         let bye_answered = d
-            .transactions
-            .items()
-            .iter()
-            .any(|t| t.method == "BYE" && t.final_response().is_some());
-        let last_main = d
-            .transactions
-            .items()
-            .iter()
-            .rev()
-            .find(|t| t.method == d.method);
+            .transactions_of("BYE")
+            .any(|t| t.final_response().is_some());
+        let last_main = d.main_transactions().last();
         // A challenge (401, 407) is usually answered with credentials in
         // the same Call-ID: not an end.
         let refused = last_main

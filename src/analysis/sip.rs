@@ -103,7 +103,6 @@ pub struct SipDialog {
 }
 
 impl SipDialog {
-    /// The INVITE or REGISTER transactions, in order.
     /// A Call-ID whose first method is not one of a dialog already under
     /// way (ACK, BYE, CANCEL, PRACK, UPDATE, INFO of a call that began
     /// before the capture): a request of its own, such as OPTIONS,
@@ -115,29 +114,26 @@ impl SipDialog {
         )
     }
 
-    pub fn transactions_of<'a>(
+    /// The transactions of one method, in order.
+    pub fn transactions_of<'a, 'm>(
         &'a self,
-        method: &'a str,
-    ) -> impl Iterator<Item = &'a SipTransaction> + 'a {
+        method: &'m str,
+    ) -> impl Iterator<Item = &'a SipTransaction> + use<'a, 'm> {
         self.transactions
             .items()
             .iter()
             .filter(move |t| t.method == method)
     }
 
+    /// The transactions of the dialog's own method (INVITE, REGISTER...),
+    /// in order.
     pub fn main_transactions(&self) -> impl Iterator<Item = &SipTransaction> {
-        let m = self.method.clone();
-        self.transactions
-            .items()
-            .iter()
-            .filter(move |t| t.method == m)
+        self.transactions_of(&self.method)
     }
 
+    /// The first transaction of `method`.
     pub fn transaction(&self, method: &str) -> Option<&SipTransaction> {
-        self.transactions
-            .items()
-            .iter()
-            .find(|t| t.method == method)
+        self.transactions_of(method).next()
     }
 
     /// The first transaction of the main method that got a 2xx.

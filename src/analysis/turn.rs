@@ -283,14 +283,12 @@ impl TurnTracker {
                 }
                 note_request(&mut a.attempts, msg, frame, ts);
             }
-            method::REFRESH | method::CREATE_PERMISSION | method::CHANNEL_BIND => {
+            method::REFRESH => {
                 note_request(&mut a.requests, msg, frame, ts);
+                a.refreshes += 1;
             }
-            _ => {}
-        }
-        match method {
-            method::REFRESH => a.refreshes += 1,
             method::CREATE_PERMISSION => {
+                note_request(&mut a.requests, msg, frame, ts);
                 if let Some(peer) = msg.xor_peer_address() {
                     if !a.permissions.items().contains(&peer) {
                         a.permissions.push(peer);
@@ -298,6 +296,7 @@ impl TurnTracker {
                 }
             }
             method::CHANNEL_BIND => {
+                note_request(&mut a.requests, msg, frame, ts);
                 if let (Some(ch), Some(peer)) = (channel_number(msg), msg.xor_peer_address()) {
                     if a.pending_channel.len() < MAX_PEERS {
                         a.pending_channel.insert(tid, (ch, peer));

@@ -70,8 +70,9 @@ fn walk_frames(data: &[u8], minor: u8) -> Vec<u32> {
     table
 }
 
-/// One frame: `link_type` is `None` for records that are not frames.
-pub struct NetmonFrame<'a> {
+/// A record of a file read here (NetMon, snoop): `link_type` is `None` for
+/// records that are not frames (NetMon's network information).
+pub struct FileFrame<'a> {
     pub ts_ns: i64,
     pub link_type: Option<u32>,
     pub orig_len: u32,
@@ -191,7 +192,7 @@ impl NetmonFile {
 
     /// The next frame, or `None` at the end; an error names the offset of
     /// the frame that could not be read.
-    pub fn next_frame(&mut self) -> Option<Result<NetmonFrame<'_>, (u64, CaptureErrorKind)>> {
+    pub fn next_frame(&mut self) -> Option<Result<FileFrame<'_>, (u64, CaptureErrorKind)>> {
         let Some(&at) = self.table.get(self.next) else {
             if self.cut {
                 self.cut = false;
@@ -234,7 +235,7 @@ impl NetmonFile {
                     .saturating_add((ticks % 10_000_000) * 100);
             }
         }
-        Some(Ok(NetmonFrame {
+        Some(Ok(FileFrame {
             ts_ns,
             link_type: link_type(network),
             orig_len,
@@ -261,6 +262,11 @@ mod tests {
         assert_eq!(link_type(0xe000 + 113), Some(113));
         assert_eq!(link_type(0xfffe), None);
         assert_eq!(link_type(2), Some(NETMON_UNSUPPORTED_LINK_BASE + 2));
+        // The report names what it could not decode.
+        assert_eq!(
+            crate::net::link_type_name(NETMON_UNSUPPORTED_LINK_BASE + 2),
+            "NETMON_2"
+        );
     }
 
     #[test]

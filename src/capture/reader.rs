@@ -279,12 +279,8 @@ impl CaptureReader {
             ..
         } = self;
         let next = match (netmon.as_mut(), snoop.as_mut()) {
-            (Some(n), _) => n
-                .next_frame()
-                .map(|r| r.map(|f| (f.ts_ns, f.link_type, f.orig_len, f.data))),
-            (None, Some(s)) => s
-                .next_frame()
-                .map(|r| r.map(|f| (f.ts_ns, Some(f.link_type), f.orig_len, f.data))),
+            (Some(n), _) => n.next_frame(),
+            (None, Some(s)) => s.next_frame(),
             (None, None) => None,
         };
         match next {
@@ -300,13 +296,14 @@ impl CaptureReader {
                     kind,
                 })
             }
-            // A record that is not a frame (NetMon's network info).
-            Some(Ok((_, None, _, _))) => {
-                info.skipped_blocks += 1;
-                Ok(())
-            }
-            Some(Ok((ts, Some(link), orig_len, data))) => {
-                take_frame(info, seen_links, batch, (ts, link, orig_len, data));
+            Some(Ok(f)) => {
+                match f.link_type {
+                    Some(link) => {
+                        take_frame(info, seen_links, batch, (f.ts_ns, link, f.orig_len, f.data))
+                    }
+                    // A record that is not a frame (NetMon's network info).
+                    None => info.skipped_blocks += 1,
+                }
                 Ok(())
             }
         }

@@ -6,6 +6,7 @@
 
 use std::io::{self, Read};
 
+use super::netmon::FileFrame;
 use super::CaptureErrorKind;
 use crate::net::linktype::SNOOP_DATALINK_BASE;
 
@@ -22,14 +23,6 @@ pub struct SnoopReader {
     /// Octets read so far, for error messages.
     offset: u64,
     record: Vec<u8>,
-}
-
-/// One record.
-pub struct SnoopFrame<'a> {
-    pub ts_ns: i64,
-    pub link_type: u32,
-    pub orig_len: u32,
-    pub data: &'a [u8],
 }
 
 fn be32(b: &[u8], at: usize) -> u32 {
@@ -94,7 +87,7 @@ impl SnoopReader {
 
     /// The next record, `None` at the end of the file; an error names the
     /// offset of the record that could not be read.
-    pub fn next_frame(&mut self) -> Option<Result<SnoopFrame<'_>, (u64, CaptureErrorKind)>> {
+    pub fn next_frame(&mut self) -> Option<Result<FileFrame<'_>, (u64, CaptureErrorKind)>> {
         let at = self.offset;
         let mut head = [0u8; RECORD_HEADER_LEN];
         match read_up_to(&mut self.source, &mut head) {
@@ -124,9 +117,9 @@ impl SnoopReader {
         }
         self.offset = at + u64::from(record_len);
         let ts_ns = i64::from(secs) * 1_000_000_000 + i64::from(usecs) * 1_000;
-        Some(Ok(SnoopFrame {
+        Some(Ok(FileFrame {
             ts_ns,
-            link_type: self.link_type,
+            link_type: Some(self.link_type),
             orig_len,
             data: &self.record[..incl_len as usize],
         }))
@@ -139,6 +132,12 @@ mod tests {
 
     fn reader(bytes: Vec<u8>) -> Result<SnoopReader, (u64, CaptureErrorKind)> {
         SnoopReader::open(Box::new(io::Cursor::new(bytes)))
+    }
+
+    #[test]
+    fn datalink_types_map_to_link_types() {
+        assert_eq!(link_type(4), 1);
+        assert_eq!(crate::net::link_type_name(link_type(8)), "SNOOP_8");
     }
 
     #[test]

@@ -7,31 +7,12 @@ use std::process::ExitCode;
 use callscope::capture::CaptureReader;
 use callscope::engine::{export_calls, CallSelection};
 
-/// Standard input copied to a file, removed when this is dropped.
-struct SpooledInput {
-    path: std::path::PathBuf,
-}
-
-impl Drop for SpooledInput {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn spool_stdin() -> io::Result<SpooledInput> {
-    let path = std::env::temp_dir().join(format!(
-        "callscope-export-stdin-{}-{:x}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos())
-    ));
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    let spooled = SpooledInput { path };
-    io::copy(&mut io::stdin().lock(), &mut file)?;
+/// Standard input copied to a temporary file, removed when it is dropped.
+fn spool_stdin() -> io::Result<tempfile::NamedTempFile> {
+    let mut spooled = tempfile::Builder::new()
+        .prefix("callscope-export-stdin-")
+        .tempfile()?;
+    io::copy(&mut io::stdin().lock(), spooled.as_file_mut())?;
     Ok(spooled)
 }
 
@@ -55,7 +36,7 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
     };
     let path = spooled
         .as_ref()
-        .map_or(file, |s| s.path.to_str().unwrap_or(file));
+        .map_or(file, |s| s.path().to_str().unwrap_or(file));
     // An input that cannot be read leaves no output file behind.
     if let Err(e) = CaptureReader::open(path) {
         eprintln!("callscope: {}", e.to_string().replace(path, file));

@@ -56,21 +56,20 @@ pub fn link_type_name(link_type: u32) -> String {
         127 => "IEEE802_11_RADIO",
         linktype::IPV4 => "IPV4",
         linktype::IPV6 => "IPV6",
-        239 => "NFLOG",
+        linktype::NFLOG => "NFLOG",
         linktype::LINUX_SLL2 => "LINUX_SLL2",
-        other
-            if (linktype::NETMON_NETWORK_BASE..=linktype::NETMON_NETWORK_BASE + 0xffff)
-                .contains(&other) =>
-        {
-            return format!("NETMON_{}", other - linktype::NETMON_NETWORK_BASE)
+        other => {
+            // Types of other file formats with no pcap equivalent.
+            for (base, family) in [
+                (linktype::NETMON_NETWORK_BASE, "NETMON"),
+                (linktype::SNOOP_DATALINK_BASE, "SNOOP"),
+            ] {
+                if (base..=base + 0xffff).contains(&other) {
+                    return format!("{family}_{}", other - base);
+                }
+            }
+            return format!("LINKTYPE_{other}");
         }
-        other
-            if (linktype::SNOOP_DATALINK_BASE..=linktype::SNOOP_DATALINK_BASE + 0xffff)
-                .contains(&other) =>
-        {
-            return format!("SNOOP_{}", other - linktype::SNOOP_DATALINK_BASE)
-        }
-        other => return format!("LINKTYPE_{other}"),
     };
     name.to_string()
 }

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use crate::analysis::evidence::plural;
 use crate::analysis::Analyzer;
+use crate::capture::CaptureInfo;
 use crate::capture::RawFrame;
-use crate::capture::{CaptureFormat, CaptureInfo};
 use crate::engine::{CallSelection, FrameAccounting, JudgedCall, LimitHit, SessionObserver};
 use crate::net::link_type_name;
 use crate::pipeline::DecodedFrame;
@@ -138,7 +138,7 @@ fn capture_json(facts: &CaptureFacts) -> Value {
     let info = &facts.info;
     json!({
         "path": info.path,
-        "format": info.format.map(|f| match f { CaptureFormat::Pcap => "pcap", CaptureFormat::Pcapng => "pcapng", CaptureFormat::Netmon => "netmon", CaptureFormat::Snoop => "snoop" }),
+        "format": info.format,
         "gzip": info.gzip,
         "link_types": info.link_types.iter().map(|l| link_type_name(*l)).collect::<Vec<_>>(),
         "frames": info.frames,
@@ -420,21 +420,8 @@ impl Spool {
     }
 
     fn temp_file() -> Option<(std::fs::File, io::BufWriter<std::fs::File>)> {
-        let path = std::env::temp_dir().join(format!(
-            "callscope-report-{}-{:x}",
-            std::process::id(),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_nanos())
-        ));
-        let file = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)
-            .ok()?;
         // Unlinked at once: it goes when the process does, whatever happens.
-        let _ = std::fs::remove_file(&path);
+        let file = tempfile::tempfile().ok()?;
         let writer = file.try_clone().ok()?;
         Some((file, io::BufWriter::with_capacity(1 << 16, writer)))
     }
@@ -531,13 +518,11 @@ fn write_unrecognised(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<
         .map(|(k, n)| (k.to_string(), *n))
         .collect();
     kinds.sort_by(|x, y| y.1.cmp(&x.1).then(x.0.cmp(&y.0)));
-    let total: u64 = kinds.iter().map(|k| k.1).sum::<u64>() + a.unrecognised_other;
-    let shown: Vec<String> = kinds
-        .iter()
-        .take(5)
-        .map(|(k, n)| format!("{k} {n}"))
-        .collect();
-    let rest = total - kinds.iter().take(5).map(|k| k.1).sum::<u64>();
+    // The five largest by name, the others as one count.
+    let (top, others) = kinds.split_at(kinds.len().min(5));
+    let rest: u64 = others.iter().map(|k| k.1).sum::<u64>() + a.unrecognised_other;
+    let total = top.iter().map(|k| k.1).sum::<u64>() + rest;
+    let shown: Vec<String> = top.iter().map(|(k, n)| format!("{k} {n}")).collect();
     writeln!(
         out,
         "note: no SIP, STUN/TURN, DTLS, TLS or RTP found; {} not recognised, by what carried them: {}{}",

@@ -132,7 +132,8 @@ fn with_registration(kind: CallKind, p: &CallParts<'_>, mut v: Verdict) -> Verdi
     let Some(t) = p.dialog.and_then(|d| d.transactions_of("REGISTER").last()) else {
         return v;
     };
-    let answer = match t.final_response() {
+    let response = t.final_response();
+    let answer = match response {
         Some(r) => format!("{} {}", r.status, r.reason),
         None => "no final response".to_string(),
     };
@@ -143,7 +144,7 @@ fn with_registration(kind: CallKind, p: &CallParts<'_>, mut v: Verdict) -> Verdi
         v.evidence
             .push(Evidence::new(*f, t.first_ts, "REGISTER (same Call-ID)"));
     }
-    if let Some(r) = t.final_response() {
+    if let Some(r) = response {
         v.evidence.push(Evidence::new(
             r.frame,
             r.ts,
