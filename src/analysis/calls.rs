@@ -9,6 +9,13 @@
 //! claims stands on its own: an ICE session is a `webrtc` call, then DTLS
 //! associations, TURN allocations, failed STUN-server queries, failed SIP
 //! connections and lone RTP streams.
+//!
+//! Why this file is past 800 lines: `assemble_in` is one pass whose order
+//! decides who owns what (SIP dialogs first, then ICE sessions, then what
+//! is left), with one ledger of claimed parts threaded through every join;
+//! spread over several files that order would be harder to follow. Which
+//! dialog owns a stream on shared media addresses is decided apart, in
+//! `sip_media`.
 
 use foldhash::{HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
@@ -23,7 +30,7 @@ use super::rtp::{RtpStream, StreamKey};
 use super::sip::{DialogKind, SipDialog};
 use super::transport::{TcpConnection, UnreachableSeen};
 use super::turn::{Allocation, AllocationKey};
-use super::{unordered, Analyzer, FrameOwner};
+use super::{sip_media, unordered, Analyzer, FrameOwner};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -331,12 +338,24 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
         .filter(|d| scope.is_none_or(|s| s.dialogs.contains(&d.call_id)))
         .collect();
     dialogs.sort_by(|a, b| (a.first_ts, &a.call_id).cmp(&(b.first_ts, &b.call_id)));
-    for d in dialogs {
+    let mut dialog_parts: Vec<CallParts<'_>> = Vec::with_capacity(dialogs.len());
+    let mut sdp_endpoints: Vec<Vec<SocketAddr>> = Vec::with_capacity(dialogs.len());
+    for d in &dialogs {
         let mut p = CallParts {
-            dialog: Some(d),
+            dialog: Some(*d),
             ..CallParts::default()
         };
         sdp_facts(d, &mut p);
+        let mut eps: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
+        eps.sort_unstable();
+        eps.dedup();
+        sdp_endpoints.push(eps);
+        dialog_parts.push(p);
+    }
+    // Calls that share media addresses: each stream to the call (or the
+    // legs of one conversation) whose media it is.
+    let media = sip_media::assign(an, &dialogs, &sdp_endpoints, &idx.streams_by_pair);
+    for (i, (d, mut p)) in dialogs.iter().copied().zip(dialog_parts).enumerate() {
         // Signalling transport: the TCP connection and ICMP errors, for
         // requests and for responses.
         for t in d.transactions.items() {
@@ -367,15 +386,17 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
                 }
             }
         }
-        let endpoints: Vec<SocketAddr> = p.sdp_media.iter().map(|m| m.endpoint).collect();
         attach_media(
             an,
             &idx,
             scope,
             &mut used,
             &mut p,
-            &endpoints,
-            call_window(d),
+            &sdp_endpoints[i],
+            SdpStreams {
+                streams: &media.per_dialog[i],
+                owners: Some(&media.owners),
+            },
         );
         let kind = match d.kind {
             DialogKind::Register => CallKind::SipRegistration,
@@ -431,7 +452,7 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
             &mut used,
             &mut p,
             &[],
-            (i64::MIN, i64::MAX),
+            SdpStreams::default(),
         );
         parts_list.push((id::ice(s), CallKind::Webrtc, p));
     }
@@ -774,6 +795,14 @@ pub(super) fn sdp_facts<'a>(d: &'a SipDialog, p: &mut CallParts<'a>) {
     }
 }
 
+/// The RTP streams [`sip_media::assign`] gave a dialog, and how many
+/// dialogs each of them went to.
+#[derive(Default, Clone, Copy)]
+struct SdpStreams<'s, 'a> {
+    streams: &'s [&'a RtpStream],
+    owners: Option<&'s HashMap<StreamKey, u32>>,
+}
+
 /// Claims, for a call, the ICE-related and media parts reachable from its
 /// sessions' candidate pairs and from its SDP endpoints.
 fn attach_media<'a>(
@@ -783,7 +812,7 @@ fn attach_media<'a>(
     used: &mut Used,
     p: &mut CallParts<'a>,
     sdp_endpoints: &[SocketAddr],
-    window: (i64, i64),
+    sdp_streams: SdpStreams<'_, 'a>,
 ) {
     let mut addrs: Vec<(SocketAddr, SocketAddr)> = Vec::new();
     let mut locals: Vec<SocketAddr> = Vec::new();
@@ -803,15 +832,19 @@ fn attach_media<'a>(
             }
         }
     }
-    // Media between two addresses the SDP announced, during the call.
+    // Media between two addresses the SDP announced, during the call. A
+    // stream given to the legs of one conversation goes to each of them.
+    for s in sdp_streams.streams {
+        let shared = sdp_streams
+            .owners
+            .and_then(|o| o.get(&s.key))
+            .is_some_and(|n| *n > 1);
+        if (used.streams.insert(s.key) || shared) && !p.streams.iter().any(|x| x.key == s.key) {
+            p.streams.push(s);
+        }
+    }
     for a in sdp_endpoints {
         for b in sdp_endpoints {
-            if a == b {
-                continue;
-            }
-            for k in idx.streams_by_pair.get(&(*a, *b)).into_iter().flatten() {
-                claim_stream(an, used, p, k, window);
-            }
             if a < b {
                 if let Some(assoc) = an.dtls.associations.get(&(*a, *b)) {
                     if within(scope, |s| &s.associations, &(*a, *b))

@@ -13,6 +13,7 @@ pub mod ice;
 pub mod members;
 pub mod rtp;
 pub mod sip;
+mod sip_media;
 pub mod timeline;
 pub mod transport;
 pub mod turn;
