@@ -175,3 +175,17 @@ fn fail_on_failure_counts_the_calls_shown() {
     let (_, _, code) = callscope(&["analyze", "--fail-on-failure", "--code", "ok", &mixed]);
     assert_eq!(code, Some(0));
 }
+
+/// `--threads` past 256 is refused at once with the reason, not run (a
+/// pool of 20 000 threads took minutes on a 4-frame file); 256 runs.
+#[test]
+fn too_many_threads_are_refused() {
+    let file = sample("sip-call-rtp.pcap");
+    let (out, err, code) = callscope(&["analyze", "--threads", "20000", &file]);
+    assert_eq!(code, Some(2));
+    assert!(out.is_empty());
+    assert!(err.contains("20000 is more than 256 threads"), "{err}");
+    let (out, _, code) = callscope(&["analyze", "--threads", "256", &file]);
+    assert_eq!(code, Some(0));
+    assert!(out.contains("by code: ok 1"), "{out}");
+}

@@ -173,7 +173,12 @@ pub(super) fn assign<'a>(
             v
         };
         let ways = [streams_of(a, b), streams_of(b, a)];
-        let matched = match_pair(&ways, &ds, &lives);
+        // One dialog on the pair: nothing to tell apart.
+        let matched = if ds.len() > 1 {
+            match_pair(&ways, &ds, &lives)
+        } else {
+            [vec![None; ways[0].len()], vec![None; ways[1].len()]]
+        };
         // What the matching left (a call's second stream in a direction, a
         // stream no lifetime explains well) goes to the best candidate, and
         // the other legs of a conversation see it too.
@@ -325,8 +330,8 @@ enum DelayModel {
     /// ms, so a stream goes to the latest answer before it.
     Unknown,
     /// The cost of each delay bin, from a smoothed histogram of the delays
-    /// matched so far.
-    Learnt(Vec<f64>),
+    /// matched so far, up to the last bin with any; `unseen` beyond.
+    Learnt { bins: Vec<f64>, unseen: f64 },
 }
 
 impl DelayModel {
@@ -362,7 +367,16 @@ impl DelayModel {
         // impossible.
         let floor = 0.05;
         let total = n + floor * DELAY_BINS as f64;
-        DelayModel::Learnt(counts.iter().map(|c| -((c + floor) / total).ln()).collect())
+        // Bins past the last delay seen all cost the same: only those up to
+        // it are worked out.
+        let seen = counts.iter().rposition(|c| *c > 0.0).map_or(0, |i| i + 1);
+        DelayModel::Learnt {
+            bins: counts[..seen]
+                .iter()
+                .map(|c| -((c + floor) / total).ln())
+                .collect(),
+            unseen: -(floor / total).ln(),
+        }
     }
 
     /// Cost of a stream that starts `d` ns after its dialog's answer.
@@ -372,7 +386,9 @@ impl DelayModel {
         }
         match self {
             DelayModel::Unknown => d as f64 / 1e8,
-            DelayModel::Learnt(bins) => bins[((d / DELAY_BIN_NS) as usize).min(DELAY_BINS - 1)],
+            DelayModel::Learnt { bins, unseen } => *bins
+                .get(usize::try_from(d / DELAY_BIN_NS).unwrap_or(usize::MAX))
+                .unwrap_or(unseen),
         }
     }
 }

@@ -73,8 +73,8 @@ enum Command {
     Packets {
         #[arg(long, value_enum, default_value = "text")]
         format: OutputFormat,
-        /// Decoding threads (0: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Decoding threads (0: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
         /// Decode every frame but print only the closing summary (like tshark -q).
         #[arg(long, short)]
@@ -94,8 +94,8 @@ enum Command {
         /// Text output: also print each call's evidence frames and advice.
         #[arg(long, short)]
         verbose: bool,
-        /// Decoding threads (0: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Decoding threads (0: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
         /// Capture files (pcap or pcapng, optionally gzip-compressed), or - for standard input.
         #[arg(required = true)]
@@ -106,8 +106,8 @@ enum Command {
     Ladder {
         #[command(flatten)]
         select: Select,
-        /// Decoding threads (0: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Decoding threads (0: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
         /// Capture file (pcap or pcapng, optionally gzip-compressed).
         file: String,
@@ -120,8 +120,8 @@ enum Command {
         /// Output file, or - for standard output.
         #[arg(long, short)]
         output: String,
-        /// Decoding threads (0: one per core).
-        #[arg(long, default_value_t = 0)]
+        /// Decoding threads (0: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
         /// Capture file (pcap or pcapng, optionally gzip-compressed).
         file: String,
@@ -131,6 +131,20 @@ enum Command {
         #[arg(long, short)]
         interface: String,
     },
+}
+
+/// `--threads`: more threads than any machine has cores only costs
+/// (each is a thread and a malloc arena), so a number past
+/// [`MAX_THREADS`](callscope::pipeline::MAX_THREADS) is refused.
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n > callscope::pipeline::MAX_THREADS {
+        return Err(format!(
+            "{n} is more than {} threads",
+            callscope::pipeline::MAX_THREADS
+        ));
+    }
+    Ok(n)
 }
 
 pub fn main() -> ExitCode {

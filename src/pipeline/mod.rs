@@ -25,6 +25,10 @@ use crate::net::{
 };
 use stream::StreamFramer;
 
+/// The most decoding threads a decoder starts; more are taken as this
+/// many (the command line refuses them).
+pub const MAX_THREADS: usize = 256;
+
 /// Below this many frames a parallel pass costs more than it saves.
 const MIN_PAR_CHUNK: usize = 256;
 
@@ -143,7 +147,7 @@ impl Decoder {
         // batch as it does the main arena (measured on a 2-million-frame
         // capture: 235 000 page faults and twice the time otherwise).
         let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
+            .num_threads(threads.min(MAX_THREADS))
             .build()
             .ok()
             .map(std::sync::Arc::new);
