@@ -440,9 +440,10 @@ fn the_book_of_calls_is_the_whole_assembly_at_every_read() {
             regions += g;
         }
     }
-    // Most reads found nothing touched; thousands assembled a region.
+    // Most reads found nothing touched; a thousand and more assembled a
+    // region (the large captures are read in about 100 steps each).
     assert!(
-        reads > 15_000 && regions > 2_000,
+        reads > 15_000 && regions > 1_000,
         "{reads} reads, {regions} regions"
     );
 }

@@ -452,62 +452,172 @@ fn align(
         if cols.len() > ALIGN_MAX_DIALOGS {
             cols.drain(..cols.len() - ALIGN_MAX_DIALOGS);
         }
-        let (n, m) = (chunk.len(), cols.len());
-        if m == 0 {
+        if cols.is_empty() {
             continue;
         }
-        let cost = |i: usize, j: usize| -> Option<f64> {
-            let s = chunk[i];
-            let life = lives[ds[cols[j]]]?;
-            if !life.overlaps(s) {
-                return None;
-            }
-            Some(model.cost(s.first_ts - anchors[cols[j]].answer))
-        };
-        // dp[i][j]: least cost of the first i streams against the first j
-        // dialogs; step: 0 skip stream, 1 skip dialog, 2 match.
-        let width = m + 1;
-        let mut dp = vec![0f64; (n + 1) * width];
-        let mut step = vec![0u8; (n + 1) * width];
-        for j in 1..=m {
-            dp[j] = dp[j - 1] + anchors[cols[j - 1]].skip_cost;
+        let table = BandedTable::fill(chunk, &cols, ds, anchors, model, lives);
+        for (i, j) in table.matches() {
+            out[base + i] = Some(ds[cols[j]]);
+            taken[cols[j]] = true;
         }
+    }
+    out
+}
+
+/// The dynamic programming table of [`align`], kept to a band: stream
+/// `i` (in order of start) can only match the dialogs answered from
+/// [`ALIGN_REACH_NS`] before its start to [`ALIGN_EARLY_NS`] after it,
+/// and both ends of that band move forward from one stream to the next.
+/// Row `i` keeps the cells from its band's first dialog to the next row's
+/// last one; a cell right of that is reached only by skipping dialogs, so
+/// it is worked out from the row's last cell, and one left of it is never
+/// better than the same skips taken in an earlier row (skips cost the
+/// same in any order). The table is then about the streams times the
+/// dialogs answered within a few seconds, not times every dialog.
+struct BandedTable {
+    /// Per row (0 to n): first column kept, and the cells (cost, step:
+    /// 0 skip stream, 1 skip dialog, 2 match).
+    rows: Vec<(usize, Vec<(f64, u8)>)>,
+    /// Cost of skipping the first `j` dialogs.
+    skip_sum: Vec<f64>,
+}
+
+/// A match whose answer is later than this after the stream's start costs
+/// more than leaving the stream out ([`EARLY_COST`] and
+/// [`EARLY_COST_PER_MS`] against [`SKIP_STREAM_COST`] and the most a
+/// dialog's skip costs), so the band stops there.
+const ALIGN_EARLY_NS: i64 =
+    ((SKIP_STREAM_COST + ONE_WAY_COST - EARLY_COST) / EARLY_COST_PER_MS * 1e6) as i64;
+
+impl BandedTable {
+    fn fill(
+        chunk: &[&RtpStream],
+        cols: &[usize],
+        ds: &[usize],
+        anchors: &[Anchor],
+        model: &DelayModel,
+        lives: &[Option<MediaLife>],
+    ) -> BandedTable {
+        let (n, m) = (chunk.len(), cols.len());
+        let answer = |j: usize| anchors[cols[j]].answer;
+        let mut skip_sum = vec![0f64; m + 1];
+        for j in 0..m {
+            skip_sum[j + 1] = skip_sum[j] + anchors[cols[j]].skip_cost;
+        }
+        // Band of stream i (0-based): dialog columns lo..=hi, 1-based (a
+        // column j is dialog j - 1); hi may be lo - 1 (no dialog).
+        let band = |i: usize| -> (usize, usize) {
+            let t = chunk[i].first_ts;
+            let lo = partition(m, |j| answer(j) < t.saturating_sub(ALIGN_REACH_NS)) + 1;
+            let hi = partition(m, |j| answer(j) <= t.saturating_add(ALIGN_EARLY_NS));
+            (lo, hi)
+        };
+        let bands: Vec<(usize, usize)> = (0..n).map(band).collect();
+        // Row i keeps columns from its band's start - 1 to the next row's
+        // band end (the last row: to m).
+        let last_col = |i: usize| {
+            if i < n {
+                bands[i].1.max(bands[i].0 - 1)
+            } else {
+                m
+            }
+        };
+        let mut rows: Vec<(usize, Vec<(f64, u8)>)> = Vec::with_capacity(n + 1);
+        let row0_end = last_col(0);
+        rows.push((
+            0,
+            (0..=row0_end)
+                .map(|j| (skip_sum[j], u8::from(j > 0)))
+                .collect(),
+        ));
+        let mut table = BandedTable { rows, skip_sum };
         for i in 1..=n {
-            dp[i * width] = i as f64 * SKIP_STREAM_COST;
-            for j in 1..=m {
-                let mut best = dp[(i - 1) * width + j] + SKIP_STREAM_COST;
+            let (lo, hi) = bands[i - 1];
+            let first = lo - 1;
+            let end = last_col(i).max(first);
+            let mut cells: Vec<(f64, u8)> = Vec::with_capacity(end - first + 1);
+            for j in first..=end {
+                let mut best = table.cost_at(i - 1, j) + SKIP_STREAM_COST;
                 let mut how = 0u8;
-                let skip_dialog = dp[i * width + j - 1] + anchors[cols[j - 1]].skip_cost;
-                if skip_dialog < best {
-                    best = skip_dialog;
-                    how = 1;
-                }
-                if let Some(c) = cost(i - 1, j - 1) {
-                    let v = dp[(i - 1) * width + j - 1] + c;
-                    if v < best {
-                        best = v;
-                        how = 2;
+                if j > first {
+                    let left = cells[j - first - 1].0 + table.skip_sum[j] - table.skip_sum[j - 1];
+                    if left < best {
+                        best = left;
+                        how = 1;
                     }
                 }
-                dp[i * width + j] = best;
-                step[i * width + j] = how;
+                if j >= lo && j <= hi {
+                    let s = chunk[i - 1];
+                    if lives[ds[cols[j - 1]]].is_some_and(|l| l.overlaps(s)) {
+                        let v = table.cost_at(i - 1, j - 1)
+                            + model.cost(s.first_ts - anchors[cols[j - 1]].answer);
+                        if v < best {
+                            best = v;
+                            how = 2;
+                        }
+                    }
+                }
+                cells.push((best, how));
             }
+            table.rows.push((first, cells));
         }
-        // Row 0: only dialogs left to skip.
-        step[1..=m].fill(1);
-        let (mut i, mut j) = (n, m);
+        table
+    }
+
+    /// The cost of cell (i, j); right of the kept cells, by skipping
+    /// dialogs from the row's last one.
+    fn cost_at(&self, i: usize, j: usize) -> f64 {
+        let (first, cells) = &self.rows[i];
+        let last = first + cells.len() - 1;
+        debug_assert!(j >= *first, "a banded row is read left of its cells");
+        if j > last {
+            cells[cells.len() - 1].0 + self.skip_sum[j] - self.skip_sum[last]
+        } else {
+            cells[j.saturating_sub(*first)].0
+        }
+    }
+
+    fn step_at(&self, i: usize, j: usize) -> u8 {
+        let (first, cells) = &self.rows[i];
+        if j > first + cells.len() - 1 {
+            1
+        } else {
+            cells[j.saturating_sub(*first)].1
+        }
+    }
+
+    /// The matched (stream, dialog column) pairs, 0-based, of the cheapest
+    /// path from the last cell back.
+    fn matches(&self) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let n = self.rows.len() - 1;
+        let (mut i, mut j) = (n, self.skip_sum.len() - 1);
         while i > 0 && j > 0 {
-            match step[i * width + j] {
+            match self.step_at(i, j) {
                 0 => i -= 1,
                 1 => j -= 1,
                 _ => {
-                    out[base + i - 1] = Some(ds[cols[j - 1]]);
-                    taken[cols[j - 1]] = true;
+                    out.push((i - 1, j - 1));
                     i -= 1;
                     j -= 1;
                 }
             }
         }
+        out
     }
-    out
+}
+
+/// The number of leading indices in `0..len` for which `before` holds
+/// (it must hold for a prefix only).
+fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
