@@ -517,3 +517,82 @@ fn pcapng_sections_concatenated_restart_interface_numbering() {
     let path = temp_file("two-sections.pcapng", &bytes);
     assert_eq!(count_sip(&path), (2 * frames, 2 * sip));
 }
+
+/// Yields at most 7 bytes per read, as a slow pipe might.
+struct Trickle(std::io::Cursor<Vec<u8>>);
+
+impl std::io::Read for Trickle {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(7);
+        self.0.read(&mut buf[..n])
+    }
+}
+
+/// Every frame's bytes as the reader hands them out, in order.
+fn frames_read(mut r: CaptureReader) -> Vec<Vec<u8>> {
+    let mut batch = FrameBatch::new();
+    let mut out = Vec::new();
+    while r.next_batch(&mut batch).unwrap() > 0 {
+        out.extend(batch.iter().map(|f| f.data.to_vec()));
+    }
+    out
+}
+
+#[test]
+fn frames_cut_by_the_end_of_a_read_buffer_are_read_whole() {
+    // 6.6 MB: records straddle the ends of the 1 MiB read buffer.
+    let bytes = std::fs::read(sample("sip-load-one-port.pcap")).unwrap();
+    let want: Vec<Vec<u8>> = pcap_records(&bytes)
+        .iter()
+        .map(|r| bytes[r.data_start..r.data_end].to_vec())
+        .collect();
+    assert_eq!(want.len(), 25_348); // capinfos -c
+    let path = sample("sip-load-one-port.pcap");
+    assert_eq!(frames_read(CaptureReader::open(&path).unwrap()), want);
+    let slow = Box::new(Trickle(std::io::Cursor::new(bytes.clone())));
+    assert_eq!(
+        frames_read(CaptureReader::from_reader("slow", slow).unwrap()),
+        want
+    );
+}
+
+#[test]
+fn a_record_larger_than_the_read_buffer_is_read_up_to_the_block_bound() {
+    // The first frame of a real capture, its record lengthened with the
+    // bytes that follow it in the file repeated: 1.5 MiB is read whole
+    // (the buffer grows), 40 MiB is past the 32 MiB bound and named.
+    let bytes = std::fs::read(sample("sip-call-rtp.pcap")).unwrap();
+    let recs = pcap_records(&bytes);
+    for (size, readable) in [(3 << 19, true), (40 << 20, false)] {
+        let mut file = bytes[..24].to_vec();
+        let mut header = bytes[recs[0].header_start..recs[0].data_start].to_vec();
+        header[8..12].copy_from_slice(&(size as u32).to_le_bytes());
+        header[12..16].copy_from_slice(&(size as u32).to_le_bytes());
+        file.extend_from_slice(&header);
+        let data: Vec<u8> = bytes[recs[0].data_start..]
+            .iter()
+            .cycle()
+            .take(size)
+            .copied()
+            .collect();
+        file.extend_from_slice(&data);
+        file.extend_from_slice(&bytes[recs[1].header_start..]);
+        let path = temp_file(&format!("long-record-{size}.pcap"), &file);
+        let out = callscope(&["packets", "--format", "json", &path]);
+        if readable {
+            assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+            assert_eq!(summary(&stdout(&out))["frames"], recs.len());
+            let frames = frames_read(CaptureReader::open(&path).unwrap());
+            assert_eq!(frames[0], data);
+            assert_eq!(frames[1], bytes[recs[1].data_start..recs[1].data_end]);
+        } else {
+            assert_eq!(out.status.code(), Some(2));
+            assert_eq!(
+                stderr(&out),
+                format!(
+                    "callscope: {path}: malformed capture block: a block is larger than 32 MiB (at byte 24)\n"
+                )
+            );
+        }
+    }
+}

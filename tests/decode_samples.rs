@@ -894,7 +894,7 @@ fn sip_invite_with_sdp_over_udp() {
         assert_eq!((m.content_length(), m.body.len()), (Some(241), 241));
         assert_eq!(m.malformed, None);
         assert_eq!(
-            m.sdp(),
+            m.sdp().cloned(),
             Some(session(
                 "alice 2890844526 2890844526 IN IP4 10.201.1.1",
                 "10.201.1.1",
@@ -937,7 +937,7 @@ fn sip_responses_over_udp() {
         });
     }
     with_frame("sip-call-rtp.pcap", 4, |f| {
-        let sdp = sip(only(f)).sdp().expect("answer");
+        let sdp = sip(only(f)).sdp().expect("answer").clone();
         assert_eq!(
             sdp,
             session(
@@ -993,7 +993,7 @@ fn sip_over_tcp_is_framed_by_content_length() {
         assert_eq!(m.header("Subject"), Some("a call with a large offer"));
         assert_eq!(headers(m).len(), 19);
         assert_eq!((m.content_length(), m.body.len()), (Some(1499), 1499));
-        let sdp = m.sdp().expect("offer");
+        let sdp = m.sdp().expect("offer").clone();
         assert_eq!(
             sdp,
             session(

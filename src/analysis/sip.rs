@@ -298,7 +298,7 @@ impl SipTracker {
                 ts,
                 from_caller: src == dialog.caller
                     || (src.ip() == dialog.caller.ip() && dst != dialog.caller),
-                sdp,
+                sdp: sdp.clone(),
             });
         }
         let key = txn_key(&branch, &cseq_method, &call_id, cseq);

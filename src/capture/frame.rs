@@ -17,6 +17,27 @@ pub struct FrameMeta {
     caplen: u32,
 }
 
+impl FrameMeta {
+    /// A frame that is `caplen` bytes at `offset` of its batch's buffer.
+    pub(crate) fn in_buffer(
+        number: u64,
+        ts_ns: i64,
+        link_type: u32,
+        orig_len: u32,
+        offset: u32,
+        caplen: u32,
+    ) -> Self {
+        Self {
+            number,
+            ts_ns,
+            link_type,
+            orig_len,
+            offset,
+            caplen,
+        }
+    }
+}
+
 /// One captured frame, borrowed from its batch.
 #[derive(Debug, Clone, Copy)]
 pub struct RawFrame<'a> {
@@ -70,6 +91,12 @@ impl FrameBatch {
             offset,
             caplen: bytes.len() as u32,
         });
+    }
+
+    /// The byte buffer and the frame table, apart: a reader fills the
+    /// buffer, then records frames that are ranges of it (no copy).
+    pub(crate) fn parts_mut(&mut self) -> (&mut Vec<u8>, &mut Vec<FrameMeta>) {
+        (&mut self.data, &mut self.frames)
     }
 
     pub fn meta(&self) -> &[FrameMeta] {

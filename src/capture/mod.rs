@@ -2,6 +2,7 @@
 //! Rust (pcap and pcapng, optionally gzip-compressed, or standard input);
 //! live capture sits behind the `live` feature.
 
+mod blocks;
 mod error;
 mod frame;
 mod netmon;

@@ -183,13 +183,6 @@ impl NetmonFile {
         })
     }
 
-    /// Where the next frame starts, for error messages.
-    pub fn offset(&self) -> u64 {
-        self.table
-            .get(self.next)
-            .map_or(self.data.len() as u64, |o| u64::from(*o))
-    }
-
     /// The next frame, or `None` at the end; an error names the offset of
     /// the frame that could not be read.
     pub fn next_frame(&mut self) -> Option<Result<FileFrame<'_>, (u64, CaptureErrorKind)>> {

@@ -11,22 +11,19 @@ use std::io::{self, Read};
 
 use flate2::read::MultiGzDecoder;
 use pcap_parser::pcapng::Block;
-use pcap_parser::traits::PcapReaderIterator;
-use pcap_parser::{LegacyPcapReader, PcapBlockOwned, PcapError, PcapNGReader};
+use pcap_parser::{PcapBlockOwned, PcapError};
 
+use super::blocks::{BlockStream, Parsed, MAX_BLOCK};
+use super::frame::FrameMeta;
 use super::netmon::NetmonFile;
 use super::snoop::SnoopReader;
 use super::{CaptureError, CaptureErrorKind, FrameBatch};
 
-/// Initial read buffer; it grows when one block does not fit.
-const INITIAL_BUFFER: usize = 1 << 20;
-/// No real capture block is this large (the largest snaplen in use is
-/// 256 KiB); beyond it the file is treated as malformed instead of growing
-/// the buffer without bound.
-const MAX_BUFFER: usize = 32 << 20;
-/// A batch closes at whichever of these comes first.
+/// A batch of a NetMon or snoop file (read frame by frame) closes at
+/// whichever of these comes first. pcap and pcapng batches are one fill of
+/// the read buffer (`blocks.rs`).
 const BATCH_FRAMES: usize = 4096;
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 1 << 20;
 
 /// Network Monitor files are read whole; their offsets are 32-bit.
 const MAX_NETMON_BYTES: u64 = 1 << 32;
@@ -81,15 +78,14 @@ struct Interface {
 
 /// Reads frames from a capture file or standard input, batch by batch.
 pub struct CaptureReader {
-    /// pcap and pcapng; `netmon` for Network Monitor files.
-    inner: Option<Box<dyn PcapReaderIterator + Send>>,
+    /// pcap and pcapng; `netmon` and `snoop` for those formats.
+    blocks: Option<BlockStream>,
     netmon: Option<NetmonFile>,
     snoop: Option<SnoopReader>,
     info: CaptureInfo,
     seen_links: BTreeSet<u32>,
     legacy: Option<(u32, bool)>,
     interfaces: Vec<Interface>,
-    buffer_size: usize,
     /// An error met after some frames were read: reported after those
     /// frames have been handed out, so nothing read is lost.
     pending_error: Option<CaptureError>,
@@ -181,32 +177,28 @@ impl CaptureReader {
             reader.snoop = Some(snoop);
             return Ok(reader);
         }
-        let (inner, format): (Box<dyn PcapReaderIterator + Send>, CaptureFormat) = if magic_le
-            == MAGIC_PCAPNG
-        {
-            let r = PcapNGReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
-            (Box::new(r), CaptureFormat::Pcapng)
+        let (blocks, format) = if magic_le == MAGIC_PCAPNG {
+            (BlockStream::pcapng(source), CaptureFormat::Pcapng)
         } else if [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_le)
             || [MAGIC_PCAP_US, MAGIC_PCAP_NS].contains(&magic_be)
         {
-            let r =
-                LegacyPcapReader::new(INITIAL_BUFFER, source).map_err(|e| err(0, to_kind(e)))?;
-            (Box::new(r), CaptureFormat::Pcap)
+            (BlockStream::pcap(source), CaptureFormat::Pcap)
         } else {
             return Err(err(0, CaptureErrorKind::NotACapture));
         };
-        Ok(Self::with(path, Some(inner), None, format, gzip))
+        blocks.check_header(&head).map_err(|e| err(0, to_kind(e)))?;
+        Ok(Self::with(path, Some(blocks), None, format, gzip))
     }
 
     fn with(
         path: &str,
-        inner: Option<Box<dyn PcapReaderIterator + Send>>,
+        blocks: Option<BlockStream>,
         netmon: Option<NetmonFile>,
         format: CaptureFormat,
         gzip: bool,
     ) -> Self {
         Self {
-            inner,
+            blocks,
             netmon,
             snoop: None,
             info: CaptureInfo {
@@ -218,7 +210,6 @@ impl CaptureReader {
             seen_links: BTreeSet::new(),
             legacy: None,
             interfaces: Vec::new(),
-            buffer_size: INITIAL_BUFFER,
             pending_error: None,
             done: false,
         }
@@ -226,20 +217,6 @@ impl CaptureReader {
 
     pub fn info(&self) -> &CaptureInfo {
         &self.info
-    }
-
-    fn error(&self, kind: CaptureErrorKind) -> CaptureError {
-        let offset = match (&self.inner, &self.netmon, &self.snoop) {
-            (Some(inner), _, _) => inner.consumed() as u64,
-            (None, Some(netmon), _) => netmon.offset(),
-            (None, None, Some(snoop)) => snoop.offset(),
-            (None, None, None) => 0,
-        };
-        CaptureError {
-            path: self.info.path.clone(),
-            offset,
-            kind,
-        }
     }
 
     /// Fills `batch` (cleared first) with the next frames. Returns the number
@@ -251,24 +228,132 @@ impl CaptureReader {
             self.done = true;
             return Err(e);
         }
-        while !self.done && batch.len() < BATCH_FRAMES && batch.data_len() < BATCH_BYTES {
-            match self.step(batch) {
-                Ok(()) => {}
-                Err(e) => {
-                    if batch.is_empty() {
-                        self.done = true;
-                        return Err(e);
-                    }
-                    self.pending_error = Some(e);
-                    break;
-                }
+        let result = if self.blocks.is_some() {
+            // A fill may hold no frame (only a file header, or the start
+            // of a block larger than a fill): 0 must mean the end.
+            let mut result = Ok(());
+            while result.is_ok() && !self.done && batch.is_empty() {
+                result = self.fill_batch(batch);
             }
+            result
+        } else {
+            let mut result = Ok(());
+            while result.is_ok()
+                && !self.done
+                && batch.len() < BATCH_FRAMES
+                && batch.data_len() < BATCH_BYTES
+            {
+                result = self.step_own(batch);
+            }
+            result
+        };
+        if let Err(e) = result {
+            if batch.is_empty() {
+                self.done = true;
+                return Err(e);
+            }
+            self.pending_error = Some(e);
         }
         Ok(batch.len())
     }
 
-    /// Reads one frame of a file read here rather than by pcap-parser
-    /// (NetMon, snoop) into `batch`.
+    /// One fill of the read buffer: its whole blocks, their frames recorded
+    /// where they lie in it (`blocks.rs`).
+    fn fill_batch(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
+        let CaptureReader {
+            blocks,
+            info,
+            seen_links,
+            legacy,
+            interfaces,
+            done,
+            ..
+        } = self;
+        let Some(stream) = blocks.as_mut() else {
+            *done = true;
+            return Ok(());
+        };
+        let (buf, metas) = batch.parts_mut();
+        stream.start(buf);
+        let mut used = 0;
+        let mut problem = None;
+        loop {
+            match stream.parse(&buf[used..]) {
+                Parsed::Block(n, block) => {
+                    if let Some((ts, link, orig_len, data)) =
+                        frame_of_block(info, legacy, interfaces, block)
+                    {
+                        // The frame's bytes are a range of `buf`: pcap-parser
+                        // hands out sub-slices of its input.
+                        let start = (data.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
+                        if start
+                            .checked_add(data.len())
+                            .is_some_and(|e| e <= buf.len())
+                        {
+                            let number = count_frame(info, seen_links, ts, link, data.len());
+                            metas.push(FrameMeta::in_buffer(
+                                number,
+                                ts,
+                                link,
+                                orig_len,
+                                start as u32,
+                                data.len() as u32,
+                            ));
+                        }
+                    }
+                    used += n;
+                }
+                // The rest is read by the next fill, unless the block alone
+                // is larger than a fill.
+                Parsed::NeedMore(_) if used > 0 || stream.finished_reading() => break,
+                Parsed::NeedMore(needed) => {
+                    if !stream.grow(buf, needed) {
+                        problem = Some(CaptureErrorKind::Malformed(format!(
+                            "a block is larger than {} MiB",
+                            MAX_BLOCK >> 20
+                        )));
+                        break;
+                    }
+                }
+                Parsed::Bad(text) => {
+                    problem = Some(CaptureErrorKind::Malformed(text));
+                    break;
+                }
+            }
+        }
+        stream.finish(buf, used);
+        let offset = stream.offset();
+        let error = |kind| CaptureError {
+            path: info.path.clone(),
+            offset,
+            kind,
+        };
+        if let Some(kind) = problem {
+            *done = true;
+            return Err(error(kind));
+        }
+        if !metas.is_empty() || !stream.finished_reading() {
+            return Ok(());
+        }
+        // Nothing more will come: say why it ended.
+        *done = true;
+        if let Some(e) = stream.read_error() {
+            let text = if info.gzip {
+                "gzip stream cut short or corrupt (the byte offset counts uncompressed bytes)"
+                    .to_string()
+            } else {
+                e.to_string()
+            };
+            return Err(error(CaptureErrorKind::Read(text)));
+        }
+        if !stream.finished() {
+            return Err(error(CaptureErrorKind::Truncated));
+        }
+        Ok(())
+    }
+
+    /// Reads one frame of a file read here frame by frame (NetMon, snoop)
+    /// into `batch`.
     fn step_own(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
         let CaptureReader {
             netmon,
@@ -308,156 +393,86 @@ impl CaptureReader {
             }
         }
     }
+}
 
-    /// Reads one block; frames go into `batch`.
-    fn step(&mut self, batch: &mut FrameBatch) -> Result<(), CaptureError> {
-        if self.netmon.is_some() || self.snoop.is_some() {
-            return self.step_own(batch);
+/// The frame a block holds, if any (time, link type, original length,
+/// bytes); the blocks that describe the file update what it knows.
+fn frame_of_block<'a>(
+    info: &mut CaptureInfo,
+    legacy: &mut Option<(u32, bool)>,
+    interfaces: &mut Vec<Interface>,
+    block: PcapBlockOwned<'a>,
+) -> Option<(i64, u32, u32, &'a [u8])> {
+    match block {
+        PcapBlockOwned::LegacyHeader(h) => {
+            *legacy = Some((h.network.0 as u32, h.is_nanosecond_precision()));
+            None
         }
-        let Some(inner) = self.inner.as_mut() else {
-            self.done = true;
-            return Ok(());
-        };
-        let next = inner.next();
-        let consumed = match next {
-            Ok((offset, block)) => {
-                let frame = match block {
-                    PcapBlockOwned::LegacyHeader(h) => {
-                        self.legacy = Some((h.network.0 as u32, h.is_nanosecond_precision()));
-                        None
-                    }
-                    PcapBlockOwned::Legacy(b) => {
-                        let (link, nanos) = self.legacy.unwrap_or((1, false));
-                        let frac = if nanos {
-                            b.ts_usec as i64
-                        } else {
-                            b.ts_usec as i64 * 1000
-                        };
-                        let ts = (b.ts_sec as i64) * 1_000_000_000 + frac;
-                        let caplen = (b.caplen as usize).min(b.data.len());
-                        Some((ts, link, b.origlen, &b.data[..caplen]))
-                    }
-                    PcapBlockOwned::NG(Block::SectionHeader(_)) => {
-                        // Interface ids restart in every section.
-                        self.interfaces.clear();
-                        None
-                    }
-                    PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
-                        self.interfaces.push(Interface {
-                            link_type: idb.linktype.0 as u32,
-                            resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
-                            offset_s: idb.ts_offset(),
-                        });
-                        None
-                    }
-                    PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
-                        match self.interfaces.get(epb.if_id as usize).copied() {
-                            Some(iface) => {
-                                let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
-                                let ts = ticks_to_ns(raw, iface.resolution, iface.offset_s);
-                                let caplen = (epb.caplen as usize).min(epb.data.len());
-                                Some((ts, iface.link_type, epb.origlen, &epb.data[..caplen]))
-                            }
-                            None => {
-                                self.info.orphan_frames += 1;
-                                None
-                            }
-                        }
-                    }
-                    PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
-                        // RFC-draft pcapng: an SPB belongs to interface 0 and has no timestamp.
-                        match self.interfaces.first().copied() {
-                            Some(iface) => {
-                                let caplen = (spb.origlen as usize).min(spb.data.len());
-                                let ts = self.info.last_ts_ns.unwrap_or(0);
-                                Some((ts, iface.link_type, spb.origlen, &spb.data[..caplen]))
-                            }
-                            None => {
-                                self.info.orphan_frames += 1;
-                                None
-                            }
-                        }
-                    }
-                    PcapBlockOwned::NG(Block::InterfaceStatistics(isb)) => {
-                        let iface = self.interfaces.get(isb.if_id as usize).copied();
-                        if let (Some(Ok((high, low))), Some(iface)) = (isb.isb_endtime(), iface) {
-                            let raw = ((high as u64) << 32) | low as u64;
-                            let end = ticks_to_ns(raw, iface.resolution, iface.offset_s);
-                            self.info.end_ts_ns =
-                                Some(self.info.end_ts_ns.map_or(end, |e| e.max(end)));
-                        }
-                        None
-                    }
-                    PcapBlockOwned::NG(_) => {
-                        self.info.skipped_blocks += 1;
-                        None
-                    }
-                };
-                if let Some(frame) = frame {
-                    take_frame(&mut self.info, &mut self.seen_links, batch, frame);
-                }
-                offset
-            }
-            Err(PcapError::Eof) => {
-                self.done = true;
-                return Ok(());
-            }
-            Err(PcapError::Incomplete(_)) => {
-                if inner.reader_exhausted() {
-                    self.done = true;
-                    if inner.data().is_empty() {
-                        return Ok(());
-                    }
-                    return Err(self.error(CaptureErrorKind::Truncated));
-                }
-                if let Err(e) = inner.refill() {
-                    let text = if self.info.gzip {
-                        "gzip stream cut short or corrupt (the byte offset counts uncompressed bytes)"
-                            .to_string()
-                    } else {
-                        format!("{e:?}")
-                    };
-                    self.done = true;
-                    return Err(self.error(CaptureErrorKind::Read(text)));
-                }
-                return Ok(());
-            }
-            Err(PcapError::BufferTooSmall) => {
-                let wanted = self.buffer_size * 2;
-                if wanted > MAX_BUFFER || !inner.grow(wanted) {
-                    self.done = true;
-                    return Err(self.error(CaptureErrorKind::Malformed(format!(
-                        "a block is larger than {} MiB",
-                        MAX_BUFFER >> 20
-                    ))));
-                }
-                self.buffer_size = wanted;
-                return Ok(());
-            }
-            Err(PcapError::UnexpectedEof) => {
-                self.done = true;
-                return Err(self.error(CaptureErrorKind::Truncated));
-            }
-            Err(PcapError::ReadError) => {
-                self.done = true;
-                return Err(self.error(CaptureErrorKind::Read("read failed".into())));
-            }
-            Err(e) => {
-                let text = match e {
-                    PcapError::NomError(_, kind) | PcapError::OwnedNomError(_, kind) => {
-                        format!("unparsable block ({kind:?})")
-                    }
-                    PcapError::HeaderNotRecognized => "header not recognized".into(),
-                    _ => "unparsable block".into(),
-                };
-                self.done = true;
-                return Err(self.error(CaptureErrorKind::Malformed(text)));
-            }
-        };
-        if let Some(inner) = self.inner.as_mut() {
-            inner.consume(consumed);
+        PcapBlockOwned::Legacy(b) => {
+            let (link, nanos) = legacy.unwrap_or((1, false));
+            let frac = if nanos {
+                b.ts_usec as i64
+            } else {
+                b.ts_usec as i64 * 1000
+            };
+            let ts = (b.ts_sec as i64) * 1_000_000_000 + frac;
+            let caplen = (b.caplen as usize).min(b.data.len());
+            Some((ts, link, b.origlen, &b.data[..caplen]))
         }
-        Ok(())
+        PcapBlockOwned::NG(Block::SectionHeader(_)) => {
+            // Interface ids restart in every section.
+            interfaces.clear();
+            None
+        }
+        PcapBlockOwned::NG(Block::InterfaceDescription(idb)) => {
+            interfaces.push(Interface {
+                link_type: idb.linktype.0 as u32,
+                resolution: idb.ts_resolution().unwrap_or(1_000_000).max(1),
+                offset_s: idb.ts_offset(),
+            });
+            None
+        }
+        PcapBlockOwned::NG(Block::EnhancedPacket(epb)) => {
+            match interfaces.get(epb.if_id as usize).copied() {
+                Some(iface) => {
+                    let raw = ((epb.ts_high as u64) << 32) | epb.ts_low as u64;
+                    let ts = ticks_to_ns(raw, iface.resolution, iface.offset_s);
+                    let caplen = (epb.caplen as usize).min(epb.data.len());
+                    Some((ts, iface.link_type, epb.origlen, &epb.data[..caplen]))
+                }
+                None => {
+                    info.orphan_frames += 1;
+                    None
+                }
+            }
+        }
+        PcapBlockOwned::NG(Block::SimplePacket(spb)) => {
+            // RFC-draft pcapng: an SPB belongs to interface 0 and has no timestamp.
+            match interfaces.first().copied() {
+                Some(iface) => {
+                    let caplen = (spb.origlen as usize).min(spb.data.len());
+                    let ts = info.last_ts_ns.unwrap_or(0);
+                    Some((ts, iface.link_type, spb.origlen, &spb.data[..caplen]))
+                }
+                None => {
+                    info.orphan_frames += 1;
+                    None
+                }
+            }
+        }
+        PcapBlockOwned::NG(Block::InterfaceStatistics(isb)) => {
+            let iface = interfaces.get(isb.if_id as usize).copied();
+            if let (Some(Ok((high, low))), Some(iface)) = (isb.isb_endtime(), iface) {
+                let raw = ((high as u64) << 32) | low as u64;
+                let end = ticks_to_ns(raw, iface.resolution, iface.offset_s);
+                info.end_ts_ns = Some(info.end_ts_ns.map_or(end, |e| e.max(end)));
+            }
+            None
+        }
+        PcapBlockOwned::NG(_) => {
+            info.skipped_blocks += 1;
+            None
+        }
     }
 }
 
@@ -469,14 +484,26 @@ fn take_frame(
     batch: &mut FrameBatch,
     (ts, link, orig_len, data): (i64, u32, u32, &[u8]),
 ) {
+    let number = count_frame(info, seen_links, ts, link, data.len());
+    batch.push(number, ts, link, orig_len, data);
+}
+
+/// Counts a frame in what is known of the capture; returns its number.
+fn count_frame(
+    info: &mut CaptureInfo,
+    seen_links: &mut BTreeSet<u32>,
+    ts: i64,
+    link: u32,
+    caplen: usize,
+) -> u64 {
     info.frames += 1;
-    info.bytes += data.len() as u64;
+    info.bytes += caplen as u64;
     info.first_ts_ns.get_or_insert(ts);
     info.last_ts_ns = Some(ts);
     if seen_links.insert(link) {
         info.link_types.push(link);
     }
-    batch.push(info.frames, ts, link, orig_len, data);
+    info.frames
 }
 
 /// pcapng timestamps are ticks of `resolution` per second since the epoch,

@@ -81,10 +81,6 @@ impl SnoopReader {
         })
     }
 
-    pub fn offset(&self) -> u64 {
-        self.offset
-    }
-
     /// The next record, `None` at the end of the file; an error names the
     /// offset of the record that could not be read.
     pub fn next_frame(&mut self) -> Option<Result<FileFrame<'_>, (u64, CaptureErrorKind)>> {

@@ -113,7 +113,11 @@ fn decode_at_depth(payload: &[u8], src_port: u16, dst_port: u16, depth: u8) -> O
 /// Decodes a SIP message (UDP datagram or one message framed out of TCP).
 pub fn decode_sip(payload: &[u8]) -> Pdu<'_> {
     match sip::parse_sip(payload) {
-        Ok(m) => Pdu::Sip(Box::new(m)),
+        Ok(m) => {
+            // Parsed here, on a decoding thread, not later by correlation.
+            let _ = m.sdp();
+            Pdu::Sip(Box::new(m))
+        }
         Err(e) => Pdu::Malformed {
             protocol: "sip",
             reason: e.to_string(),

@@ -11,6 +11,7 @@
 //! headers up by their canonical name.
 
 use std::borrow::Cow;
+use std::sync::OnceLock;
 
 use memchr::{memchr, memmem};
 use nom::bytes::complete::{tag_no_case, take_till1, take_while, take_while1, take_while_m_n};
@@ -79,6 +80,9 @@ pub struct SipMessage<'a> {
     pub after_headers: &'a [u8],
     /// The first problem met while parsing, if any.
     pub malformed: Option<&'static str>,
+    /// The SDP, parsed once on first use: the decoder's parallel pass asks
+    /// for it, so correlation (one thread) finds it ready.
+    pub sdp_parsed: OnceLock<Option<SessionDescription>>,
 }
 
 /// Result of [`sip_message_len`].
@@ -505,6 +509,7 @@ pub fn parse_sip(input: &[u8]) -> Result<SipMessage<'_>, SipError> {
         body,
         after_headers: available,
         malformed,
+        sdp_parsed: OnceLock::new(),
     })
 }
 
@@ -834,8 +839,10 @@ impl<'a> SipMessage<'a> {
     }
 
     /// The decoded SDP, when the body carries one.
-    pub fn sdp(&self) -> Option<SessionDescription> {
-        parse_sdp(self.sdp_body()?).ok()
+    pub fn sdp(&self) -> Option<&SessionDescription> {
+        self.sdp_parsed
+            .get_or_init(|| self.sdp_body().and_then(|b| parse_sdp(b).ok()))
+            .as_ref()
     }
 }
 
@@ -1298,6 +1305,7 @@ a=sendrend";
                 body: body_of(SIPP_INVITE),
                 after_headers: body_of(SIPP_INVITE),
                 malformed: None,
+                sdp_parsed: OnceLock::new(),
             }
         );
         assert_eq!(m.body.len(), 129);
@@ -1316,7 +1324,7 @@ a=sendrend";
         assert_eq!(m.reason(), None);
         assert_eq!(m.warning(), None);
         assert_eq!(
-            m.sdp(),
+            m.sdp().cloned(),
             Some(SessionDescription {
                 origin: Some("user1 53655765 2353687637 IN IP4 127.0.0.1".into()),
                 session_name: Some("-".into()),
@@ -1408,6 +1416,7 @@ a=sendrend";
                 body: b"",
                 after_headers: b"",
                 malformed: None,
+                sdp_parsed: OnceLock::new(),
             }
         );
         assert_eq!(
@@ -1622,6 +1631,7 @@ a=sendrend";
                 body: b"",
                 after_headers: b"",
                 malformed: None,
+                sdp_parsed: OnceLock::new(),
             }
         );
         assert_eq!(m.call_id(), None);

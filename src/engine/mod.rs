@@ -331,7 +331,7 @@ fn time_sensitive(c: &JudgedCall<'_>) -> bool {
 /// Batches in flight between the reader thread, the decoder and the
 /// correlation: one being read, one waiting, one being decoded, one
 /// waiting decoded, one being correlated. Bounds memory at about five
-/// batches (a few MiB each) whatever the capture's size.
+/// batches (1 MiB each) whatever the capture's size.
 const BATCHES_IN_FLIGHT: usize = 5;
 
 impl Session {
