@@ -124,3 +124,12 @@ impl FrameBatch {
         self.frames.iter().map(|m| self.frame_of(m))
     }
 }
+
+/// The range `inner` occupies inside `base`, if it is a sub-slice of it.
+pub fn range_within(base: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
+    let b = base.as_ptr() as usize;
+    let i = inner.as_ptr() as usize;
+    let start = i.checked_sub(b)?;
+    let end = start.checked_add(inner.len())?;
+    (end <= base.len()).then_some((start, end))
+}

@@ -11,6 +11,6 @@ mod snoop;
 mod writer;
 
 pub use error::{CaptureError, CaptureErrorKind};
-pub use frame::{epoch_seconds, FrameBatch, FrameMeta, RawFrame};
+pub use frame::{epoch_seconds, range_within, FrameBatch, FrameMeta, RawFrame};
 pub use reader::{CaptureFormat, CaptureInfo, CaptureReader};
 pub use writer::PcapngWriter;

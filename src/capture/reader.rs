@@ -17,7 +17,7 @@ use super::blocks::{BlockStream, Parsed, MAX_BLOCK};
 use super::frame::FrameMeta;
 use super::netmon::NetmonFile;
 use super::snoop::SnoopReader;
-use super::{CaptureError, CaptureErrorKind, FrameBatch};
+use super::{range_within, CaptureError, CaptureErrorKind, FrameBatch};
 
 /// A batch of a NetMon or snoop file (read frame by frame) closes at
 /// whichever of these comes first. pcap and pcapng batches are one fill of
@@ -283,23 +283,23 @@ impl CaptureReader {
                     if let Some((ts, link, orig_len, data)) =
                         frame_of_block(info, legacy, interfaces, block)
                     {
-                        // The frame's bytes are a range of `buf`: pcap-parser
-                        // hands out sub-slices of its input.
-                        let start = (data.as_ptr() as usize).wrapping_sub(buf.as_ptr() as usize);
-                        if start
-                            .checked_add(data.len())
-                            .is_some_and(|e| e <= buf.len())
-                        {
-                            let number = count_frame(info, seen_links, ts, link, data.len());
-                            metas.push(FrameMeta::in_buffer(
-                                number,
-                                ts,
-                                link,
-                                orig_len,
-                                start as u32,
-                                data.len() as u32,
+                        // pcap-parser hands out sub-slices of its input, so
+                        // the frame is a range of `buf`.
+                        let Some((start, end)) = range_within(buf, data) else {
+                            problem = Some(CaptureErrorKind::Malformed(
+                                "a frame outside its block".into(),
                             ));
-                        }
+                            break;
+                        };
+                        let number = count_frame(info, seen_links, ts, link, data.len());
+                        metas.push(FrameMeta::in_buffer(
+                            number,
+                            ts,
+                            link,
+                            orig_len,
+                            start as u32,
+                            (end - start) as u32,
+                        ));
                     }
                     used += n;
                 }

@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use rayon::prelude::*;
 
-use crate::capture::{FrameBatch, RawFrame};
+use crate::capture::{range_within, FrameBatch, RawFrame};
 use crate::decode::demux;
 use crate::net::{
     self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, IpInfo, TcpLimits,
@@ -378,15 +378,6 @@ impl Decoder {
             ports,
         }
     }
-}
-
-/// The range `inner` occupies inside `base`, if it is a sub-slice of it.
-fn range_within(base: &[u8], inner: &[u8]) -> Option<(usize, usize)> {
-    let b = base.as_ptr() as usize;
-    let i = inner.as_ptr() as usize;
-    let start = i.checked_sub(b)?;
-    let end = start.checked_add(inner.len())?;
-    (end <= base.len()).then_some((start, end))
 }
 
 /// Pass (3): application decoding in parallel, then the decoded frames in
