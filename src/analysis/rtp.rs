@@ -191,11 +191,47 @@ impl RtpStream {
     }
 }
 
+/// An SSRC and address pair packed into integers: hashed and compared in
+/// a few instructions, where `(u32, SocketAddr, SocketAddr)` goes field by
+/// field through each address's enum (measured: the lookup was a tenth of
+/// the correlation's time on an RTP-heavy capture).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct StreamId {
+    src: u128,
+    dst: u128,
+    /// Source port, destination port, SSRC.
+    ports_ssrc: u64,
+    /// Which address is IPv6: an IPv4 address and its IPv4-mapped IPv6
+    /// form are different addresses.
+    families: u8,
+}
+
+impl StreamId {
+    fn new(ssrc: u32, src: SocketAddr, dst: SocketAddr) -> Self {
+        // Addresses here are built from IP headers and ports, so IPv6 flow
+        // labels and scope ids are always zero and need no room.
+        let bits = |a: &SocketAddr| match a {
+            SocketAddr::V4(v4) => (v4.ip().to_bits() as u128, 0u8),
+            SocketAddr::V6(v6) => (v6.ip().to_bits(), 1u8),
+        };
+        let (s, sf) = bits(&src);
+        let (d, df) = bits(&dst);
+        Self {
+            src: s,
+            dst: d,
+            ports_ssrc: (u64::from(src.port()) << 48)
+                | (u64::from(dst.port()) << 32)
+                | u64::from(ssrc),
+            families: sf | (df << 1),
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct RtpTracker {
     /// The stream each SSRC and address pair currently feeds: one hash
     /// lookup per packet.
-    current: HashMap<(u32, SocketAddr, SocketAddr), RtpStream>,
+    current: HashMap<StreamId, RtpStream>,
     /// Streams that ended in a long silence before the same SSRC and
     /// addresses came back (see [`StreamKey::epoch`]).
     retired: HashMap<StreamKey, RtpStream>,
@@ -216,7 +252,7 @@ impl RtpTracker {
     }
 
     pub fn get(&self, key: &StreamKey) -> Option<&RtpStream> {
-        match self.current.get(&(key.ssrc, key.src, key.dst)) {
+        match self.current.get(&StreamId::new(key.ssrc, key.src, key.dst)) {
             Some(s) if s.key.epoch == key.epoch => Some(s),
             _ => self.retired.get(key),
         }
@@ -229,7 +265,7 @@ impl RtpTracker {
     /// Forgets streams and RTCP flows whose call was finalised.
     pub fn release(&mut self, streams: &[StreamKey], rtcp: &[(SocketAddr, SocketAddr)]) {
         for k in streams {
-            let id = (k.ssrc, k.src, k.dst);
+            let id = StreamId::new(k.ssrc, k.src, k.dst);
             if self.current.get(&id).is_some_and(|s| s.key == *k) {
                 self.current.remove(&id);
             } else {
@@ -258,7 +294,7 @@ impl RtpTracker {
         // SDP lookup is not paid on every packet.
         clock_hint: impl FnOnce() -> Option<u32>,
     ) -> Option<(StreamKey, bool)> {
-        let id = (p.ssrc, src, dst);
+        let id = StreamId::new(p.ssrc, src, dst);
         let mut epoch = 0;
         if let Some(s) = self.current.get_mut(&id) {
             if ts - s.last_ts < NEW_STREAM_AFTER_NS {

@@ -17,11 +17,11 @@ use std::net::{IpAddr, SocketAddr};
 
 use rayon::prelude::*;
 
-use crate::capture::{range_within, FrameBatch, RawFrame};
+use crate::capture::{FrameBatch, FrameMeta, RawFrame};
 use crate::decode::demux;
 use crate::net::{
-    self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, IpInfo, TcpLimits,
-    TcpReassembler, TcpStats, L4,
+    self, Dissected, FragmentLimits, FragmentReassembler, FragmentStats, TcpLimits, TcpReassembler,
+    TcpStats, L4,
 };
 use stream::StreamFramer;
 
@@ -40,16 +40,11 @@ pub struct PipelineStats {
     pub streams: StreamStats,
 }
 
-/// What the application decoder gets for one frame after the stateful pass.
+/// What the application decoder gets for a frame that went through the
+/// stateful pass: bytes that are not in the frame.
 #[derive(Debug, Clone, Copy)]
 enum AppInput {
     None,
-    /// The frame's own UDP payload: a byte range of the frame.
-    Frame {
-        start: usize,
-        end: usize,
-        ports: (u16, u16),
-    },
     /// A datagram rebuilt from fragments: a side buffer.
     Side {
         index: usize,
@@ -69,19 +64,13 @@ enum AppInput {
 /// The fragment count comes with the frames of the earlier fragments.
 type FrameState = (Transport, Option<(u32, Vec<u64>)>, AppInput);
 
-/// One frame after passes (1) and (2), waiting for application decoding.
-struct Prepared {
-    vlan: Option<u16>,
-    ip: Option<IpInfo>,
-    transport: Transport,
-    reassembled: Option<(u32, Vec<u64>)>,
-    input: AppInput,
-}
-
 /// The bytes a batch's decoded frames point into.
 pub struct BatchBytes {
     batch: FrameBatch,
-    side: Vec<Vec<u8>>,
+    /// Bytes that are not in the batch (rebuilt datagrams, framed TCP
+    /// messages), set once the stateful pass has run: frames decoded
+    /// before it borrow the batch, frames decoded after it borrow these.
+    side: std::cell::OnceCell<Vec<Vec<u8>>>,
 }
 
 type DecodedFrames<'a> = Vec<DecodedFrame<'a>>;
@@ -119,14 +108,6 @@ impl DecodedBatch {
     pub fn into_batch(self) -> FrameBatch {
         self.into_owner().batch
     }
-}
-
-/// Where the payload slices of a dissected segment point.
-enum Owner<'a> {
-    /// Into the frame: keep them as ranges, no copy.
-    Frame(&'a [u8]),
-    /// Into a buffer about to be dropped (a reassembled datagram): copy.
-    Copy,
 }
 
 /// The stateful decoder. Feed it batches in capture order.
@@ -175,9 +156,8 @@ impl Decoder {
         batch: &FrameBatch,
         mut each: impl FnMut(&DecodedFrame<'_>, &RawFrame<'_>),
     ) {
-        let (states, side) = self.prepare(batch);
-        let pool = self.pool.clone();
-        let decoded = decode_prepared(pool.as_deref(), batch, &side, states);
+        let side = std::cell::OnceCell::new();
+        let decoded = self.decode_in(batch, &side);
         for (f, r) in decoded.iter().zip(batch.iter()) {
             each(f, &r);
         }
@@ -187,121 +167,151 @@ impl Decoder {
     /// to another thread (the one that correlates) while this one decodes
     /// the next batch.
     pub fn decode_owned(&mut self, batch: FrameBatch) -> DecodedBatch {
-        let (states, side) = self.prepare(&batch);
-        let pool = self.pool.clone();
-        DecodedBatch::new(BatchBytes { batch, side }, move |b| {
-            decode_prepared(pool.as_deref(), &b.batch, &b.side, states)
-        })
+        let bytes = BatchBytes {
+            batch,
+            side: std::cell::OnceCell::new(),
+        };
+        DecodedBatch::new(bytes, |b| self.decode_in(&b.batch, &b.side))
     }
 
-    /// Passes (1) and (2): dissection in parallel, then the stateful pass.
-    /// What it returns borrows nothing: the side buffers hold the bytes
-    /// that are not in the batch (rebuilt datagrams, framed TCP messages).
-    fn prepare(&mut self, batch: &FrameBatch) -> (Vec<Prepared>, Vec<Vec<u8>>) {
-        let frames: Vec<RawFrame<'_>> = batch.iter().collect();
+    /// The three passes over one batch. (1) In parallel: every frame taken
+    /// apart, and one that needs no state (not a TCP segment, not an IP
+    /// fragment: nearly every frame of a call) decoded to the end. (2) In
+    /// frame order: fragments and TCP segments through their reassemblers.
+    /// (3) In parallel again: what (2) delivered.
+    fn decode_in<'a>(
+        &mut self,
+        batch: &'a FrameBatch,
+        side: &'a std::cell::OnceCell<Vec<Vec<u8>>>,
+    ) -> Vec<DecodedFrame<'a>> {
         let pool_handle = self.pool.clone();
         let pool = pool_handle.as_deref();
-        let dissected: Vec<Dissected<'_>> =
-            run(pool, &frames, |f| net::dissect(f.link_type, f.data));
-        self.side.clear();
-        let mut states = Vec::with_capacity(frames.len());
-        for (frame, d) in frames.iter().zip(&dissected) {
-            let (transport, reassembled, input) = self.stateful(frame, d);
-            states.push(Prepared {
+        let mut frames: Vec<DecodedFrame<'a>> = Vec::new();
+        // Whether a frame waits for pass (2). Its dissection is not kept:
+        // such frames are few, and keeping it for every frame would cost
+        // more than taking the few apart again.
+        let mut held: Vec<bool> = Vec::new();
+        let first = |m: &FrameMeta| {
+            let raw = batch.frame_of(m);
+            let d = net::dissect(raw.link_type, raw.data);
+            let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
+            let mut frame = DecodedFrame {
+                number: raw.number,
+                ts_ns: raw.ts_ns,
+                link_type: raw.link_type,
+                caplen: raw.data.len() as u32,
+                orig_len: raw.orig_len,
                 vlan: d.vlan,
                 ip: d.ip,
-                transport,
-                reassembled,
-                input,
-            });
+                // Set by pass (2) on a held frame.
+                transport: Transport::Undecodable {
+                    reason: "not decoded",
+                },
+                reassembled_fragments: None,
+                fragment_frames: Vec::new(),
+                pdus: Pdus::None,
+            };
+            match stateless(ips, &d.l4) {
+                Some((transport, payload)) => {
+                    frame.transport = transport;
+                    if let Some((p, (sport, dport))) = payload {
+                        frame.pdus = demux::decode_datagram(p, sport, dport)
+                            .into_iter()
+                            .collect();
+                    }
+                    (frame, false)
+                }
+                None => (frame, true),
+            }
+        };
+        let metas = batch.meta();
+        match pool {
+            Some(pool) if metas.len() >= MIN_PAR_CHUNK => pool.install(|| {
+                metas
+                    .par_iter()
+                    .with_min_len(MIN_PAR_CHUNK / 2)
+                    .map(first)
+                    .unzip_into_vecs(&mut frames, &mut held)
+            }),
+            _ => (frames, held) = metas.iter().map(first).unzip(),
         }
-        (states, std::mem::take(&mut self.side))
+        self.side.clear();
+        let mut inputs = Vec::new();
+        for (i, m) in metas.iter().enumerate() {
+            if !held[i] {
+                continue;
+            }
+            let raw = batch.frame_of(m);
+            let d = net::dissect(raw.link_type, raw.data);
+            let frame = &mut frames[i];
+            let (transport, reassembled, input) = self.stateful(frame.number, frame.ts_ns, &d);
+            frame.transport = transport;
+            if let Some((fragments, earlier)) = reassembled {
+                frame.reassembled_fragments = Some(fragments);
+                frame.fragment_frames = earlier;
+            }
+            if !matches!(input, AppInput::None) {
+                inputs.push((i, input));
+            }
+        }
+        let side: &'a [Vec<u8>] = side.get_or_init(|| std::mem::take(&mut self.side));
+        let pdus = run(pool, &inputs, |(_, input)| decode_side(*input, side));
+        for ((i, _), p) in inputs.iter().zip(pdus) {
+            frames[*i].pdus = p;
+        }
+        frames
     }
 
     /// The sequential part: fragments and TCP streams.
-    fn stateful(&mut self, frame: &RawFrame<'_>, d: &Dissected<'_>) -> FrameState {
+    fn stateful(&mut self, number: u64, ts_ns: i64, d: &Dissected<'_>) -> FrameState {
         let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
         match &d.l4 {
-            L4::Fragment(frag) => {
-                match self.frags.push_frame(frag, frame.ts_ns, Some(frame.number)) {
-                    Some(datagram) => {
-                        let l4 = net::dissect_l4(
-                            datagram.protocol,
-                            datagram.src,
-                            datagram.dst,
-                            &datagram.data,
-                        );
-                        let ips = Some((datagram.src, datagram.dst));
-                        let (t, input) = self.segment(frame.ts_ns, ips, &l4, Owner::Copy);
-                        (
-                            t,
-                            Some((datagram.fragments, datagram.earlier_frames)),
-                            input,
-                        )
-                    }
-                    None => (
-                        Transport::FragmentHeld {
-                            src: frag.src,
-                            dst: frag.dst,
-                            protocol: frag.protocol,
-                            offset: frag.offset,
-                            more: frag.more,
-                        },
-                        None,
-                        AppInput::None,
-                    ),
+            L4::Fragment(frag) => match self.frags.push_frame(frag, ts_ns, Some(number)) {
+                Some(datagram) => {
+                    let l4 = net::dissect_l4(
+                        datagram.protocol,
+                        datagram.src,
+                        datagram.dst,
+                        &datagram.data,
+                    );
+                    let ips = Some((datagram.src, datagram.dst));
+                    let (t, input) = self.segment(ts_ns, ips, &l4);
+                    (
+                        t,
+                        Some((datagram.fragments, datagram.earlier_frames)),
+                        input,
+                    )
                 }
-            }
+                None => (
+                    Transport::FragmentHeld {
+                        src: frag.src,
+                        dst: frag.dst,
+                        protocol: frag.protocol,
+                        offset: frag.offset,
+                        more: frag.more,
+                    },
+                    None,
+                    AppInput::None,
+                ),
+            },
             l4 => {
-                let (t, input) = self.segment(frame.ts_ns, ips, l4, Owner::Frame(frame.data));
+                let (t, input) = self.segment(ts_ns, ips, l4);
                 (t, None, input)
             }
         }
     }
 
+    /// A TCP segment through its stream, or a datagram rebuilt from
+    /// fragments (its bytes go away with it: they are copied aside).
     fn segment(
         &mut self,
         ts_ns: i64,
         ips: Option<(IpAddr, IpAddr)>,
         l4: &L4<'_>,
-        owner: Owner<'_>,
     ) -> (Transport, AppInput) {
-        let addr = |port_src: u16, port_dst: u16| {
-            ips.map(|(s, d)| (SocketAddr::new(s, port_src), SocketAddr::new(d, port_dst)))
-        };
         match l4 {
-            L4::Udp {
-                src_port,
-                dst_port,
-                payload,
-            } => {
-                let Some((src, dst)) = addr(*src_port, *dst_port) else {
-                    return (
-                        Transport::Undecodable {
-                            reason: "UDP outside IP",
-                        },
-                        AppInput::None,
-                    );
-                };
-                let ports = (*src_port, *dst_port);
-                let input = match owner {
-                    Owner::Frame(base) => match range_within(base, payload) {
-                        Some((start, end)) => AppInput::Frame { start, end, ports },
-                        None => self.copy_to_side(payload, ports),
-                    },
-                    Owner::Copy => self.copy_to_side(payload, ports),
-                };
-                (
-                    Transport::Udp {
-                        src,
-                        dst,
-                        len: payload.len() as u32,
-                    },
-                    input,
-                )
-            }
             L4::Tcp(seg) => {
-                let Some((src, dst)) = addr(seg.src_port, seg.dst_port) else {
+                let Some((s, d)) = ips else {
                     return (
                         Transport::Undecodable {
                             reason: "TCP outside IP",
@@ -309,6 +319,8 @@ impl Decoder {
                         AppInput::None,
                     );
                 };
+                let src = SocketAddr::new(s, seg.src_port);
+                let dst = SocketAddr::new(d, seg.dst_port);
                 let delivery = self.tcp.push(src, dst, seg, ts_ns);
                 let first = self.side.len();
                 let kind = self.streams.push(
@@ -342,87 +354,90 @@ impl Decoder {
                 };
                 (transport, input)
             }
-            L4::Icmp(info) => (Transport::Icmp(*info), AppInput::None),
             L4::Fragment(_) => (
                 Transport::Undecodable {
                     reason: "fragment inside a reassembled datagram",
                 },
                 AppInput::None,
             ),
-            L4::OtherIp { protocol } => (
-                Transport::OtherIp {
-                    protocol: *protocol,
-                },
-                AppInput::None,
-            ),
-            L4::NonIp { ether_type } => (
-                Transport::NonIp {
-                    ether_type: *ether_type,
-                },
-                AppInput::None,
-            ),
-            L4::UnsupportedLink { link_type } => (
-                Transport::UnsupportedLink {
-                    link_type: *link_type,
-                },
-                AppInput::None,
-            ),
-            L4::Undecodable { reason } => (Transport::Undecodable { reason }, AppInput::None),
-        }
-    }
-
-    fn copy_to_side(&mut self, payload: &[u8], ports: (u16, u16)) -> AppInput {
-        self.side.push(payload.to_vec());
-        AppInput::Side {
-            index: self.side.len() - 1,
-            ports,
+            l4 => match stateless(ips, l4) {
+                Some((transport, Some((payload, ports)))) => {
+                    self.side.push(payload.to_vec());
+                    let index = self.side.len() - 1;
+                    (transport, AppInput::Side { index, ports })
+                }
+                Some((transport, None)) => (transport, AppInput::None),
+                // Only TCP and fragments need state, both taken above.
+                None => (
+                    Transport::Undecodable {
+                        reason: "fragment inside a reassembled datagram",
+                    },
+                    AppInput::None,
+                ),
+            },
         }
     }
 }
 
-/// Pass (3): application decoding in parallel, then the decoded frames in
-/// frame order.
-fn decode_prepared<'a>(
-    pool: Option<&rayon::ThreadPool>,
-    batch: &'a FrameBatch,
-    side: &'a [Vec<u8>],
-    states: Vec<Prepared>,
-) -> Vec<DecodedFrame<'a>> {
-    let work: Vec<(&'a [u8], AppInput)> = batch
-        .iter()
-        .zip(&states)
-        .map(|(f, s)| (f.data, s.input))
-        .collect();
-    let pdus = run(pool, &work, |(data, input)| decode_app(data, *input, side));
-    batch
-        .iter()
-        .zip(states)
-        .zip(pdus)
-        .map(|((f, s), pdus)| DecodedFrame {
-            number: f.number,
-            ts_ns: f.ts_ns,
-            link_type: f.link_type,
-            caplen: f.data.len() as u32,
-            orig_len: f.orig_len,
-            vlan: s.vlan,
-            ip: s.ip,
-            transport: s.transport,
-            reassembled_fragments: s.reassembled.as_ref().map(|r| r.0),
-            fragment_frames: s.reassembled.map(|r| r.1).unwrap_or_default(),
-            pdus,
-        })
-        .collect()
+/// A UDP payload to decode, with its ports.
+type UdpPayload<'a> = (&'a [u8], (u16, u16));
+
+/// The transport of what needs no state to read, with the UDP payload to
+/// decode; `None` for a TCP segment or an IP fragment.
+fn stateless<'a>(
+    ips: Option<(IpAddr, IpAddr)>,
+    l4: &L4<'a>,
+) -> Option<(Transport, Option<UdpPayload<'a>>)> {
+    Some(match l4 {
+        L4::Tcp(_) | L4::Fragment(_) => return None,
+        L4::Udp {
+            src_port,
+            dst_port,
+            payload,
+        } => match ips {
+            Some((s, d)) => (
+                Transport::Udp {
+                    src: SocketAddr::new(s, *src_port),
+                    dst: SocketAddr::new(d, *dst_port),
+                    len: payload.len() as u32,
+                },
+                Some((*payload, (*src_port, *dst_port))),
+            ),
+            None => (
+                Transport::Undecodable {
+                    reason: "UDP outside IP",
+                },
+                None,
+            ),
+        },
+        L4::Icmp(info) => (Transport::Icmp(*info), None),
+        L4::OtherIp { protocol } => (
+            Transport::OtherIp {
+                protocol: *protocol,
+            },
+            None,
+        ),
+        L4::NonIp { ether_type } => (
+            Transport::NonIp {
+                ether_type: *ether_type,
+            },
+            None,
+        ),
+        L4::UnsupportedLink { link_type } => (
+            Transport::UnsupportedLink {
+                link_type: *link_type,
+            },
+            None,
+        ),
+        L4::Undecodable { reason } => (Transport::Undecodable { reason }, None),
+    })
 }
 
-/// Application decoding of one frame: pure, so it runs in parallel.
-fn decode_app<'a>(frame: &'a [u8], input: AppInput, side: &'a [Vec<u8>]) -> Pdus<'a> {
+/// Application decoding of what the stateful pass delivered: pure, so it
+/// runs in parallel.
+fn decode_side<'a>(input: AppInput, side: &'a [Vec<u8>]) -> Pdus<'a> {
     match input {
         AppInput::None => Pdus::None,
-        AppInput::Frame { start, end, ports } => frame
-            .get(start..end)
-            .and_then(|p| demux::decode_datagram(p, ports.0, ports.1))
-            .into_iter()
-            .collect(),
         AppInput::Side { index, ports } => side
             .get(index)
             .and_then(|p| demux::decode_datagram(p, ports.0, ports.1))

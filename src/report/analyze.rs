@@ -255,8 +255,13 @@ impl<'s> ReportWriter<'s> {
                 }
             }
             ReportFormat::Json => {
-                let text = serde_json::to_string_pretty(&call_json(c)).map_err(io::Error::from)?;
-                main = text.replace('\n', "\n    ").into_bytes();
+                let layout = IndentedPretty {
+                    base: 4,
+                    level: 0,
+                    has_value: false,
+                };
+                let mut ser = serde_json::Serializer::with_formatter(&mut main, layout);
+                serde::Serialize::serialize(&call_json(c), &mut ser).map_err(io::Error::from)?;
             }
             ReportFormat::JsonLine => {
                 main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
@@ -400,6 +405,88 @@ impl SessionObserver for ReportWriter<'_> {
                 self.error = Some(e);
             }
         }
+    }
+}
+
+/// serde_json's pretty layout (two spaces a level) with every line but
+/// the first set in by `base` spaces: a call's JSON written straight into
+/// its place in the report's `calls` array, instead of formatted and then
+/// re-copied to indent it.
+struct IndentedPretty {
+    base: usize,
+    level: usize,
+    has_value: bool,
+}
+
+impl IndentedPretty {
+    fn new_line<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
+        const SPACES: &[u8] = &[b' '; 64];
+        w.write_all(b"\n")?;
+        let mut n = self.base + 2 * self.level;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            w.write_all(&SPACES[..k])?;
+            n -= k;
+        }
+        Ok(())
+    }
+}
+
+impl serde_json::ser::Formatter for IndentedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.new_line(w)?;
+        }
+        w.write_all(b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.new_line(w)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            self.new_line(w)?;
+        }
+        w.write_all(b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        if !first {
+            w.write_all(b",")?;
+        }
+        self.new_line(w)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }
 
