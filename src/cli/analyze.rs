@@ -44,7 +44,7 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
         // Finished calls are written to the report as the capture goes on
         // and forgotten: memory follows the calls in progress.
         let mut session = Session::new(SessionOptions::streaming(threads));
-        let mut report = ReportWriter::new(format, &selection);
+        let mut report = ReportWriter::new(format, &selection, threads);
         let outcome = CaptureReader::open(file).and_then(|r| session.run_observed(r, &mut report));
         let outcome = match outcome {
             Ok(o) => o,

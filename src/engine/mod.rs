@@ -85,6 +85,15 @@ pub trait SessionObserver {
     /// A finished call, judged for the last time: its state is freed
     /// right after (with [`SessionOptions::finalize`] only).
     fn finalized(&mut self, _call: &JudgedCall<'_>) {}
+
+    /// The calls finalised at one point of capture time, in start order:
+    /// an observer may work on them together (in parallel) before taking
+    /// them in order.
+    fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
+        for c in calls {
+            self.finalized(c);
+        }
+    }
 }
 
 /// A closure that sees frames only.

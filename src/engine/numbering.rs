@@ -166,8 +166,8 @@ impl Numbering {
                     self.number(&call.id);
                 }
             }
+            observer.finalized_all(&finished);
             for c in &finished {
-                observer.finalized(c);
                 owners.extend(c.call.parts.frame_owners());
                 gone.push(self.forget(c));
             }

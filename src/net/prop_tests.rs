@@ -145,6 +145,31 @@ proptest! {
         }
     }
 
+    /// The direct reading of a plain IPv4 header agrees with etherparse's
+    /// on every header it takes, cut or whole, with any lengths and flags.
+    #[test]
+    fn plain_ipv4_reads_as_etherparse_does(
+        total in prop_oneof![Just(None), any::<u16>().prop_map(Some)],
+        frag in prop_oneof![Just(0u16), Just(0x4000), Just(0x2000), any::<u16>()],
+        protocol in prop::sample::select(vec![1u8, 4, 6, 17, 41, 47, 132]),
+        addrs in any::<[u8; 8]>(),
+        tail in proptest::collection::vec(any::<u8>(), 0..120),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut frame = vec![0x45, 0];
+        let total = total.unwrap_or((20 + tail.len()) as u16);
+        frame.extend_from_slice(&total.to_be_bytes());
+        frame.extend_from_slice(&[0, 1]);
+        frame.extend_from_slice(&frag.to_be_bytes());
+        frame.extend_from_slice(&[64, protocol, 0, 0]);
+        frame.extend_from_slice(&addrs);
+        frame.extend_from_slice(&tail);
+        let cut = cut.index(frame.len() + 1);
+        for data in [&frame[..], &frame[..cut]] {
+            prop_assert_eq!(ip::dissect_ip(data, 0), ip::dissect_ip_lax(data, 0));
+        }
+    }
+
     /// VXLAN, Geneve and GTP-U over UDP, and ERSPAN over GRE, with random
     /// tunnel headers, sometimes followed by an inner frame that leads on.
     #[test]

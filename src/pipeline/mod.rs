@@ -71,6 +71,28 @@ pub struct BatchBytes {
     /// messages), set once the stateful pass has run: frames decoded
     /// before it borrow the batch, frames decoded after it borrow these.
     side: std::cell::OnceCell<Vec<Vec<u8>>>,
+    /// Where the decoded frames' vector goes back to once the batch is done.
+    bin: FrameVecBin,
+}
+
+/// Emptied vectors of decoded frames, reused by later batches: a batch's
+/// vector is about a megabyte, which malloc would otherwise map afresh
+/// and fault in page by page for every batch (it is freed on another
+/// thread than the one that made it). Measured on a 1.4-million-frame
+/// capture: 31 000 page faults without it.
+type FrameVecBin = std::sync::Arc<std::sync::Mutex<Vec<Vec<DecodedFrame<'static>>>>>;
+
+/// The most vectors kept in the bin: one per batch in flight is enough.
+const BIN_MAX: usize = 8;
+
+/// An emptied vector of frames with no borrow left, keeping its memory.
+fn recycle(mut frames: Vec<DecodedFrame<'_>>) -> Vec<DecodedFrame<'static>> {
+    frames.clear();
+    // An empty vector collected into the same element type (another
+    // lifetime) keeps its allocation: std collects in place when the
+    // layouts agree, and nothing is left to convert.
+    #[allow(clippy::unnecessary_filter_map)] // it changes the element type
+    frames.into_iter().filter_map(|_| None).collect()
 }
 
 type DecodedFrames<'a> = Vec<DecodedFrame<'a>>;
@@ -104,9 +126,17 @@ impl DecodedBatch {
         });
     }
 
-    /// The batch back, to be filled again.
-    pub fn into_batch(self) -> FrameBatch {
-        self.into_owner().batch
+    /// The batch back, to be filled again; its frames' vector goes back
+    /// to the decoder's bin.
+    pub fn into_batch(mut self) -> FrameBatch {
+        let frames = self.with_dependent_mut(|_, frames| recycle(std::mem::take(frames)));
+        let bytes = self.into_owner();
+        if let Ok(mut bin) = bytes.bin.lock() {
+            if bin.len() < BIN_MAX {
+                bin.push(frames);
+            }
+        }
+        bytes.batch
     }
 }
 
@@ -117,6 +147,7 @@ pub struct Decoder {
     streams: StreamFramer,
     pool: Option<std::sync::Arc<rayon::ThreadPool>>,
     side: Vec<Vec<u8>>,
+    bin: FrameVecBin,
 }
 
 impl Decoder {
@@ -138,6 +169,7 @@ impl Decoder {
             streams: StreamFramer::new(StreamLimits::default()),
             pool,
             side: Vec::new(),
+            bin: FrameVecBin::default(),
         }
     }
 
@@ -170,6 +202,7 @@ impl Decoder {
         let bytes = BatchBytes {
             batch,
             side: std::cell::OnceCell::new(),
+            bin: self.bin.clone(),
         };
         DecodedBatch::new(bytes, |b| self.decode_in(&b.batch, &b.side))
     }
@@ -186,16 +219,27 @@ impl Decoder {
     ) -> Vec<DecodedFrame<'a>> {
         let pool_handle = self.pool.clone();
         let pool = pool_handle.as_deref();
-        let mut frames: Vec<DecodedFrame<'a>> = Vec::new();
-        // Whether a frame waits for pass (2). Its dissection is not kept:
-        // such frames are few, and keeping it for every frame would cost
-        // more than taking the few apart again.
-        let mut held: Vec<bool> = Vec::new();
+        let mut frames: Vec<DecodedFrame<'a>> = self
+            .bin
+            .lock()
+            .ok()
+            .and_then(|mut bin| bin.pop())
+            .unwrap_or_default();
         let first = |m: &FrameMeta| {
             let raw = batch.frame_of(m);
             let d = net::dissect(raw.link_type, raw.data);
             let ips = d.ip.as_ref().map(|ip| (ip.src, ip.dst));
-            let mut frame = DecodedFrame {
+            let (transport, pdus) = match stateless(ips, &d.l4) {
+                Some((transport, Some((p, (sport, dport))))) => (
+                    transport,
+                    demux::decode_datagram(p, sport, dport)
+                        .into_iter()
+                        .collect(),
+                ),
+                Some((transport, None)) => (transport, Pdus::None),
+                None => (HELD, Pdus::None),
+            };
+            DecodedFrame {
                 number: raw.number,
                 ts_ns: raw.ts_ns,
                 link_type: raw.link_type,
@@ -203,25 +247,10 @@ impl Decoder {
                 orig_len: raw.orig_len,
                 vlan: d.vlan,
                 ip: d.ip,
-                // Set by pass (2) on a held frame.
-                transport: Transport::Undecodable {
-                    reason: "not decoded",
-                },
+                transport,
                 reassembled_fragments: None,
                 fragment_frames: Vec::new(),
-                pdus: Pdus::None,
-            };
-            match stateless(ips, &d.l4) {
-                Some((transport, payload)) => {
-                    frame.transport = transport;
-                    if let Some((p, (sport, dport))) = payload {
-                        frame.pdus = demux::decode_datagram(p, sport, dport)
-                            .into_iter()
-                            .collect();
-                    }
-                    (frame, false)
-                }
-                None => (frame, true),
+                pdus,
             }
         };
         let metas = batch.meta();
@@ -231,14 +260,14 @@ impl Decoder {
                     .par_iter()
                     .with_min_len(MIN_PAR_CHUNK / 2)
                     .map(first)
-                    .unzip_into_vecs(&mut frames, &mut held)
+                    .collect_into_vec(&mut frames)
             }),
-            _ => (frames, held) = metas.iter().map(first).unzip(),
+            _ => frames.extend(metas.iter().map(first)),
         }
         self.side.clear();
         let mut inputs = Vec::new();
         for (i, m) in metas.iter().enumerate() {
-            if !held[i] {
+            if !is_held(&frames[i].transport) {
                 continue;
             }
             let raw = batch.frame_of(m);
@@ -379,6 +408,18 @@ impl Decoder {
     }
 }
 
+/// What pass (1) leaves on a frame that waits for pass (2), which
+/// replaces it. (Not a separate list of flags: the frames are written in
+/// place by the parallel pass, and one list is cheaper than two.)
+const HELD: Transport = Transport::Undecodable {
+    reason: HELD_REASON,
+};
+const HELD_REASON: &str = "held for the stateful pass";
+
+fn is_held(t: &Transport) -> bool {
+    matches!(t, Transport::Undecodable { reason } if *reason == HELD_REASON)
+}
+
 /// A UDP payload to decode, with its ports.
 type UdpPayload<'a> = (&'a [u8], (u16, u16));
 
@@ -477,5 +518,19 @@ fn run<T: Sync, R: Send>(
                 .collect()
         }),
         _ => items.iter().map(f).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recycled_frame_vector_keeps_its_memory() {
+        let v: Vec<DecodedFrame<'_>> = Vec::with_capacity(4096);
+        let (ptr, cap) = (v.as_ptr() as usize, v.capacity());
+        let r = recycle(v);
+        assert_eq!((r.as_ptr() as usize, r.capacity()), (ptr, cap));
+        assert!(r.is_empty());
     }
 }

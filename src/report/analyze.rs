@@ -213,13 +213,26 @@ pub struct ReportWriter<'s> {
     /// Capture time of the first frame: table times count from it.
     base_ts: Option<i64>,
     error: Option<io::Error>,
+    /// Renders the calls of one sweep in parallel (none: one by one).
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl<'s> ReportWriter<'s> {
-    pub fn new(format: ReportFormat, selection: &'s CallSelection) -> Self {
+    /// `threads`: the most threads rendering finalised calls at once (0:
+    /// one per core); with 1, calls are rendered on the calling thread.
+    pub fn new(format: ReportFormat, selection: &'s CallSelection, threads: usize) -> Self {
+        let pool = (threads != 1)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads.min(crate::pipeline::MAX_THREADS))
+                    .build()
+                    .ok()
+            })
+            .flatten();
         Self {
             format,
             selection,
+            pool,
             spool: Spool::new(),
             entries: Vec::new(),
             by_stage: by_stage(&[]),
@@ -233,18 +246,12 @@ impl<'s> ReportWriter<'s> {
         }
     }
 
-    fn add(&mut self, c: &JudgedCall<'_>) -> io::Result<()> {
-        self.all_calls += 1;
+    /// A call's report text: its table row or JSON, and its details
+    /// (verbose text); `None` for a call the selection leaves out.
+    fn render(&self, c: &JudgedCall<'_>) -> io::Result<Option<(Vec<u8>, Vec<u8>)>> {
         if !self.selection.matches(c) {
-            return Ok(());
+            return Ok(None);
         }
-        // The exit status speaks of the calls shown: `--code ok` with
-        // `--fail-on-failure` fails on none.
-        self.any_failed |= c.verdict.failed();
-        self.calls += 1;
-        self.failed += u64::from(c.verdict.failed());
-        *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
-        *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
         let mut main = Vec::new();
         let mut details = Vec::new();
         match self.format {
@@ -267,6 +274,26 @@ impl<'s> ReportWriter<'s> {
                 main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
             }
         }
+        Ok(Some((main, details)))
+    }
+
+    /// Counts a call and spools its rendered text.
+    fn store(
+        &mut self,
+        c: &JudgedCall<'_>,
+        rendered: io::Result<Option<(Vec<u8>, Vec<u8>)>>,
+    ) -> io::Result<()> {
+        self.all_calls += 1;
+        let Some((main, details)) = rendered? else {
+            return Ok(());
+        };
+        // The exit status speaks of the calls shown: `--code ok` with
+        // `--fail-on-failure` fails on none.
+        self.any_failed |= c.verdict.failed();
+        self.calls += 1;
+        self.failed += u64::from(c.verdict.failed());
+        *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
+        *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
         let main = self.spool.put(&main)?;
         let details = self.spool.put(&details)?;
         self.entries.push(SpoolEntry {
@@ -400,9 +427,27 @@ impl SessionObserver for ReportWriter<'_> {
     }
 
     fn finalized(&mut self, call: &JudgedCall<'_>) {
-        if self.error.is_none() {
-            if let Err(e) = self.add(call) {
+        self.finalized_all(std::slice::from_ref(call));
+    }
+
+    fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
+        use rayon::prelude::*;
+        if self.error.is_some() {
+            return;
+        }
+        // Rendering is most of a finalised call's cost and each call's is
+        // its own: the calls of one sweep are rendered in parallel, then
+        // counted and spooled in order (the same bytes as one by one).
+        let rendered: Vec<_> = match &self.pool {
+            Some(pool) if calls.len() >= PARALLEL_RENDER_FROM => {
+                pool.install(|| calls.par_iter().map(|c| self.render(c)).collect())
+            }
+            _ => calls.iter().map(|c| self.render(c)).collect(),
+        };
+        for (c, r) in calls.iter().zip(rendered) {
+            if let Err(e) = self.store(c, r) {
                 self.error = Some(e);
+                return;
             }
         }
     }
@@ -489,6 +534,10 @@ impl serde_json::ser::Formatter for IndentedPretty {
         Ok(())
     }
 }
+
+/// Below this many calls finalised at once, rendering them in parallel
+/// costs more than it saves.
+const PARALLEL_RENDER_FROM: usize = 16;
 
 /// Append-only bytes: an unlinked temporary file, or memory.
 struct Spool {
