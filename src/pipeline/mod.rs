@@ -270,6 +270,8 @@ impl Decoder {
             if !is_held(&frames[i].transport) {
                 continue;
             }
+            // Taken apart again: held frames are few, and keeping every
+            // frame's dissection from pass (1) would cost more.
             let raw = batch.frame_of(m);
             let d = net::dissect(raw.link_type, raw.data);
             let frame = &mut frames[i];
@@ -338,73 +340,67 @@ impl Decoder {
         ips: Option<(IpAddr, IpAddr)>,
         l4: &L4<'_>,
     ) -> (Transport, AppInput) {
-        match l4 {
-            L4::Tcp(seg) => {
-                let Some((s, d)) = ips else {
-                    return (
-                        Transport::Undecodable {
-                            reason: "TCP outside IP",
-                        },
-                        AppInput::None,
-                    );
-                };
-                let src = SocketAddr::new(s, seg.src_port);
-                let dst = SocketAddr::new(d, seg.dst_port);
-                let delivery = self.tcp.push(src, dst, seg, ts_ns);
-                let first = self.side.len();
-                let kind = self.streams.push(
-                    delivery.stream_id,
-                    delivery.direction,
-                    &delivery.data,
-                    delivery.gap_skipped,
-                    &mut self.side,
-                );
-                let count = self.side.len() - first;
-                let transport = Transport::Tcp {
-                    src,
-                    dst,
-                    flags: seg.flags,
-                    seq: seg.seq,
-                    ack: seg.ack,
-                    len: seg.payload.len() as u32,
-                    kind: delivery.kind,
-                    stream_id: delivery.stream_id,
-                    stream_kind: kind,
-                };
-                let input = if count > 0 {
-                    AppInput::Stream {
-                        first,
-                        count,
-                        kind,
-                        ports: (seg.src_port, seg.dst_port),
-                    }
-                } else {
-                    AppInput::None
-                };
-                (transport, input)
-            }
-            L4::Fragment(_) => (
-                Transport::Undecodable {
-                    reason: "fragment inside a reassembled datagram",
-                },
-                AppInput::None,
-            ),
-            l4 => match stateless(ips, l4) {
-                Some((transport, Some((payload, ports)))) => {
+        if let Some((transport, payload)) = stateless(ips, l4) {
+            return match payload {
+                Some((payload, ports)) => {
                     self.side.push(payload.to_vec());
                     let index = self.side.len() - 1;
                     (transport, AppInput::Side { index, ports })
                 }
-                Some((transport, None)) => (transport, AppInput::None),
-                // Only TCP and fragments need state, both taken above.
-                None => (
-                    Transport::Undecodable {
-                        reason: "fragment inside a reassembled datagram",
-                    },
-                    AppInput::None,
-                ),
-            },
+                None => (transport, AppInput::None),
+            };
         }
+        // What needs state: a TCP segment, or a fragment.
+        let L4::Tcp(seg) = l4 else {
+            return (
+                Transport::Undecodable {
+                    reason: "fragment inside a reassembled datagram",
+                },
+                AppInput::None,
+            );
+        };
+        let Some((s, d)) = ips else {
+            return (
+                Transport::Undecodable {
+                    reason: "TCP outside IP",
+                },
+                AppInput::None,
+            );
+        };
+        let src = SocketAddr::new(s, seg.src_port);
+        let dst = SocketAddr::new(d, seg.dst_port);
+        let delivery = self.tcp.push(src, dst, seg, ts_ns);
+        let first = self.side.len();
+        let kind = self.streams.push(
+            delivery.stream_id,
+            delivery.direction,
+            &delivery.data,
+            delivery.gap_skipped,
+            &mut self.side,
+        );
+        let count = self.side.len() - first;
+        let transport = Transport::Tcp {
+            src,
+            dst,
+            flags: seg.flags,
+            seq: seg.seq,
+            ack: seg.ack,
+            len: seg.payload.len() as u32,
+            kind: delivery.kind,
+            stream_id: delivery.stream_id,
+            stream_kind: kind,
+        };
+        let input = if count > 0 {
+            AppInput::Stream {
+                first,
+                count,
+                kind,
+                ports: (seg.src_port, seg.dst_port),
+            }
+        } else {
+            AppInput::None
+        };
+        (transport, input)
     }
 }
 

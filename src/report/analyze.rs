@@ -262,13 +262,7 @@ impl<'s> ReportWriter<'s> {
                 }
             }
             ReportFormat::Json => {
-                let layout = IndentedPretty {
-                    base: 4,
-                    level: 0,
-                    has_value: false,
-                };
-                let mut ser = serde_json::Serializer::with_formatter(&mut main, layout);
-                serde::Serialize::serialize(&call_json(c), &mut ser).map_err(io::Error::from)?;
+                write_indented(&mut main, &call_json(c), 4)?;
             }
             ReportFormat::JsonLine => {
                 main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
@@ -376,15 +370,14 @@ impl<'s> ReportWriter<'s> {
                 Ok(())
             }
             ReportFormat::Json => {
-                let pretty = |v: &Value| -> io::Result<String> {
-                    let text = serde_json::to_string_pretty(v).map_err(io::Error::from)?;
-                    // Nest it one level: two more spaces on every line but the first.
-                    Ok(text.replace('\n', "\n  "))
-                };
                 writeln!(out, "{{")?;
                 writeln!(out, "  \"schema\": {},", serde_json::to_string(SCHEMA)?)?;
-                writeln!(out, "  \"capture\": {},", pretty(&capture_json(facts))?)?;
-                writeln!(out, "  \"summary\": {},", pretty(&summary)?)?;
+                // Nested one level: two more spaces on every line but the first.
+                write!(out, "  \"capture\": ")?;
+                write_indented(out, &capture_json(facts), 2)?;
+                write!(out, ",\n  \"summary\": ")?;
+                write_indented(out, &summary, 2)?;
+                writeln!(out, ",")?;
                 write!(out, "  \"calls\": [")?;
                 for (i, e) in self.entries.iter().enumerate() {
                     self.spool.get(e.main, &mut buf)?;
@@ -464,6 +457,14 @@ struct IndentedPretty {
 }
 
 impl IndentedPretty {
+    fn new(base: usize) -> Self {
+        Self {
+            base,
+            level: 0,
+            has_value: false,
+        }
+    }
+
     fn new_line<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
         const SPACES: &[u8] = &[b' '; 64];
         w.write_all(b"\n")?;
@@ -475,28 +476,43 @@ impl IndentedPretty {
         }
         Ok(())
     }
-}
 
-impl serde_json::ser::Formatter for IndentedPretty {
-    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+    /// `[` or `{`: one level deeper.
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.level += 1;
         self.has_value = false;
-        w.write_all(b"[")
+        w.write_all(bracket)
     }
 
-    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+    /// `]` or `}`: on a line of its own unless the container is empty.
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
         self.level -= 1;
         if self.has_value {
             self.new_line(w)?;
         }
-        w.write_all(b"]")
+        w.write_all(bracket)
     }
 
-    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+    /// An array value or object key: after a comma unless it is the first.
+    fn item<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
         if !first {
             w.write_all(b",")?;
         }
         self.new_line(w)
+    }
+}
+
+impl serde_json::ser::Formatter for IndentedPretty {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
     }
 
     fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
@@ -505,24 +521,15 @@ impl serde_json::ser::Formatter for IndentedPretty {
     }
 
     fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.level += 1;
-        self.has_value = false;
-        w.write_all(b"{")
+        self.open(w, b"{")
     }
 
     fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
-        self.level -= 1;
-        if self.has_value {
-            self.new_line(w)?;
-        }
-        w.write_all(b"}")
+        self.close(w, b"}")
     }
 
     fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
-        if !first {
-            w.write_all(b",")?;
-        }
-        self.new_line(w)
+        self.item(w, first)
     }
 
     fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
@@ -533,6 +540,17 @@ impl serde_json::ser::Formatter for IndentedPretty {
         self.has_value = true;
         Ok(())
     }
+}
+
+/// `value` in the pretty layout, every line but the first set in by
+/// `base` spaces.
+fn write_indented(
+    out: &mut impl Write,
+    value: &impl serde::Serialize,
+    base: usize,
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, IndentedPretty::new(base));
+    value.serialize(&mut ser).map_err(io::Error::from)
 }
 
 /// Below this many calls finalised at once, rendering them in parallel
