@@ -14,4 +14,5 @@ pub mod engine;
 pub mod net;
 pub mod pipeline;
 pub mod report;
+pub mod tui;
 pub mod verdict;

@@ -11,6 +11,7 @@ pub mod dtls;
 pub mod evidence;
 pub mod ice;
 pub mod members;
+pub mod quality;
 pub mod rtp;
 pub mod sip;
 mod sip_media;

@@ -10,6 +10,7 @@ mod analyze;
 mod export;
 mod ladder;
 mod live;
+mod tui;
 
 #[derive(Parser)]
 #[command(
@@ -126,6 +127,15 @@ enum Command {
         /// Capture file (pcap or pcapng, optionally gzip-compressed).
         file: String,
     },
+    /// Browse the calls of a capture in the terminal: the list, each call's
+    /// ladder and verdict, each frame decoded (keys: ? once it runs).
+    Tui {
+        /// Decoding threads (0: one per core; at most 256).
+        #[arg(long, default_value_t = 0, value_parser = parse_threads)]
+        threads: usize,
+        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        file: String,
+    },
     /// Live capture on an interface (needs the `live` feature and libpcap).
     Live {
         #[arg(long, short)]
@@ -182,6 +192,7 @@ pub fn main() -> ExitCode {
             threads,
             file,
         } => export::run(&file, threads, select.into(), &output),
+        Command::Tui { threads, file } => tui::run(&file, threads),
         Command::Live { interface } => live::run(&interface),
     }
 }

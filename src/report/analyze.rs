@@ -17,6 +17,8 @@ use crate::pipeline::DecodedFrame;
 use super::call_facts::summarize;
 use super::format_epoch;
 
+use super::spool::Spool;
+
 pub const SCHEMA: &str = "callscope.report/1";
 
 /// What the report says of the capture besides its calls.
@@ -556,62 +558,6 @@ fn write_indented(
 /// Below this many calls finalised at once, rendering them in parallel
 /// costs more than it saves.
 const PARALLEL_RENDER_FROM: usize = 16;
-
-/// Append-only bytes: an unlinked temporary file, or memory.
-struct Spool {
-    file: Option<(std::fs::File, io::BufWriter<std::fs::File>)>,
-    memory: Vec<u8>,
-    len: u64,
-}
-
-impl Spool {
-    fn new() -> Self {
-        Self {
-            file: Self::temp_file(),
-            memory: Vec::new(),
-            len: 0,
-        }
-    }
-
-    fn temp_file() -> Option<(std::fs::File, io::BufWriter<std::fs::File>)> {
-        // Unlinked at once: it goes when the process does, whatever happens.
-        let file = tempfile::tempfile().ok()?;
-        let writer = file.try_clone().ok()?;
-        Some((file, io::BufWriter::with_capacity(1 << 16, writer)))
-    }
-
-    fn put(&mut self, bytes: &[u8]) -> io::Result<(u64, u32)> {
-        let at = self.len;
-        match &mut self.file {
-            Some((_, w)) => w.write_all(bytes)?,
-            None => self.memory.extend_from_slice(bytes),
-        }
-        self.len += bytes.len() as u64;
-        Ok((at, bytes.len() as u32))
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.file {
-            Some((_, w)) => w.flush(),
-            None => Ok(()),
-        }
-    }
-
-    fn get(&self, (at, len): (u64, u32), buf: &mut Vec<u8>) -> io::Result<()> {
-        buf.resize(len as usize, 0);
-        match &self.file {
-            Some((f, _)) => {
-                use std::os::unix::fs::FileExt;
-                f.read_exact_at(buf, at)
-            }
-            None => {
-                let start = at as usize;
-                buf.copy_from_slice(&self.memory[start..start + len as usize]);
-                Ok(())
-            }
-        }
-    }
-}
 
 /// The first line of the text report, and its warnings.
 fn write_head(out: &mut impl Write, facts: &CaptureFacts, calls: u64) -> io::Result<()> {

@@ -33,6 +33,8 @@ pub struct StreamFacts {
     pub last_ts: f64,
     pub lost: u64,
     pub max_gap_ms: f64,
+    /// E-model MOS estimate (see `analysis::quality`); `None` for video.
+    pub mos: Option<f64>,
     pub out_of_order: u64,
     pub packets: u64,
     pub payload_type: u8,
@@ -177,6 +179,13 @@ pub fn summarize<'a>(p: &CallParts<'a>) -> CallSummary<'a> {
                 last_ts: format_epoch(s.last_ts),
                 lost: s.lost(),
                 max_gap_ms: (s.max_gap_ns as f64 / 1e6 * 10.0).round() / 10.0,
+                mos: crate::analysis::quality::mos_estimate(
+                    s.payload_type,
+                    s.clock_rate,
+                    s.lost(),
+                    s.expected(),
+                    s.jitter_ms(),
+                ),
                 out_of_order: s.out_of_order,
                 packets: s.packets,
                 payload_type: s.payload_type,

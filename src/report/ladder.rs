@@ -52,7 +52,8 @@ fn role_of(c: &JudgedCall<'_>, addr: SocketAddr) -> &'static str {
     ""
 }
 
-fn truncate(s: &str, max: usize) -> String {
+/// `s` cut to `max` characters, a `~` marking the cut.
+pub fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }
@@ -62,7 +63,7 @@ fn truncate(s: &str, max: usize) -> String {
 }
 
 /// Splits text into lines of at most `width` characters, at spaces.
-fn wrap(text: &str, width: usize) -> Vec<String> {
+pub fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = Vec::new();
     let mut line = String::new();
     for word in text.split(' ') {
@@ -87,20 +88,41 @@ fn centered(s: &str, width: usize) -> String {
     format!("{}{}{}", " ".repeat(left), s, " ".repeat(width - n - left))
 }
 
-/// The label drawn on an arrow: the event's text up to its first detail.
+/// The label drawn on an arrow: the event's text up to its first detail,
+/// with the count of folded retransmissions (for RTP, the packets).
+pub fn arrow_label(protocol: &str, text: &str, count: u64) -> String {
+    if protocol == "RTP" {
+        return format!("RTP x{count}");
+    }
+    let t = text.split(" (").next().unwrap_or(text);
+    let t = t.split(", ").next().unwrap_or(t);
+    if count > 1 {
+        format!("{t} x{count}")
+    } else {
+        t.to_string()
+    }
+}
+
 fn label(e: &TimelineEvent) -> String {
-    match e.protocol {
-        "RTP" => format!("RTP x{}", e.count),
-        _ => {
-            let t = e.text.split(" (").next().unwrap_or(&e.text);
-            let t = t.split(", ").next().unwrap_or(t);
-            if e.count > 1 {
-                format!("{t} x{}", e.count)
-            } else {
-                t.to_string()
+    arrow_label(e.protocol, &e.text, e.count)
+}
+
+/// The endpoints of a call's events in order of first appearance, each
+/// with its role where known (`SIP`, `TURN`, `relay`, `STUN`): the columns
+/// of a ladder, here and in the terminal UI.
+pub fn endpoint_columns(
+    c: &JudgedCall<'_>,
+    events: &[TimelineEvent],
+) -> Vec<(SocketAddr, &'static str)> {
+    let mut columns: Vec<(SocketAddr, &'static str)> = Vec::new();
+    for e in events {
+        for a in [e.src, e.dst] {
+            if !columns.iter().any(|k| k.0 == a) {
+                columns.push((a, role_of(c, a)));
             }
         }
     }
+    columns
 }
 
 /// Writes the ladder of one call.
@@ -123,18 +145,10 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
         return writeln!(out, "  (no events)");
     }
 
-    // Columns in order of first appearance.
-    let mut columns: Vec<Column> = Vec::new();
-    for e in &events {
-        for a in [e.src, e.dst] {
-            if !columns.iter().any(|k| k.addr == a) {
-                columns.push(Column {
-                    addr: a,
-                    role: role_of(c, a),
-                });
-            }
-        }
-    }
+    let mut columns: Vec<Column> = endpoint_columns(c, &events)
+        .into_iter()
+        .map(|(addr, role)| Column { addr, role })
+        .collect();
     let max_columns = (WIDTH - LEFT) / MIN_COLUMN;
     // Past the width, the last column stands for every other address.
     let others = columns.len() > max_columns;

@@ -8,6 +8,7 @@ pub mod call_facts;
 pub mod ladder;
 pub mod packet_json;
 pub mod packets;
+pub mod spool;
 pub mod summary;
 mod time;
 

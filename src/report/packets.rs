@@ -381,6 +381,48 @@ fn pdu_json(p: &Pdu<'_>) -> Map<String, Value> {
     obj
 }
 
+/// One frame decoded field by field, as `packets --format json` prints it
+/// (without the notes that need the frames before it).
+pub fn frame_detail(f: &DecodedFrame<'_>) -> Value {
+    let (src, dst) = endpoints_text(f);
+    let mut obj = frame_json(f);
+    obj.insert("src".into(), json!(src));
+    obj.insert("dst".into(), json!(dst));
+    Value::Object(obj)
+}
+
+/// The text of the SIP messages a frame carries (start line, headers as
+/// read, body), as a SIP user reads them.
+pub fn sip_text(f: &DecodedFrame<'_>) -> Option<String> {
+    let mut out = String::new();
+    for pdu in &f.pdus {
+        let Pdu::Sip(m) = pdu else { continue };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        match &m.start {
+            crate::decode::sip::StartLine::Request {
+                method,
+                uri,
+                version,
+            } => out.push_str(&format!("{method} {uri} {version}\n")),
+            crate::decode::sip::StartLine::Response {
+                version,
+                status,
+                reason,
+            } => out.push_str(&format!("{version} {status} {reason}\n")),
+        }
+        for h in &m.headers {
+            out.push_str(&format!("{}: {}\n", h.name, h.value));
+        }
+        if !m.after_headers.is_empty() {
+            out.push('\n');
+            out.push_str(&String::from_utf8_lossy(m.after_headers));
+        }
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 fn frame_json(f: &DecodedFrame<'_>) -> Map<String, Value> {
     let mut obj = Map::new();
     obj.insert("frame".into(), json!(f.number));

@@ -1,0 +1,448 @@
+//! The call view: the ladder (one column per endpoint, one arrow per
+//! timeline event, retransmissions folded, RTP streams as bars, the failing
+//! step highlighted) beside the verdict (stage, code, summary, evidence to
+//! jump to, advice) and the quality of each media stream.
+
+use std::net::SocketAddr;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use crate::decode::rtp::static_encoding_name;
+use crate::report::format_relative;
+use crate::report::ladder::{arrow_label, truncate, wrap};
+
+use super::model::{twilio_hint, EventDoc};
+use super::state::{AppState, CallScreen, Focus, Screen};
+use super::theme::Theme;
+
+/// Marker, frame number and time at the left of each ladder row.
+const LEFT: usize = 20;
+const MIN_COLUMN: usize = 12;
+const MAX_COLUMN: usize = 26;
+/// From this width the verdict sits beside the ladder; below, under it.
+const SIDE_BY_SIDE: u16 = 130;
+
+/// The label on an arrow, as the text ladder draws it.
+fn label(e: &EventDoc) -> String {
+    arrow_label(&e.protocol, &e.text, e.count)
+}
+
+/// Characters with their styles, made into spans.
+struct StyledRow {
+    cells: Vec<(char, Style)>,
+}
+
+impl StyledRow {
+    fn blank(width: usize) -> Self {
+        Self {
+            cells: vec![(' ', Style::default()); width],
+        }
+    }
+
+    fn put(&mut self, at: usize, text: &str, style: Style) {
+        for (k, ch) in text.chars().enumerate() {
+            if let Some(c) = self.cells.get_mut(at + k) {
+                *c = (ch, style);
+            }
+        }
+    }
+
+    fn into_spans(self) -> Vec<Span<'static>> {
+        let mut spans: Vec<Span<'static>> = Vec::new();
+        let mut run = String::new();
+        let mut style = Style::default();
+        for (ch, st) in self.cells {
+            if st != style && !run.is_empty() {
+                spans.push(Span::styled(std::mem::take(&mut run), style));
+            }
+            style = st;
+            run.push(ch);
+        }
+        if !run.is_empty() {
+            spans.push(Span::styled(run.trim_end().to_string(), style));
+        }
+        spans
+    }
+}
+
+/// The ladder's geometry for a width: the columns drawn, whether the last
+/// stands for the others, and each column's width.
+struct Geometry {
+    columns: Vec<(SocketAddr, &'static str)>,
+    others: bool,
+    width: usize,
+}
+
+impl Geometry {
+    fn new(all: &[(SocketAddr, &'static str)], inner: usize) -> Self {
+        let room = inner.saturating_sub(LEFT);
+        let max_columns = (room / MIN_COLUMN).max(2);
+        let mut columns = all.to_vec();
+        let others = columns.len() > max_columns;
+        if others {
+            columns.truncate(max_columns - 1);
+        }
+        let n = (columns.len() + usize::from(others)).max(1);
+        let width = (room / n).clamp(MIN_COLUMN, MAX_COLUMN);
+        Self {
+            columns,
+            others,
+            width,
+        }
+    }
+
+    fn n(&self) -> usize {
+        self.columns.len() + usize::from(self.others)
+    }
+
+    fn index(&self, a: SocketAddr) -> usize {
+        self.columns
+            .iter()
+            .position(|k| k.0 == a)
+            .unwrap_or(self.columns.len())
+    }
+
+    fn center(&self, i: usize) -> usize {
+        LEFT + i * self.width + self.width / 2
+    }
+}
+
+fn centered(row: &mut StyledRow, text: &str, center: usize, width: usize, style: Style) {
+    let t = truncate(text, width.saturating_sub(1));
+    let n = t.chars().count();
+    row.put(center.saturating_sub(n / 2), &t, style);
+}
+
+/// The rows of the ladder for the events `from..to`, and its two title
+/// rows.
+fn ladder_lines(
+    c: &CallScreen,
+    columns: &[(SocketAddr, &'static str)],
+    inner: usize,
+    from: usize,
+    to: usize,
+    theme: &Theme,
+) -> (Vec<Line<'static>>, usize) {
+    let g = Geometry::new(columns, inner);
+    let failed = c.doc.verdict.failed();
+    let mut lines = Vec::new();
+    // Roles, then addresses; addresses wider than a column alternate
+    // between two rows so that each is shown whole.
+    let addr_text = |addr: &SocketAddr| {
+        if addr.port() == 0 {
+            addr.ip().to_string()
+        } else {
+            addr.to_string()
+        }
+    };
+    let mut names: Vec<String> = g.columns.iter().map(|(a, _)| addr_text(a)).collect();
+    if g.others {
+        names.push("(others)".into());
+    }
+    let staggered = names.iter().any(|n| n.chars().count() >= g.width);
+    let mut roles = StyledRow::blank(inner);
+    let mut rows = [StyledRow::blank(inner), StyledRow::blank(inner)];
+    for (i, name) in names.iter().enumerate() {
+        if let Some((_, role)) = g.columns.get(i) {
+            centered(&mut roles, role, g.center(i), g.width, theme.title());
+        }
+        let (row, width) = if staggered {
+            (&mut rows[i % 2], 2 * g.width)
+        } else {
+            (&mut rows[0], g.width)
+        };
+        centered(row, name, g.center(i), width, theme.header());
+    }
+    lines.push(Line::from(roles.into_spans()));
+    let [first, second] = rows;
+    lines.push(Line::from(first.into_spans()));
+    if staggered {
+        lines.push(Line::from(second.into_spans()));
+    }
+
+    let title_rows = lines.len();
+    let base = c.doc.timeline.first().map_or(0, |e| e.ts_ns());
+    for (k, e) in c.doc.timeline[from..to].iter().enumerate() {
+        let i = from + k;
+        let mut row = StyledRow::blank(inner);
+        for col in 0..g.n() {
+            row.put(g.center(col), "|", theme.dim());
+        }
+        let marked = e.evidence && failed;
+        let style = if marked {
+            theme.failed()
+        } else {
+            theme.protocol(&e.protocol)
+        };
+        row.put(
+            0,
+            &format!(
+                "{}{:>7} {:>10}",
+                if marked { '*' } else { ' ' },
+                e.frame,
+                format_relative(e.ts_ns(), base)
+            ),
+            if marked {
+                theme.failed()
+            } else {
+                Style::default()
+            },
+        );
+        let (a, b) = (g.index(e.src), g.index(e.dst));
+        let text = label(e);
+        let end = if a == b {
+            let s = format!("<> {text}");
+            row.put(g.center(a) + 1, &s, style);
+            g.center(a) + 1 + s.chars().count()
+        } else {
+            let (lo, hi) = (g.center(a.min(b)), g.center(a.max(b)));
+            let body = if marked {
+                "="
+            } else if e.protocol == "RTP" {
+                "#"
+            } else {
+                "-"
+            };
+            row.put(lo + 1, &body.repeat(hi - lo - 1), style);
+            if b > a {
+                row.put(hi - 1, ">", style);
+            } else {
+                row.put(lo + 1, "<", style);
+            }
+            let room = hi - lo - 3;
+            let t = truncate(&text, room.saturating_sub(2));
+            let start = lo + 2 + (room - t.chars().count()) / 2;
+            row.put(start, &t, style);
+            hi + 1
+        };
+        // The full text, where the label left something out and room is left.
+        let note_at = end.max(LEFT + g.n() * g.width) + 1;
+        if text != e.text && note_at + 12 < inner {
+            row.put(note_at, &truncate(&e.text, inner - note_at), theme.dim());
+        }
+        let mut line = Line::from(row.into_spans());
+        if i == c.cursor {
+            line = line.style(if c.focus == Focus::Ladder {
+                theme.cursor()
+            } else {
+                Style::default().add_modifier(ratatui::style::Modifier::UNDERLINED)
+            });
+        }
+        lines.push(line);
+    }
+    (lines, title_rows)
+}
+
+pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
+    let (ladder_area, verdict_area) = if area.width >= SIDE_BY_SIDE {
+        let [l, v] = Layout::horizontal([Constraint::Percentage(62), Constraint::Percentage(38)])
+            .areas(area);
+        (l, v)
+    } else {
+        let [l, v] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(area);
+        (l, v)
+    };
+    let chosen = s.selected.clone();
+    let Some(Screen::Call(c)) = s.screens.last_mut() else {
+        return;
+    };
+    let entry = &s.calls[c.entry];
+    let title = format!(
+        " call {}{}  {}  {} ",
+        c.doc.number,
+        if chosen.contains(&c.doc.number) {
+            " *"
+        } else {
+            ""
+        },
+        c.doc.kind,
+        truncate(&c.doc.id, usize::from(ladder_area.width).saturating_sub(30)),
+    );
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(title, theme.title()));
+    let inner = block.inner(ladder_area);
+    f.render_widget(block, ladder_area);
+
+    // Title rows (two, or three when addresses alternate), events, and
+    // the selected event's whole text at the foot.
+    let title_rows = ladder_lines(c, &entry.columns, usize::from(inner.width), 0, 0, theme).1;
+    let rows = usize::from(inner.height).saturating_sub(title_rows + 2);
+    s.page_rows = rows;
+    let n = c.doc.timeline.len();
+    if c.cursor < c.offset {
+        c.offset = c.cursor;
+    } else if rows > 0 && c.cursor >= c.offset + rows {
+        c.offset = c.cursor + 1 - rows;
+    }
+    let to = (c.offset + rows).min(n);
+    let (mut lines, _) = ladder_lines(
+        c,
+        &entry.columns,
+        usize::from(inner.width),
+        c.offset,
+        to,
+        theme,
+    );
+    if n == 0 {
+        lines.push(Line::from(Span::styled("(no events)", theme.dim())));
+    }
+    s.hit.ladder_rows = Rect {
+        y: inner.y + title_rows as u16,
+        height: (to - c.offset) as u16,
+        ..inner
+    };
+    f.render_widget(Paragraph::new(lines), inner);
+    if let Some(e) = c.doc.timeline.get(c.cursor) {
+        let frames = if e.frames.len() > 1 {
+            format!(
+                " (frames {})",
+                e.frames
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            String::new()
+        };
+        let detail = format!("{} {} -> {}: {}{frames}", e.protocol, e.src, e.dst, e.text);
+        let foot = Rect {
+            y: inner.y + inner.height.saturating_sub(2),
+            height: 2.min(inner.height),
+            ..inner
+        };
+        f.render_widget(
+            Paragraph::new(
+                wrap(&detail, usize::from(inner.width))
+                    .into_iter()
+                    .take(2)
+                    .map(|l| Line::from(Span::styled(l, theme.dim())))
+                    .collect::<Vec<_>>(),
+            ),
+            foot,
+        );
+    }
+    let evidence_y = draw_verdict(f, c, theme, verdict_area);
+    s.hit.evidence_rows = evidence_y;
+}
+
+/// The verdict pane; returns where the evidence rows are, for the mouse.
+fn draw_verdict(f: &mut Frame<'_>, c: &CallScreen, theme: &Theme, area: Rect) -> Rect {
+    let v = &c.doc.verdict;
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" verdict ", theme.title()));
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let w = usize::from(inner.width);
+    let failed = v.failed();
+    let pending = v.code == "capture-ended";
+    let style = if failed {
+        theme.failed()
+    } else if pending {
+        theme.waiting()
+    } else {
+        theme.ok()
+    };
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    let outcome = if failed {
+        "FAILED"
+    } else if pending {
+        "still in progress when the capture ended"
+    } else {
+        "ok"
+    };
+    lines.push(Line::from(vec![
+        Span::styled(format!("{} ", v.code), style),
+        Span::raw(format!("stage {}  ", v.stage)),
+        Span::styled(outcome.to_string(), style),
+    ]));
+    if let Some(t) = v.twilio_error {
+        lines.push(Line::from(format!("Twilio {t}: {}", twilio_hint(t))));
+    }
+    for l in wrap(&v.summary, w) {
+        lines.push(Line::from(l));
+    }
+    let mut evidence_rows = Rect::default();
+    if !v.evidence.is_empty() {
+        lines.push(Line::from(Span::styled(
+            "evidence (Tab, then Enter opens the frame)",
+            theme.header(),
+        )));
+        evidence_rows = Rect {
+            y: inner.y + lines.len() as u16,
+            height: v.evidence.len() as u16,
+            ..inner
+        };
+        for (i, e) in v.evidence.iter().enumerate() {
+            let mut line = Line::from(truncate(&format!("{:>7}  {}", e.frame, e.text), w));
+            if i == c.evidence_cursor && c.focus == Focus::Evidence {
+                line = line.style(theme.cursor());
+            }
+            lines.push(line);
+        }
+    }
+    if !c.doc.media.streams.is_empty() {
+        lines.push(Line::from(Span::styled("media", theme.header())));
+        for st in &c.doc.media.streams {
+            let codec = static_encoding_name(st.payload_type)
+                .map(|n| format!(" {n}"))
+                .unwrap_or_default();
+            let loss = if st.expected > 0 {
+                st.lost as f64 * 100.0 / st.expected as f64
+            } else {
+                0.0
+            };
+            lines.push(Line::from(truncate(
+                &format!(
+                    "{} -> {}{}",
+                    st.src,
+                    st.dst,
+                    if st.relayed { " (TURN)" } else { "" }
+                ),
+                w,
+            )));
+            let mos = st.mos.map_or("-".to_string(), |m| format!("{m:.2}"));
+            lines.push(Line::from(Span::styled(
+                truncate(
+                    &format!(
+                        "  PT {}{codec}  {} pkts  lost {} ({loss:.1}%)",
+                        st.payload_type, st.packets, st.lost
+                    ),
+                    w,
+                ),
+                theme.dim(),
+            )));
+            lines.push(Line::from(Span::styled(
+                truncate(&format!("  jitter {:.1} ms  MOS {mos}", st.jitter_ms), w),
+                theme.dim(),
+            )));
+        }
+    }
+    if !v.advice.is_empty() {
+        lines.push(Line::from(Span::styled("what to do", theme.header())));
+        for a in &v.advice {
+            for (k, l) in wrap(a, w.saturating_sub(2)).into_iter().enumerate() {
+                lines.push(Line::from(format!(
+                    "{}{l}",
+                    if k == 0 { "- " } else { "  " }
+                )));
+            }
+        }
+    }
+    f.render_widget(Paragraph::new(lines), inner);
+    // Rows past the pane were not drawn: not clickable.
+    let bottom = inner.y + inner.height;
+    if evidence_rows.y >= bottom {
+        Rect::default()
+    } else {
+        evidence_rows.height = evidence_rows.height.min(bottom - evidence_rows.y);
+        evidence_rows
+    }
+}

@@ -1,0 +1,195 @@
+//! Drawing: the header and footer every screen shares, and which screen
+//! draws the middle. Widgets read the state; they change only the scroll
+//! offsets and the areas the mouse needs.
+
+use std::sync::atomic::Ordering;
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use super::state::{AppState, Screen};
+use super::theme::Theme;
+use super::{call_view, list, overlay, packet_view};
+
+/// The smallest terminal the UI draws in.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+/// `1 234 567`: frame and call counts, grouped as the text report groups
+/// them.
+pub fn grouped(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+pub fn draw(f: &mut Frame<'_>, state: &mut AppState, theme: &Theme) {
+    let area = f.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let text = format!(
+            "terminal too small: {}x{}, callscope needs at least {MIN_WIDTH}x{MIN_HEIGHT} (q quits)",
+            area.width, area.height
+        );
+        f.render_widget(
+            Paragraph::new(text).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
+    }
+    let [header, body, footer] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Min(5),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(f, state, theme, header);
+    match state.screens.last() {
+        Some(Screen::Call(_)) => call_view::draw(f, state, theme, body),
+        Some(Screen::Packet(_)) => packet_view::draw(f, state, theme, body),
+        _ => list::draw(f, state, theme, body),
+    }
+    draw_footer(f, state, theme, footer);
+    if state.overlay.is_some() {
+        overlay::draw(f, state, theme, area);
+    }
+}
+
+fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
+    let p = &s.progress;
+    let reading = if let Some(e) = &s.load_error {
+        Span::styled(format!("cannot read: {e}"), theme.failed())
+    } else if s.loading() {
+        let frames = p.frames.load(Ordering::Relaxed);
+        let pct = s
+            .total_bytes
+            .filter(|&t| t > 0)
+            .map(|t| {
+                let b = p.bytes.load(Ordering::Relaxed).min(t);
+                format!("{:>3}%  ", b * 100 / t)
+            })
+            .unwrap_or_default();
+        Span::styled(
+            format!("reading {pct}{} frames", grouped(frames)),
+            theme.waiting(),
+        )
+    } else if let Some(sum) = &s.summary {
+        let mut t = format!("{} frames", grouped(sum.frames));
+        if sum.undecodable > 0 {
+            t.push_str(&format!(", {} undecodable", grouped(sum.undecodable)));
+        }
+        t.push_str(&format!(", read in {:.1} s", sum.seconds));
+        Span::raw(t)
+    } else {
+        Span::raw("")
+    };
+    let calls = s.calls.len() as u64;
+    let mut line1 = vec![
+        Span::styled("callscope ", theme.title()),
+        Span::raw(format!("{}  ", s.file)),
+        reading,
+        Span::raw(format!(
+            "  calls {} (shown {}, at {})",
+            grouped(calls),
+            grouped(s.view.len() as u64),
+            grouped(if s.view.is_empty() {
+                0
+            } else {
+                s.cursor as u64 + 1
+            }),
+        )),
+    ];
+    if !s.selected.is_empty() {
+        line1.push(Span::styled(
+            format!("  selected {}", s.selected.len()),
+            theme.chosen(),
+        ));
+    }
+    let mut line2 = vec![
+        Span::styled(format!("failed {}", grouped(s.failed)), theme.failed()),
+        Span::raw("  "),
+        Span::styled(format!("waiting {}", grouped(s.waiting)), theme.waiting()),
+        Span::raw("  by stage:"),
+    ];
+    for stage in ["sip", "ice", "dtls", "media", "none"] {
+        line2.push(Span::raw(format!(
+            " {stage} {}",
+            grouped(s.by_stage.get(stage).copied().unwrap_or(0))
+        )));
+    }
+    if let Some(sum) = &s.summary {
+        if !sum.warnings.is_empty() {
+            line2.push(Span::styled(
+                format!("  {} warnings (?)", sum.warnings.len()),
+                theme.waiting(),
+            ));
+        }
+    }
+    let mut codes: Vec<(&String, &u64)> = s.by_code.iter().collect();
+    codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let mut line3 = vec![Span::raw("codes:")];
+    for (c, n) in codes {
+        line3.push(Span::raw(format!(" {c} {}", grouped(*n))));
+    }
+    if !s.filter.is_empty() {
+        line3 = vec![
+            Span::styled("filter: ", theme.key()),
+            Span::raw(s.filter.describe()),
+            Span::styled("  (c clears)", theme.dim()),
+        ];
+    }
+    f.render_widget(
+        Paragraph::new(vec![
+            Line::from(line1),
+            Line::from(line2),
+            Line::from(line3),
+        ]),
+        area,
+    );
+}
+
+fn draw_footer(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
+    let keys: &[(&str, &str)] = match s.screens.last() {
+        Some(Screen::Call(_)) => &[
+            ("Enter", "frame"),
+            ("Tab", "ladder/evidence"),
+            ("Space", "select"),
+            ("s", "save"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
+        Some(Screen::Packet(_)) => &[
+            ("arrows", "scroll"),
+            ("<- ->", "prev/next frame"),
+            ("s", "save call"),
+            ("Esc", "back"),
+            ("?", "help"),
+        ],
+        _ => &[
+            ("Enter", "open"),
+            ("Space", "select"),
+            ("/", "search"),
+            ("f", "filter"),
+            ("< >", "sort"),
+            ("s", "save"),
+            ("?", "help"),
+            ("q", "quit"),
+        ],
+    };
+    let mut spans = Vec::new();
+    if let Some(st) = &s.status {
+        spans.push(Span::styled(format!("{st}  "), theme.waiting()));
+    }
+    for (k, what) in keys {
+        spans.push(Span::styled(*k, theme.key()));
+        spans.push(Span::raw(format!(" {what}  ")));
+    }
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

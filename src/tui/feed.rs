@@ -1,0 +1,282 @@
+//! The UI's sources of calls and frames: a session run over the capture on
+//! a thread of its own (calls sent as they are finalised, progress kept in
+//! counters the screen reads), the frames a call view shows decoded again
+//! on demand, and saving calls. Every one reports through one channel, so
+//! the screen never waits on the capture.
+
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::analysis::Analyzer;
+use crate::capture::{CaptureReader, RawFrame};
+use crate::engine::{
+    export_calls, CallSelection, JudgedCall, Session, SessionObserver, SessionOptions,
+};
+use crate::pipeline::DecodedFrame;
+use crate::report::analyze::{CaptureFacts, ReportFormat, ReportWriter};
+use crate::report::packets::{frame_detail, frame_info, frame_protocol, sip_text};
+
+use super::model::CallEntry;
+
+/// Frames decoded again for one call view, at most: a call with more
+/// events shows the first ones' frames (the timeline keeps 2 000 events).
+pub const MAX_FETCHED_FRAMES: usize = 4_096;
+/// Bytes of one frame kept for its hex dump (a jumbo frame is cut here,
+/// and the view says so).
+pub const MAX_FRAME_BYTES: usize = 65_536;
+
+/// How far reading has gone, shared with the screen.
+#[derive(Debug, Default)]
+pub struct Progress {
+    pub frames: AtomicU64,
+    /// Bytes of the file read so far (compressed bytes for gzip).
+    pub bytes: AtomicU64,
+    pub calls: AtomicU64,
+    pub done: AtomicBool,
+}
+
+/// What the capture said when reading ended.
+#[derive(Debug, Clone, Default)]
+pub struct LoadSummary {
+    pub frames: u64,
+    pub undecodable: u64,
+    pub first_ts: Option<i64>,
+    pub last_ts: Option<i64>,
+    /// Warnings the report would print: bounds reached, frames not read.
+    pub warnings: Vec<String>,
+    /// Reading stopped early (a file cut short): what and where.
+    pub error: Option<String>,
+    pub seconds: f64,
+}
+
+/// One frame decoded field by field, for the packet view.
+#[derive(Debug, Clone)]
+pub struct FrameDetail {
+    pub number: u64,
+    pub ts_ns: i64,
+    pub protocol: &'static str,
+    pub info: String,
+    pub orig_len: u32,
+    /// The fields, as `packets --format json` gives them.
+    pub fields: Value,
+    /// The SIP message as text, when the frame carries SIP.
+    pub sip_text: Option<String>,
+    pub bytes: Vec<u8>,
+}
+
+/// What the workers report to the screen.
+#[derive(Debug)]
+pub enum FeedEvent {
+    /// Calls judged for the last time, in start order.
+    Calls(Vec<CallEntry>),
+    /// Reading ended.
+    Finished(LoadSummary),
+    /// The capture could not be read at all.
+    Failed(String),
+    Frames(Vec<FrameDetail>),
+    /// A save ended: what was written, or why not.
+    Saved(Result<String, String>),
+}
+
+/// Counts the bytes read from the file, for the percentage.
+struct CountingRead<R> {
+    inner: R,
+    progress: Arc<Progress>,
+}
+
+impl<R: Read> Read for CountingRead<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.progress.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Sends calls as they are finalised.
+struct EntrySender<'a> {
+    tx: &'a Sender<FeedEvent>,
+    progress: &'a Progress,
+    /// The receiver hung up (the UI quit): stop building entries.
+    closed: bool,
+}
+
+impl SessionObserver for EntrySender<'_> {
+    fn frame(&mut self, f: &DecodedFrame<'_>, _: &RawFrame<'_>, _: &Analyzer) {
+        self.progress.frames.store(f.number, Ordering::Relaxed);
+    }
+
+    fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
+        if self.closed || calls.is_empty() {
+            return;
+        }
+        let entries: Vec<CallEntry> = calls
+            .par_iter()
+            .filter_map(|c| CallEntry::from_judged(c).ok())
+            .collect();
+        self.progress
+            .calls
+            .fetch_add(entries.len() as u64, Ordering::Relaxed);
+        if self.tx.send(FeedEvent::Calls(entries)).is_err() {
+            self.closed = true;
+        }
+    }
+}
+
+fn warnings(facts: &CaptureFacts) -> Vec<String> {
+    let mut text = Vec::new();
+    let _ = crate::report::analyze::write_warnings(&mut text, facts);
+    String::from_utf8_lossy(&text)
+        .lines()
+        .map(|l| l.trim_start_matches("warning: ").to_string())
+        .collect()
+}
+
+/// Reads the capture to its end, sending calls as they are judged; what
+/// the `tui` command runs on its loading thread (and tests on theirs).
+pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<Progress>) {
+    let started = Instant::now();
+    let reader = File::open(path)
+        .map_err(|e| format!("{path}: {e}"))
+        .and_then(|f| {
+            let counting = CountingRead {
+                inner: io::BufReader::with_capacity(1 << 16, f),
+                progress: progress.clone(),
+            };
+            CaptureReader::from_reader(path, Box::new(counting)).map_err(|e| e.to_string())
+        });
+    let reader = match reader {
+        Ok(r) => r,
+        Err(e) => {
+            progress.done.store(true, Ordering::Relaxed);
+            let _ = tx.send(FeedEvent::Failed(e));
+            return;
+        }
+    };
+    let mut session = Session::new(SessionOptions::streaming(threads));
+    let mut sender = EntrySender {
+        tx,
+        progress,
+        closed: false,
+    };
+    let event = match session.run_observed(reader, &mut sender) {
+        Ok(outcome) => {
+            let facts = CaptureFacts {
+                info: outcome.info.clone(),
+                accounting: session.accounting().clone(),
+                limits: session.limits(),
+                error: outcome.late_error.as_ref().map(|e| e.to_string()),
+            };
+            FeedEvent::Finished(LoadSummary {
+                frames: outcome.info.frames,
+                undecodable: session.accounting().undecodable(),
+                first_ts: outcome.info.first_ts_ns,
+                last_ts: outcome.info.last_ts_ns,
+                warnings: warnings(&facts),
+                error: facts.error,
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        Err(e) => FeedEvent::Failed(e.to_string()),
+    };
+    progress.done.store(true, Ordering::Relaxed);
+    let _ = tx.send(event);
+}
+
+/// Starts [`load`] on a thread of its own.
+pub fn spawn_load(
+    path: String,
+    threads: usize,
+    tx: Sender<FeedEvent>,
+    progress: Arc<Progress>,
+) -> io::Result<JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("callscope-load".into())
+        .spawn(move || load(&path, threads, &tx, &progress))
+}
+
+/// Decodes the given frames of the capture again (reading it through: the
+/// formats read have no index), for the packet view.
+pub fn fetch_frames(path: &str, threads: usize, wanted: &BTreeSet<u64>) -> Vec<FrameDetail> {
+    let mut out = Vec::new();
+    let Some(&last) = wanted.last() else {
+        return out;
+    };
+    let Ok(reader) = CaptureReader::open(path) else {
+        return out;
+    };
+    let mut session = Session::new(SessionOptions::decode_only(threads));
+    let _ = session.run(reader, |f, raw, _| {
+        if f.number > last || !wanted.contains(&f.number) {
+            return;
+        }
+        out.push(FrameDetail {
+            number: f.number,
+            ts_ns: f.ts_ns,
+            protocol: frame_protocol(f),
+            info: frame_info(f),
+            orig_len: raw.orig_len,
+            fields: frame_detail(f),
+            sip_text: sip_text(f),
+            bytes: raw.data[..raw.data.len().min(MAX_FRAME_BYTES)].to_vec(),
+        });
+    });
+    out
+}
+
+/// Writes the chosen calls' frames to `BASE.pcapng` (the engine's export)
+/// and their report to `BASE.json` (what `analyze --format json --call N`
+/// prints), and says what it wrote.
+pub fn save_calls(
+    path: &str,
+    threads: usize,
+    numbers: &[u32],
+    base: &str,
+) -> Result<String, String> {
+    let pcapng = format!("{base}.pcapng");
+    let json = format!("{base}.json");
+    let file = File::create(&pcapng).map_err(|e| format!("creating {pcapng}: {e}"))?;
+    let summary = export_calls(
+        path,
+        threads,
+        |c| numbers.contains(&c.number),
+        BufWriter::new(file),
+        &pcapng,
+    )
+    .map_err(|e| e.to_string())?;
+
+    let selection = CallSelection {
+        calls: numbers.iter().map(u32::to_string).collect(),
+        ..CallSelection::default()
+    };
+    let mut session = Session::new(SessionOptions::streaming(threads));
+    let mut report = ReportWriter::new(ReportFormat::Json, &selection, threads);
+    let outcome = CaptureReader::open(path)
+        .and_then(|r| session.run_observed(r, &mut report))
+        .map_err(|e| e.to_string())?;
+    let facts = CaptureFacts {
+        info: outcome.info,
+        accounting: session.accounting().clone(),
+        limits: session.limits(),
+        error: outcome.late_error.map(|e| e.to_string()),
+    };
+    let file = File::create(&json).map_err(|e| format!("creating {json}: {e}"))?;
+    let mut out = BufWriter::new(file);
+    report
+        .finish(&mut out, &facts)
+        .and_then(|_| out.flush())
+        .map_err(|e| format!("writing {json}: {e}"))?;
+    Ok(format!(
+        "saved {}: {pcapng} ({}), {json}",
+        crate::analysis::evidence::plural(summary.calls.len() as u64, "call"),
+        crate::analysis::evidence::plural(summary.frames, "frame"),
+    ))
+}

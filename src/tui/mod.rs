@@ -1,0 +1,207 @@
+//! `callscope tui FILE`: the terminal UI. A session reads the capture on a
+//! thread of its own and sends each call as it is judged (the same JSON
+//! `analyze --format json` writes); the screen lists them as they come,
+//! opens a call's ladder and verdict, and a frame's fields and bytes.
+//!
+//! The shell here owns the terminal and the threads; [`state`] holds what
+//! is shown and what keys do, the widgets draw it. The terminal is given
+//! back on every way out: quitting, an error, or a panic.
+
+pub mod call_view;
+pub mod draw;
+pub mod feed;
+pub mod filter;
+pub mod list;
+pub mod model;
+pub mod overlay;
+pub mod packet_view;
+pub mod state;
+pub mod theme;
+
+use std::io;
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{self, DisableMouseCapture, EnableMouseCapture, Event};
+use crossterm::execute;
+use ratatui::backend::{Backend, TestBackend};
+use ratatui::Terminal;
+
+use feed::{FeedEvent, Progress};
+use state::{AppState, Effect};
+use theme::Theme;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TuiError {
+    #[error("{0}")]
+    Capture(#[from] crate::capture::CaptureError),
+    #[error(
+        "the terminal UI reads a file: standard input cannot be read again for frames and saving"
+    )]
+    Stdin,
+    #[error("the terminal: {0}")]
+    Terminal(#[from] io::Error),
+}
+
+/// With this set, `P` makes the UI panic: the test of the panic path.
+pub const TEST_PANIC_ENV: &str = "CALLSCOPE_TUI_TEST_PANIC";
+
+/// How often the list is filtered and sorted again while calls pour in.
+const REFRESH_EVERY: Duration = Duration::from_millis(200);
+/// How long the screen waits for a key before looking at the workers.
+const TICK: Duration = Duration::from_millis(50);
+
+/// Reads `path` completely on this thread into a new state: what tests
+/// (and benches) start from.
+pub fn load_blocking(path: &str, threads: usize) -> AppState {
+    let (tx, rx) = mpsc::channel();
+    let progress = Arc::new(Progress::default());
+    feed::load(path, threads, &tx, &progress);
+    let size = std::fs::metadata(path).ok().map(|m| m.len());
+    let mut state = AppState::new(path, progress, size);
+    drop(tx);
+    while let Ok(e) = rx.recv() {
+        state.on_feed(e);
+    }
+    state.refresh_view();
+    state
+}
+
+/// Draws the state on a `width` x `height` test terminal and returns the
+/// screen as text, one line per row.
+pub fn render_text(state: &mut AppState, theme: &Theme, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test backend");
+    terminal
+        .draw(|f| draw::draw(f, state, theme))
+        .expect("draw on a test backend");
+    buffer_text(terminal.backend().buffer())
+}
+
+/// A buffer's text, one line per row, trailing spaces trimmed.
+pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
+    let area = buffer.area;
+    let mut out = String::new();
+    for y in 0..area.height {
+        let mut line = String::new();
+        for x in 0..area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Gives the terminal back: raw mode off, main screen, no mouse capture.
+fn restore() {
+    let _ = execute!(io::stdout(), DisableMouseCapture);
+    ratatui::restore();
+}
+
+/// Runs the UI on the terminal until the user quits.
+pub fn run(path: &str, threads: usize) -> Result<(), TuiError> {
+    if path == "-" {
+        return Err(TuiError::Stdin);
+    }
+    // An unreadable file is said before the screen is taken.
+    drop(crate::capture::CaptureReader::open(path)?);
+    let size = std::fs::metadata(path).ok().map(|m| m.len());
+    let (tx, rx) = mpsc::channel();
+    let progress = Arc::new(Progress::default());
+    feed::spawn_load(path.to_string(), threads, tx.clone(), progress.clone())?;
+    let mut state = AppState::new(path, progress, size);
+    let theme = Theme::from_env();
+    state.no_color = !theme.color;
+
+    // ratatui's panic hook restores the screen; ours also releases the mouse.
+    let mut terminal = ratatui::try_init()?;
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let _ = execute!(io::stdout(), DisableMouseCapture);
+        hook(info);
+    }));
+    let result = execute!(io::stdout(), EnableMouseCapture)
+        .map_err(TuiError::from)
+        .and_then(|_| event_loop(&mut terminal, &mut state, &theme, &rx, &tx, path, threads));
+    restore();
+    result
+}
+
+fn event_loop<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &mut AppState,
+    theme: &Theme,
+    rx: &Receiver<FeedEvent>,
+    tx: &Sender<FeedEvent>,
+    path: &str,
+    threads: usize,
+) -> Result<(), TuiError> {
+    let mut dirty = true;
+    let mut last_refresh = Instant::now() - REFRESH_EVERY;
+    let mut last_frames = u64::MAX;
+    loop {
+        // Calls as they come; the list sorted at most a few times a second.
+        while let Ok(e) = rx.try_recv() {
+            state.on_feed(e);
+            dirty = true;
+        }
+        if state.view_dirty() && (last_refresh.elapsed() >= REFRESH_EVERY || !state.loading()) {
+            state.refresh_view();
+            last_refresh = Instant::now();
+            dirty = true;
+        }
+        let frames = state
+            .progress
+            .frames
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if frames != last_frames {
+            last_frames = frames;
+            dirty = true;
+        }
+        if dirty {
+            terminal.draw(|f| draw::draw(f, state, theme))?;
+            dirty = false;
+        }
+        if !event::poll(TICK)? {
+            continue;
+        }
+        let effects = match event::read()? {
+            // Fault injection for the test that the terminal is given back
+            // after a panic (tests/tui_terminal.rs); inert unless asked for.
+            Event::Key(k)
+                if k.code == event::KeyCode::Char('P')
+                    && std::env::var_os(TEST_PANIC_ENV).is_some() =>
+            {
+                panic!("{TEST_PANIC_ENV}: panic asked for")
+            }
+            Event::Key(k) => state.on_key(k),
+            Event::Mouse(m) => state.on_mouse(m),
+            _ => Vec::new(),
+        };
+        dirty = true;
+        for effect in effects {
+            match effect {
+                Effect::Quit => return Ok(()),
+                Effect::FetchFrames(wanted) => {
+                    let (tx, path) = (tx.clone(), path.to_string());
+                    std::thread::Builder::new()
+                        .name("callscope-frames".into())
+                        .spawn(move || {
+                            let frames = feed::fetch_frames(&path, threads, &wanted);
+                            let _ = tx.send(FeedEvent::Frames(frames));
+                        })?;
+                }
+                Effect::Save { numbers, base } => {
+                    let (tx, path) = (tx.clone(), path.to_string());
+                    std::thread::Builder::new()
+                        .name("callscope-save".into())
+                        .spawn(move || {
+                            let r = feed::save_calls(&path, threads, &numbers, &base);
+                            let _ = tx.send(FeedEvent::Saved(r));
+                        })?;
+                }
+            }
+        }
+    }
+}

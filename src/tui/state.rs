@@ -1,0 +1,837 @@
+//! The UI's state and what keys and mouse do to it. Nothing here draws or
+//! touches the terminal: handlers change the state and return the work the
+//! shell must start ([`Effect`]), so tests drive the UI with key events and
+//! read what it would show.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use ratatui::layout::Rect;
+
+use super::feed::{FeedEvent, FrameDetail, LoadSummary, Progress, MAX_FETCHED_FRAMES};
+use crate::report::spool::Spool;
+
+use super::filter::cycle_filter;
+pub use super::filter::{Filter, FilterDialog, ResultFilter, SortKey, FILTER_FIELDS};
+use super::model::{CallDoc, CallEntry, CallText, StoredCall};
+
+/// Work for the shell: threads to start, or the end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Quit,
+    /// Decode these frames again for the packet view.
+    FetchFrames(BTreeSet<u64>),
+    /// Save these calls to `BASE.pcapng` and `BASE.json`.
+    Save {
+        numbers: Vec<u32>,
+        base: String,
+    },
+}
+
+/// Which pane of the call view keys move in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Ladder,
+    Evidence,
+}
+
+/// A call opened in the call view.
+#[derive(Debug, Clone)]
+pub struct CallScreen {
+    /// Index into [`AppState::calls`].
+    pub entry: usize,
+    pub doc: CallDoc,
+    pub cursor: usize,
+    pub offset: usize,
+    pub focus: Focus,
+    pub evidence_cursor: usize,
+    /// The frames the packet view steps through: every event's frames
+    /// and the evidence, in order.
+    pub frames: Vec<u64>,
+}
+
+/// One frame of a call, decoded.
+#[derive(Debug, Clone)]
+pub struct PacketScreen {
+    pub frame: u64,
+    pub scroll: usize,
+}
+
+#[derive(Debug, Clone)]
+pub enum Screen {
+    List,
+    Call(Box<CallScreen>),
+    Packet(PacketScreen),
+}
+
+/// Something drawn over the screen that takes the keys first.
+#[derive(Debug, Clone)]
+pub enum Overlay {
+    Help {
+        scroll: usize,
+    },
+    Filter(FilterDialog),
+    /// `/`: the text being typed (applied as it is typed).
+    Search,
+    /// F2: the base name being typed, and the calls to save.
+    Save {
+        base: String,
+        numbers: Vec<u32>,
+    },
+}
+
+/// Where things were drawn, for the mouse.
+#[derive(Debug, Clone, Default)]
+pub struct HitAreas {
+    /// The list's rows (without its header line).
+    pub list_rows: Rect,
+    /// The list's header line, and each column's x range.
+    pub list_header: Rect,
+    pub list_columns: Vec<(u16, u16, SortKey)>,
+    pub ladder_rows: Rect,
+    pub evidence_rows: Rect,
+    pub packet_rows: Rect,
+}
+
+/// The whole UI state.
+pub struct AppState {
+    pub file: String,
+    pub calls: Vec<StoredCall>,
+    /// The calls' JSON.
+    spool: Spool,
+    by_number: HashMap<u32, usize>,
+    /// Indices into `calls`: the list as filtered and sorted.
+    pub view: Vec<usize>,
+    view_dirty: bool,
+    /// Position in `view`, and the first row drawn.
+    pub cursor: usize,
+    pub offset: usize,
+    pub sort: SortKey,
+    pub reverse: bool,
+    pub filter: Filter,
+    /// Call numbers chosen with Space.
+    pub selected: BTreeSet<u32>,
+    pub screens: Vec<Screen>,
+    pub overlay: Option<Overlay>,
+    pub progress: Arc<Progress>,
+    /// File size, for the percentage (none for a pipe).
+    pub total_bytes: Option<u64>,
+    pub summary: Option<LoadSummary>,
+    pub load_error: Option<String>,
+    /// A line for the footer: what the last action did.
+    pub status: Option<String>,
+    pub frames: HashMap<u64, FrameDetail>,
+    /// Frames asked for and not yet back.
+    pub fetching: BTreeSet<u64>,
+    pub saving: bool,
+    pub no_color: bool,
+    /// Totals over every call read, for the header.
+    pub by_stage: BTreeMap<String, u64>,
+    pub by_code: BTreeMap<String, u64>,
+    pub failed: u64,
+    pub waiting: u64,
+    /// Rows the last draw had room for (paging).
+    pub page_rows: usize,
+    pub hit: HitAreas,
+}
+
+/// Lines a page key moves when nothing was drawn yet.
+const DEFAULT_PAGE: usize = 10;
+
+fn page(rows: usize) -> usize {
+    if rows == 0 {
+        DEFAULT_PAGE
+    } else {
+        rows.saturating_sub(1).max(1)
+    }
+}
+
+/// Moves `cursor` within `0..len` by a key; true when the key was one.
+fn move_cursor(cursor: &mut usize, len: usize, key: KeyCode, rows: usize) -> bool {
+    let last = len.saturating_sub(1);
+    let new = match key {
+        KeyCode::Up | KeyCode::Char('k') => cursor.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') => (*cursor + 1).min(last),
+        KeyCode::PageUp => cursor.saturating_sub(page(rows)),
+        KeyCode::PageDown => (*cursor + page(rows)).min(last),
+        KeyCode::Home | KeyCode::Char('g') => 0,
+        KeyCode::End | KeyCode::Char('G') => last,
+        _ => return false,
+    };
+    *cursor = new;
+    true
+}
+
+impl AppState {
+    pub fn new(file: &str, progress: Arc<Progress>, total_bytes: Option<u64>) -> Self {
+        Self {
+            file: file.to_string(),
+            calls: Vec::new(),
+            spool: Spool::new(),
+            by_number: HashMap::new(),
+            view: Vec::new(),
+            view_dirty: false,
+            cursor: 0,
+            offset: 0,
+            sort: SortKey::Number,
+            reverse: false,
+            filter: Filter::default(),
+            selected: BTreeSet::new(),
+            screens: vec![Screen::List],
+            overlay: None,
+            progress,
+            total_bytes,
+            summary: None,
+            load_error: None,
+            status: None,
+            frames: HashMap::new(),
+            fetching: BTreeSet::new(),
+            saving: false,
+            no_color: false,
+            by_stage: BTreeMap::new(),
+            by_code: BTreeMap::new(),
+            failed: 0,
+            waiting: 0,
+            page_rows: 0,
+            hit: HitAreas::default(),
+        }
+    }
+
+    pub fn loading(&self) -> bool {
+        !self.progress.done.load(Ordering::Relaxed)
+    }
+
+    pub fn screen(&self) -> &Screen {
+        self.screens.last().unwrap_or(&Screen::List)
+    }
+
+    /// The call under the list's cursor.
+    pub fn current(&self) -> Option<&StoredCall> {
+        self.view.get(self.cursor).map(|&i| &self.calls[i])
+    }
+
+    /// Takes what a worker reported.
+    pub fn on_feed(&mut self, event: FeedEvent) {
+        match event {
+            FeedEvent::Calls(entries) => {
+                for e in entries {
+                    let r = &e.row;
+                    *self.by_stage.entry(r.stage.clone()).or_default() += 1;
+                    *self.by_code.entry(r.code.clone()).or_default() += 1;
+                    self.failed += u64::from(r.failed);
+                    self.waiting += u64::from(r.pending);
+                    let stored = self.store(e);
+                    match self.by_number.get(&stored.row.number) {
+                        // A live session may send a call again as it changes.
+                        Some(&i) => self.calls[i] = stored,
+                        None => {
+                            self.by_number.insert(stored.row.number, self.calls.len());
+                            self.calls.push(stored);
+                        }
+                    }
+                }
+                self.view_dirty = true;
+            }
+            FeedEvent::Finished(s) => {
+                if let Some(e) = &s.error {
+                    self.status = Some(format!("reading stopped early: {e}"));
+                }
+                self.summary = Some(s);
+                self.view_dirty = true;
+            }
+            FeedEvent::Failed(e) => {
+                self.load_error = Some(e);
+            }
+            FeedEvent::Frames(frames) => {
+                for f in frames {
+                    self.fetching.remove(&f.number);
+                    self.frames.insert(f.number, f);
+                }
+                // Frames asked for and not in the capture (cut short).
+                self.fetching.clear();
+            }
+            FeedEvent::Saved(r) => {
+                self.saving = false;
+                self.status = Some(match r {
+                    Ok(s) => s,
+                    Err(e) => format!("save failed: {e}"),
+                });
+            }
+        }
+    }
+
+    /// Keeps a call: its JSON to the spool (or in memory if the spool
+    /// fails, e.g. a full disk: nothing is lost either way).
+    fn store(&mut self, e: CallEntry) -> StoredCall {
+        let text = match self.spool.put(e.json.as_bytes()) {
+            Ok(at) => CallText::Spooled(at),
+            Err(_) => CallText::Inline(e.json),
+        };
+        StoredCall {
+            row: e.row,
+            columns: e.columns,
+            text,
+        }
+    }
+
+    /// The JSON of the `i`th call kept, as the report has it.
+    pub fn call_json(&mut self, i: usize) -> std::io::Result<String> {
+        match &self.calls[i].text {
+            CallText::Inline(s) => Ok(s.to_string()),
+            CallText::Spooled(at) => {
+                self.spool.flush()?;
+                let mut buf = Vec::new();
+                self.spool.get(*at, &mut buf)?;
+                String::from_utf8(buf).map_err(std::io::Error::other)
+            }
+        }
+    }
+
+    /// The `i`th call kept, whole.
+    pub fn call_doc(&mut self, i: usize) -> Result<CallDoc, String> {
+        let text = self.call_json(i).map_err(|e| e.to_string())?;
+        serde_json::from_str(&text).map_err(|e| e.to_string())
+    }
+
+    /// Whether the list must be filtered and sorted again.
+    pub fn view_dirty(&self) -> bool {
+        self.view_dirty
+    }
+
+    /// Filters and sorts the list again, keeping the cursor on its call.
+    pub fn refresh_view(&mut self) {
+        let keep = self.current().map(|e| e.row.number);
+        let calls = &self.calls;
+        let mut view: Vec<usize> = (0..calls.len())
+            .filter(|&i| self.filter.matches(&calls[i]))
+            .collect();
+        let key = self.sort;
+        view.sort_by(|&a, &b| {
+            let (x, y) = (&calls[a].row, &calls[b].row);
+            let o = match key {
+                SortKey::Number => x.number.cmp(&y.number),
+                SortKey::Start => x.start_ns.cmp(&y.start_ns),
+                SortKey::Kind => x.kind.cmp(&y.kind),
+                SortKey::Parties => x.parties.cmp(&y.parties),
+                SortKey::Stage => x.stage.cmp(&y.stage),
+                SortKey::Code => x.code.cmp(&y.code),
+                SortKey::Duration => x.duration_ns().cmp(&y.duration_ns()),
+                SortKey::Frames => x.frames.cmp(&y.frames),
+            };
+            o.then(x.number.cmp(&y.number))
+        });
+        if self.reverse {
+            view.reverse();
+        }
+        self.view = view;
+        self.view_dirty = false;
+        self.cursor = keep
+            .and_then(|n| {
+                self.view
+                    .iter()
+                    .position(|&i| self.calls[i].row.number == n)
+            })
+            .unwrap_or(0)
+            .min(self.view.len().saturating_sub(1));
+    }
+
+    /// Codes or kinds seen, most frequent first, for the filter dialog.
+    pub fn choices(&self, field: usize) -> Vec<String> {
+        match field {
+            0 => ResultFilter::ALL
+                .iter()
+                .map(|r| r.text().to_string())
+                .collect(),
+            1 => ["sip", "ice", "dtls", "media", "none"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            2 => {
+                let mut kinds: BTreeMap<&str, u64> = BTreeMap::new();
+                for c in &self.calls {
+                    *kinds.entry(&c.row.kind).or_default() += 1;
+                }
+                let mut v: Vec<(&str, u64)> = kinds.into_iter().collect();
+                v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+                v.into_iter().map(|(k, _)| k.to_string()).collect()
+            }
+            _ => {
+                let mut v: Vec<(&String, &u64)> = self.by_code.iter().collect();
+                v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+                v.into_iter().map(|(k, _)| k.clone()).collect()
+            }
+        }
+    }
+
+    /// A key, wherever the UI is.
+    pub fn on_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if key.kind == KeyEventKind::Release {
+            return Vec::new();
+        }
+        if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return vec![Effect::Quit];
+        }
+        if self.overlay.is_some() {
+            return self.on_overlay_key(key);
+        }
+        match key.code {
+            KeyCode::Char('?') | KeyCode::F(1) => {
+                self.overlay = Some(Overlay::Help { scroll: 0 });
+                return Vec::new();
+            }
+            KeyCode::Char('s') | KeyCode::F(2) => {
+                self.open_save();
+                return Vec::new();
+            }
+            _ => {}
+        }
+        match self.screens.last() {
+            Some(Screen::Call(_)) => self.on_call_key(key),
+            Some(Screen::Packet(_)) => self.on_packet_key(key),
+            _ => self.on_list_key(key),
+        }
+    }
+
+    fn on_list_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        if move_cursor(&mut self.cursor, self.view.len(), key.code, self.page_rows) {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Esc => {
+                if self.filter.is_empty() {
+                    return vec![Effect::Quit];
+                }
+                self.filter = Filter::default();
+                self.refresh_view();
+            }
+            KeyCode::Enter => return self.open_call(),
+            KeyCode::Char(' ') => {
+                if let Some(n) = self.current().map(|e| e.row.number) {
+                    if !self.selected.remove(&n) {
+                        self.selected.insert(n);
+                    }
+                    self.cursor = (self.cursor + 1).min(self.view.len().saturating_sub(1));
+                }
+            }
+            KeyCode::Char('A') => {
+                if self.selected.is_empty() {
+                    self.selected = self
+                        .view
+                        .iter()
+                        .map(|&i| self.calls[i].row.number)
+                        .collect();
+                } else {
+                    self.selected.clear();
+                }
+            }
+            KeyCode::Char('/') => {
+                self.overlay = Some(Overlay::Search);
+            }
+            KeyCode::Char('f') | KeyCode::F(7) => {
+                self.overlay = Some(Overlay::Filter(FilterDialog {
+                    field: 0,
+                    draft: self.filter.clone(),
+                }));
+            }
+            KeyCode::Char('c') => {
+                self.filter = Filter::default();
+                self.refresh_view();
+            }
+            KeyCode::Char('>') | KeyCode::Char('<') => {
+                let i = SortKey::ALL
+                    .iter()
+                    .position(|k| *k == self.sort)
+                    .unwrap_or(0);
+                let n = SortKey::ALL.len();
+                let next = if key.code == KeyCode::Char('>') {
+                    (i + 1) % n
+                } else {
+                    (i + n - 1) % n
+                };
+                self.sort = SortKey::ALL[next];
+                self.refresh_view();
+            }
+            KeyCode::Char('r') | KeyCode::Char('z') => {
+                self.reverse = !self.reverse;
+                self.refresh_view();
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens the call under the cursor.
+    fn open_call(&mut self) -> Vec<Effect> {
+        let Some(&entry) = self.view.get(self.cursor) else {
+            return Vec::new();
+        };
+        let doc = match self.call_doc(entry) {
+            Ok(d) => d,
+            Err(e) => {
+                self.status = Some(format!("cannot open call: {e}"));
+                return Vec::new();
+            }
+        };
+        let mut frames: BTreeSet<u64> = BTreeSet::new();
+        for e in &doc.timeline {
+            frames.insert(e.frame);
+            frames.extend(e.frames.iter().copied());
+        }
+        frames.extend(doc.verdict.evidence.iter().map(|e| e.frame));
+        let frames: Vec<u64> = frames.into_iter().take(MAX_FETCHED_FRAMES).collect();
+        // Start on the failing step, where there is one.
+        let cursor = doc
+            .timeline
+            .iter()
+            .position(|e| e.evidence && doc.verdict.failed())
+            .unwrap_or(0);
+        let focus = Focus::Ladder;
+        self.screens.push(Screen::Call(Box::new(CallScreen {
+            entry,
+            doc,
+            cursor,
+            offset: 0,
+            focus,
+            evidence_cursor: 0,
+            frames: frames.clone(),
+        })));
+        // A new call: the frames of the last one are not needed.
+        self.frames.retain(|n, _| frames.binary_search(n).is_ok());
+        let wanted: BTreeSet<u64> = frames
+            .into_iter()
+            .filter(|n| !self.frames.contains_key(n) && !self.fetching.contains(n))
+            .collect();
+        if wanted.is_empty() {
+            return Vec::new();
+        }
+        self.fetching.extend(wanted.iter().copied());
+        vec![Effect::FetchFrames(wanted)]
+    }
+
+    fn on_call_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let rows = self.page_rows;
+        let Some(Screen::Call(c)) = self.screens.last_mut() else {
+            return Vec::new();
+        };
+        let moved = match c.focus {
+            Focus::Ladder => move_cursor(&mut c.cursor, c.doc.timeline.len(), key.code, rows),
+            Focus::Evidence => move_cursor(
+                &mut c.evidence_cursor,
+                c.doc.verdict.evidence.len(),
+                key.code,
+                rows,
+            ),
+        };
+        if moved {
+            return Vec::new();
+        }
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
+                self.screens.pop();
+            }
+            KeyCode::Tab | KeyCode::BackTab => {
+                c.focus = match c.focus {
+                    Focus::Ladder if !c.doc.verdict.evidence.is_empty() => Focus::Evidence,
+                    _ => Focus::Ladder,
+                };
+            }
+            KeyCode::Enter => {
+                let frame = match c.focus {
+                    Focus::Ladder => c.doc.timeline.get(c.cursor).map(|e| e.frame),
+                    Focus::Evidence => c
+                        .doc
+                        .verdict
+                        .evidence
+                        .get(c.evidence_cursor)
+                        .map(|e| e.frame),
+                };
+                if let Some(frame) = frame {
+                    return self.open_packet(frame);
+                }
+            }
+            KeyCode::Char(' ') => {
+                let n = self.calls[c.entry].row.number;
+                if !self.selected.remove(&n) {
+                    self.selected.insert(n);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn open_packet(&mut self, frame: u64) -> Vec<Effect> {
+        self.screens
+            .push(Screen::Packet(PacketScreen { frame, scroll: 0 }));
+        self.want_frame(frame)
+    }
+
+    fn want_frame(&mut self, frame: u64) -> Vec<Effect> {
+        if self.frames.contains_key(&frame) || self.fetching.contains(&frame) {
+            return Vec::new();
+        }
+        self.fetching.insert(frame);
+        vec![Effect::FetchFrames([frame].into_iter().collect())]
+    }
+
+    /// The call view under the packet view.
+    fn call_screen(&self) -> Option<&CallScreen> {
+        self.screens.iter().rev().find_map(|s| match s {
+            Screen::Call(c) => Some(&**c),
+            _ => None,
+        })
+    }
+
+    fn on_packet_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let rows = self.page_rows;
+        let frames = self
+            .call_screen()
+            .map(|c| c.frames.clone())
+            .unwrap_or_default();
+        let Some(Screen::Packet(p)) = self.screens.last_mut() else {
+            return Vec::new();
+        };
+        let step = |p: &mut PacketScreen, forward: bool| -> Option<u64> {
+            let i = frames.iter().position(|&f| f == p.frame)?;
+            let j = if forward {
+                (i + 1).min(frames.len() - 1)
+            } else {
+                i.saturating_sub(1)
+            };
+            (j != i).then_some(frames[j])
+        };
+        match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
+                self.screens.pop();
+            }
+            KeyCode::Up | KeyCode::Char('k') => p.scroll = p.scroll.saturating_sub(1),
+            KeyCode::Down | KeyCode::Char('j') => p.scroll += 1,
+            KeyCode::PageUp => p.scroll = p.scroll.saturating_sub(page(rows)),
+            KeyCode::PageDown => p.scroll += page(rows),
+            KeyCode::Home | KeyCode::Char('g') => p.scroll = 0,
+            KeyCode::End | KeyCode::Char('G') => p.scroll = usize::MAX / 2,
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') => {
+                if let Some(f) = step(p, true) {
+                    *p = PacketScreen {
+                        frame: f,
+                        scroll: 0,
+                    };
+                    return self.want_frame(f);
+                }
+            }
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p') => {
+                if let Some(f) = step(p, false) {
+                    *p = PacketScreen {
+                        frame: f,
+                        scroll: 0,
+                    };
+                    return self.want_frame(f);
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The calls F2 saves: the ones chosen with Space, else the open call,
+    /// else the one under the cursor.
+    fn save_targets(&self) -> Vec<u32> {
+        if !self.selected.is_empty() {
+            return self.selected.iter().copied().collect();
+        }
+        if let Some(c) = self.call_screen() {
+            return vec![self.calls[c.entry].row.number];
+        }
+        self.current()
+            .map(|e| vec![e.row.number])
+            .unwrap_or_default()
+    }
+
+    fn open_save(&mut self) {
+        if self.saving {
+            self.status = Some("a save is still running".into());
+            return;
+        }
+        if self.loading() {
+            self.status = Some("wait until the capture is read to save".into());
+            return;
+        }
+        let numbers = self.save_targets();
+        if numbers.is_empty() {
+            self.status = Some("no call to save".into());
+            return;
+        }
+        let stem = std::path::Path::new(&self.file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .map(|s| s.trim_end_matches(".pcap").trim_end_matches(".pcapng"))
+            .unwrap_or("capture")
+            .to_string();
+        let base = if numbers.len() == 1 {
+            format!("{stem}-call{}", numbers[0])
+        } else {
+            format!("{stem}-{}calls", numbers.len())
+        };
+        self.overlay = Some(Overlay::Save { base, numbers });
+    }
+
+    fn on_overlay_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        let Some(overlay) = self.overlay.as_mut() else {
+            return Vec::new();
+        };
+        match overlay {
+            Overlay::Help { scroll } => match key.code {
+                KeyCode::Up | KeyCode::Char('k') => *scroll = scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
+                KeyCode::PageDown => *scroll += page(self.page_rows),
+                KeyCode::PageUp => *scroll = scroll.saturating_sub(page(self.page_rows)),
+                _ => self.overlay = None,
+            },
+            Overlay::Search => match key.code {
+                KeyCode::Enter => self.overlay = None,
+                KeyCode::Esc => {
+                    self.filter.text.clear();
+                    self.overlay = None;
+                    self.refresh_view();
+                }
+                KeyCode::Backspace => {
+                    self.filter.text.pop();
+                    self.refresh_view();
+                }
+                KeyCode::Char(ch) => {
+                    self.filter.text.push(ch);
+                    self.refresh_view();
+                }
+                _ => {}
+            },
+            Overlay::Save { base, numbers } => match key.code {
+                KeyCode::Esc => self.overlay = None,
+                KeyCode::Backspace => {
+                    base.pop();
+                }
+                KeyCode::Char(ch) => base.push(ch),
+                KeyCode::Enter if !base.is_empty() => {
+                    let effect = Effect::Save {
+                        numbers: numbers.clone(),
+                        base: base.clone(),
+                    };
+                    self.status = Some(format!("saving {base}.pcapng and {base}.json ..."));
+                    self.saving = true;
+                    self.overlay = None;
+                    return vec![effect];
+                }
+                _ => {}
+            },
+            Overlay::Filter(d) => {
+                let field = d.field;
+                match key.code {
+                    KeyCode::Esc => self.overlay = None,
+                    KeyCode::Enter => {
+                        self.filter = Filter {
+                            text: self.filter.text.clone(),
+                            ..d.draft.clone()
+                        };
+                        self.overlay = None;
+                        self.refresh_view();
+                    }
+                    KeyCode::Up | KeyCode::Char('k') => d.field = field.saturating_sub(1),
+                    KeyCode::Down | KeyCode::Char('j') | KeyCode::Tab => {
+                        d.field = (field + 1).min(FILTER_FIELDS.len() - 1)
+                    }
+                    KeyCode::Char('c') => d.draft = Filter::default(),
+                    KeyCode::Left | KeyCode::Right | KeyCode::Char('h') | KeyCode::Char('l') => {
+                        let forward = matches!(key.code, KeyCode::Right | KeyCode::Char('l'));
+                        let choices = self.choices(field);
+                        let Some(Overlay::Filter(d)) = self.overlay.as_mut() else {
+                            return Vec::new();
+                        };
+                        cycle_filter(&mut d.draft, field, &choices, forward);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Vec::new()
+    }
+
+    /// The mouse: the wheel moves the cursor (or scrolls), a click picks a
+    /// row, a click on the picked row opens it, a click on a column's
+    /// title sorts by it.
+    pub fn on_mouse(&mut self, m: MouseEvent) -> Vec<Effect> {
+        if self.overlay.is_some() {
+            return Vec::new();
+        }
+        let key = |code| KeyEvent::new(code, KeyModifiers::NONE);
+        match m.kind {
+            MouseEventKind::ScrollUp => self.on_key(key(KeyCode::Up)),
+            MouseEventKind::ScrollDown => self.on_key(key(KeyCode::Down)),
+            MouseEventKind::Down(MouseButton::Left) => self.on_click(m.column, m.row),
+            _ => Vec::new(),
+        }
+    }
+
+    fn on_click(&mut self, x: u16, y: u16) -> Vec<Effect> {
+        let inside = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+        match self.screens.last_mut() {
+            Some(Screen::List) | None => {
+                if inside(self.hit.list_header) {
+                    if let Some(&(_, _, k)) = self
+                        .hit
+                        .list_columns
+                        .iter()
+                        .find(|(a, b, _)| x >= *a && x < *b)
+                    {
+                        if self.sort == k {
+                            self.reverse = !self.reverse;
+                        } else {
+                            self.sort = k;
+                            self.reverse = false;
+                        }
+                        self.refresh_view();
+                    }
+                } else if inside(self.hit.list_rows) {
+                    let i = self.offset + usize::from(y - self.hit.list_rows.y);
+                    if i < self.view.len() {
+                        if i == self.cursor {
+                            return self.open_call();
+                        }
+                        self.cursor = i;
+                    }
+                }
+            }
+            Some(Screen::Call(c)) => {
+                let r = self.hit.ladder_rows;
+                if x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height {
+                    let i = c.offset + usize::from(y - r.y);
+                    if i < c.doc.timeline.len() {
+                        c.focus = Focus::Ladder;
+                        if i == c.cursor {
+                            let frame = c.doc.timeline[i].frame;
+                            return self.open_packet(frame);
+                        }
+                        c.cursor = i;
+                    }
+                }
+                let r = self.hit.evidence_rows;
+                if x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height {
+                    let i = usize::from(y - r.y);
+                    if i < c.doc.verdict.evidence.len() {
+                        c.focus = Focus::Evidence;
+                        if i == c.evidence_cursor {
+                            let frame = c.doc.verdict.evidence[i].frame;
+                            return self.open_packet(frame);
+                        }
+                        c.evidence_cursor = i;
+                    }
+                }
+            }
+            Some(Screen::Packet(_)) => {}
+        }
+        Vec::new()
+    }
+}
