@@ -171,7 +171,7 @@ fn evidence_opens_its_frame_decoded_with_a_hex_dump() {
     key(&mut s, KeyCode::Enter);
     assert!(matches!(s.screen(), Screen::Packet(p) if p.frame == 4));
     let text = screen(&mut s, 120, 60);
-    assert!(text.contains("frame 4  SIP"), "{text}");
+    assert!(text.contains("frame 4 (4 of 5 in the call)  SIP  10.201.1.2:5060 -> 10.201.1.1:5060  2026-11-21 15:28:45.455"), "{text}");
     assert!(text.contains("SIP/2.0 603 Decline"), "{text}");
     assert!(text.contains("status: 603"), "{text}");
     // The hex dump, at the end.
@@ -196,7 +196,11 @@ fn dtls_and_stun_frames_show_their_fields() {
     // The cursor starts on the failing step: the ClientHello.
     key(&mut s, KeyCode::Enter);
     let text = screen(&mut s, 120, 50);
-    assert!(text.contains("frame 22  DTLS"), "{text}");
+    assert!(text.contains("frame 22 ("), "{text}");
+    assert!(
+        text.contains(")  DTLS  10.202.2.2:52440 -> 10.202.1.2:55041"),
+        "{text}"
+    );
     assert!(text.contains("type: ClientHello"), "{text}");
     assert!(text.contains("profiles: [8, 7, 1]"), "{text}");
     key(&mut s, KeyCode::Esc);
@@ -206,7 +210,8 @@ fn dtls_and_stun_frames_show_their_fields() {
     }
     key(&mut s, KeyCode::Enter);
     let text = screen(&mut s, 120, 50);
-    assert!(text.contains("frame 18  STUN"), "{text}");
+    assert!(text.contains("frame 18 ("), "{text}");
+    assert!(text.contains(")  STUN  "), "{text}");
     assert!(text.contains("USERNAME"), "{text}");
 }
 
@@ -426,9 +431,16 @@ fn media_quality_per_stream_with_mos() {
     assert!(packets[1].contains("150 pkts  lost 0 (0.0%)"), "{text}");
     let mos: Vec<&str> = text.lines().filter(|l| l.contains("MOS 4.39")).collect();
     assert_eq!(mos.len(), 2, "{text}");
-    // The streams are bars on the ladder.
-    assert!(text.contains("RTP x"), "{text}");
-    assert!(text.contains("###"), "{text}");
+    // The streams are bars on the ladder, with their packets, loss and
+    // jitter, one each way.
+    assert!(
+        line_with(&text, "##RTP x100 lost 0 jit 0.3").contains("#>"),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "<#RTP x150 lost 0 jit 0.2").contains("##"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -440,4 +452,76 @@ fn an_unreadable_capture_says_so_on_screen() {
     let text = screen(&mut s, 100, 30);
     assert!(text.contains("cannot read:"), "{text}");
     assert!(text.contains("the capture could not be read"), "{text}");
+}
+
+#[test]
+fn a_long_verdict_pane_scrolls_and_says_more_is_below() {
+    let mut s = load_blocking(&sample("sip-call-rtp.pcap"), 1);
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 80, 24);
+    assert!(
+        text.contains("(more below: Tab to this pane, then Down)"),
+        "{text}"
+    );
+    assert!(!text.contains("Call-ID d41bdd7eb82aecfd-1"), "{text}");
+    // Tab: the evidence; Tab again: the pane, which Down scrolls.
+    key(&mut s, KeyCode::Tab);
+    key(&mut s, KeyCode::Tab);
+    for _ in 0..30 {
+        key(&mut s, KeyCode::Down);
+    }
+    let text = screen(&mut s, 80, 24);
+    assert!(
+        text.contains("verdict (Up/Down scroll, Tab leaves)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Call-ID d41bdd7eb82aecfd-1@10.201.1.1"),
+        "{text}"
+    );
+    assert!(!text.contains("(more below"), "{text}");
+}
+
+#[test]
+fn ladder_times_are_the_text_ladders() {
+    // `callscope ladder` and tshark (frame.time_relative) give frame 2 at
+    // 0.000031 s and frame 22 at 0.699602 s from the call's first frame.
+    let mut s = load_blocking(&sample("sip-webrtc-dtls-fail.pcap"), 1);
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 200, 40);
+    assert!(
+        line_with(&text, "SYN-ACK").contains("  0.000031 "),
+        "{text}"
+    );
+    assert!(
+        line_with(&text, "=ClientHello").contains("  0.699602 "),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_cut_value_is_marked_cut() {
+    let mut s = load_blocking(&sample("webrtc-turn-relay.pcap"), 1);
+    let text = screen(&mut s, 80, 24);
+    let row = line_with(&text, "10.202.3.2:49170 <> ");
+    assert!(row.contains('~'), "{row}");
+    assert!(!row.contains("57986"), "{row}");
+    // Wide enough, nothing is cut.
+    let text = screen(&mut s, 200, 24);
+    assert!(line_with(&text, "10.202.3.2:49170 <> 10.202.2.2:57986").contains("ok"));
+}
+
+#[test]
+fn a_capture_cut_short_says_so_in_the_header_and_help() {
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.pcap");
+    let bytes = std::fs::read(sample("sip-call-rtp.pcap")).unwrap();
+    std::fs::write(&cut, &bytes[..3000]).unwrap();
+    let mut s = load_blocking(cut.to_str().unwrap(), 1);
+    let text = screen(&mut s, 120, 30);
+    assert!(text.contains("then reading stopped (? says why)"), "{text}");
+    key(&mut s, KeyCode::Char('?'));
+    let text = screen(&mut s, 120, 60);
+    assert!(text.contains("reading stopped early:"), "{text}");
+    assert!(text.contains("byte"), "{text}");
 }

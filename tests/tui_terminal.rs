@@ -115,7 +115,10 @@ fn a_user_opens_a_call_its_frame_and_help_then_quits() {
 
     t.keys(&["Tab", "Down", "Enter"]);
     let frame = t.wait_for("SIP/2.0 603 Decline");
-    assert!(frame.contains("frame 4  SIP"), "{frame}");
+    assert!(
+        frame.contains("frame 4 (4 of 5 in the call)  SIP"),
+        "{frame}"
+    );
 
     t.keys(&["?"]);
     t.wait_for("keys (Up/Down scroll");

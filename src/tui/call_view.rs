@@ -15,20 +15,31 @@ use crate::decode::rtp::static_encoding_name;
 use crate::report::format_relative;
 use crate::report::ladder::{arrow_label, truncate, wrap};
 
-use super::model::{twilio_hint, EventDoc};
+use super::model::{twilio_hint, EventDoc, StreamDoc};
 use super::state::{AppState, CallScreen, Focus, Screen};
 use super::theme::Theme;
 
 /// Marker, frame number and time at the left of each ladder row.
 const LEFT: usize = 20;
 const MIN_COLUMN: usize = 12;
-const MAX_COLUMN: usize = 26;
+const MAX_COLUMN: usize = 32;
 /// From this width the verdict sits beside the ladder; below, under it.
-const SIDE_BY_SIDE: u16 = 130;
+const SIDE_BY_SIDE: u16 = 160;
 
-/// The label on an arrow, as the text ladder draws it.
-fn label(e: &EventDoc) -> String {
-    arrow_label(&e.protocol, &e.text, e.count)
+/// The label on an arrow, as the text ladder draws it; an RTP bar also
+/// carries its stream's loss and jitter.
+fn label(e: &EventDoc, streams: &[StreamDoc]) -> String {
+    let base = arrow_label(&e.protocol, &e.text, e.count);
+    if e.protocol != "RTP" {
+        return base;
+    }
+    match streams
+        .iter()
+        .find(|s| s.first_frame == e.frame && s.src == e.src && s.dst == e.dst)
+    {
+        Some(s) => format!("{base} lost {} jit {:.1}ms", s.lost, s.jitter_ms),
+        None => base,
+    }
 }
 
 /// Characters with their styles, made into spans.
@@ -193,7 +204,7 @@ fn ladder_lines(
             },
         );
         let (a, b) = (g.index(e.src), g.index(e.dst));
-        let text = label(e);
+        let text = label(e, &c.doc.media.streams);
         let end = if a == b {
             let s = format!("<> {text}");
             row.put(g.center(a) + 1, &s, style);
@@ -299,15 +310,15 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
     };
     f.render_widget(Paragraph::new(lines), inner);
     if let Some(e) = c.doc.timeline.get(c.cursor) {
+        // The frames the timeline kept; a folded event may count more.
         let frames = if e.frames.len() > 1 {
-            format!(
-                " (frames {})",
-                e.frames
-                    .iter()
-                    .map(u64::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
+            let more = e.count.saturating_sub(e.frames.len() as u64);
+            let list: Vec<String> = e.frames.iter().map(u64::to_string).collect();
+            if more > 0 && e.protocol != "RTP" {
+                format!(" (frames {} and {more} more)", list.join(", "))
+            } else {
+                format!(" (frames {})", list.join(", "))
+            }
         } else {
             String::new()
         };
@@ -328,16 +339,21 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
             foot,
         );
     }
-    let evidence_y = draw_verdict(f, c, theme, verdict_area);
-    s.hit.evidence_rows = evidence_y;
+    (s.hit.evidence_rows, s.hit.evidence_first) = draw_verdict(f, c, theme, verdict_area);
 }
 
-/// The verdict pane; returns where the evidence rows are, for the mouse.
-fn draw_verdict(f: &mut Frame<'_>, c: &CallScreen, theme: &Theme, area: Rect) -> Rect {
+/// The verdict pane; returns where the evidence rows are, for the mouse,
+/// and the index of the first one shown.
+fn draw_verdict(f: &mut Frame<'_>, c: &mut CallScreen, theme: &Theme, area: Rect) -> (Rect, usize) {
     let v = &c.doc.verdict;
+    let title = if c.focus == Focus::Details {
+        " verdict (Up/Down scroll, Tab leaves) "
+    } else {
+        " verdict "
+    };
     let block = Block::default()
         .borders(Borders::ALL)
-        .title(Span::styled(" verdict ", theme.title()));
+        .title(Span::styled(title, theme.title()));
     let inner = block.inner(area);
     f.render_widget(block, area);
     let w = usize::from(inner.width);
@@ -425,6 +441,20 @@ fn draw_verdict(f: &mut Frame<'_>, c: &CallScreen, theme: &Theme, area: Rect) ->
             )));
         }
     }
+    if let Some(sip) = &c.doc.sip {
+        lines.push(Line::from(Span::styled("SIP dialog", theme.header())));
+        lines.push(Line::from(truncate(
+            &format!(
+                "{} {} -> {}  final {}",
+                sip.method,
+                sip.from,
+                sip.to,
+                sip.final_status.map_or("none".into(), |s| s.to_string())
+            ),
+            w,
+        )));
+        lines.push(Line::from(truncate(&format!("Call-ID {}", sip.call_id), w)));
+    }
     if !v.advice.is_empty() {
         lines.push(Line::from(Span::styled("what to do", theme.header())));
         for a in &v.advice {
@@ -436,13 +466,37 @@ fn draw_verdict(f: &mut Frame<'_>, c: &CallScreen, theme: &Theme, area: Rect) ->
             }
         }
     }
-    f.render_widget(Paragraph::new(lines), inner);
-    // Rows past the pane were not drawn: not clickable.
-    let bottom = inner.y + inner.height;
-    if evidence_rows.y >= bottom {
-        Rect::default()
-    } else {
-        evidence_rows.height = evidence_rows.height.min(bottom - evidence_rows.y);
-        evidence_rows
+    // A pane longer than its room scrolls (Tab to it, then Up/Down), and
+    // says that more is below.
+    let rows = usize::from(inner.height);
+    let scroll = c.details_scroll.min(lines.len().saturating_sub(rows));
+    c.details_scroll = scroll;
+    let hidden_below = lines.len() > scroll + rows;
+    let mut shown: Vec<Line<'static>> = lines.into_iter().skip(scroll).take(rows).collect();
+    if hidden_below {
+        if let Some(last) = shown.last_mut() {
+            *last = Line::from(Span::styled(
+                "(more below: Tab to this pane, then Down)",
+                theme.key(),
+            ));
+        }
     }
+    f.render_widget(Paragraph::new(shown), inner);
+    // Rows scrolled away or past the pane were not drawn: not clickable.
+    let scroll = scroll as u16;
+    if evidence_rows.height == 0 {
+        return (Rect::default(), 0);
+    }
+    let top = evidence_rows.y.saturating_sub(scroll).max(inner.y);
+    let skipped = (inner.y + scroll).saturating_sub(evidence_rows.y);
+    let bottom = inner.y + inner.height - u16::from(hidden_below);
+    if top >= bottom || skipped >= evidence_rows.height {
+        return (Rect::default(), 0);
+    }
+    let rect = Rect {
+        y: top,
+        height: (evidence_rows.height - skipped).min(bottom - top),
+        ..evidence_rows
+    };
+    (rect, usize::from(skipped))
 }

@@ -80,6 +80,15 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
             format!("reading {pct}{} frames", grouped(frames)),
             theme.waiting(),
         )
+    } else if let Some(sum) = s.summary.as_ref().filter(|x| x.error.is_some()) {
+        // A capture cut short: its calls may be judged on part of them.
+        Span::styled(
+            format!(
+                "{} frames, then reading stopped (? says why)",
+                grouped(sum.frames)
+            ),
+            theme.failed(),
+        )
     } else if let Some(sum) = &s.summary {
         let mut t = format!("{} frames", grouped(sum.frames));
         if sum.undecodable > 0 {
@@ -90,13 +99,12 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     } else {
         Span::raw("")
     };
+    // The counts first: a long path must not push them off the line.
     let calls = s.calls.len() as u64;
     let mut line1 = vec![
         Span::styled("callscope ", theme.title()),
-        Span::raw(format!("{}  ", s.file)),
-        reading,
         Span::raw(format!(
-            "  calls {} (shown {}, at {})",
+            "calls {} (shown {}, at {})  ",
             grouped(calls),
             grouped(s.view.len() as u64),
             grouped(if s.view.is_empty() {
@@ -108,10 +116,19 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     ];
     if !s.selected.is_empty() {
         line1.push(Span::styled(
-            format!("  selected {}", s.selected.len()),
+            format!("selected {}  ", s.selected.len()),
             theme.chosen(),
         ));
     }
+    if s.sort != super::state::SortKey::Number || s.reverse {
+        line1.push(Span::raw(format!(
+            "sorted by {} {}  ",
+            s.sort.title(),
+            if s.reverse { "v" } else { "^" }
+        )));
+    }
+    line1.push(reading);
+    line1.push(Span::raw(format!("  {}", s.file)));
     let mut line2 = vec![
         Span::styled(format!("failed {}", grouped(s.failed)), theme.failed()),
         Span::raw("  "),
@@ -159,7 +176,7 @@ fn draw_footer(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     let keys: &[(&str, &str)] = match s.screens.last() {
         Some(Screen::Call(_)) => &[
             ("Enter", "frame"),
-            ("Tab", "ladder/evidence"),
+            ("Tab", "ladder/evidence/verdict"),
             ("Space", "select"),
             ("s", "save"),
             ("Esc", "back"),
@@ -185,7 +202,15 @@ fn draw_footer(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     };
     let mut spans = Vec::new();
     if let Some(st) = &s.status {
+        // The message first and whole; the keys are in `?`.
         spans.push(Span::styled(format!("{st}  "), theme.waiting()));
+        spans.push(Span::styled("?", theme.key()));
+        spans.push(Span::raw(" help"));
+        f.render_widget(
+            Paragraph::new(Line::from(spans)).wrap(ratatui::widgets::Wrap { trim: true }),
+            area,
+        );
+        return;
     }
     for (k, what) in keys {
         spans.push(Span::styled(*k, theme.key()));

@@ -7,6 +7,7 @@ use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 use crate::report::format_utc;
+use crate::report::ladder::truncate;
 
 use super::draw::grouped;
 use super::model::{CallRow, STAGE_TITLES};
@@ -199,7 +200,9 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
         .map(|(k, &idx)| {
             let r = &s.calls[idx].row;
             let chosen = s.selected.contains(&r.number);
-            let cells = shown.iter().map(|&i| match i {
+            // A cut value says so (`~`): a cut address must not pass for
+            // another address.
+            let cells = shown.iter().zip(&widths).map(|(&i, &w)| match i {
                 0 => Cell::from(if chosen { "*" } else { " " }).style(theme.chosen()),
                 5..=8 => {
                     let b = r.badges[i - 5];
@@ -213,9 +216,9 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
                     } else {
                         theme.ok()
                     };
-                    Cell::from(r.code.clone()).style(style)
+                    Cell::from(truncate(&r.code, usize::from(w))).style(style)
                 }
-                _ => Cell::from(cell_text(i, r)),
+                _ => Cell::from(truncate(&cell_text(i, r), usize::from(w))),
             });
             let mut row = Row::new(cells.collect::<Vec<_>>());
             if s.offset + k == s.cursor {

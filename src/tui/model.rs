@@ -79,9 +79,12 @@ pub struct CallEntry {
     pub columns: Vec<(SocketAddr, &'static str)>,
 }
 
-/// Seconds since the epoch (the report's times) to nanoseconds.
+/// Seconds since the epoch (the report's times, to the microsecond) to
+/// nanoseconds, rounded to the microsecond: a float of 1.7e9 s holds the
+/// microseconds but not the nanoseconds, and the ladder must print the
+/// same times as Wireshark and `callscope ladder`.
 fn ns(seconds: f64) -> i64 {
-    (seconds * 1e9).round() as i64
+    (seconds * 1e6).round() as i64 * 1000
 }
 
 #[derive(Deserialize)]

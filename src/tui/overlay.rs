@@ -20,7 +20,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("PgUp PgDn", "move a page"),
     ("Home End g G", "first, last call"),
     ("Enter", "open the call (or click it twice)"),
-    ("Space", "select the call for saving (A: all shown, or none)"),
+    ("Space", "select the call for saving and move down, as sngrep does (A: all shown, or none)"),
     ("/", "search Call-ID, number, URI, address, ufrag, code (Enter keeps, Esc clears)"),
     ("f F7", "filter dialog: result, stage, kind, code"),
     ("c", "clear every filter"),
@@ -28,8 +28,8 @@ pub const HELP: &[(&str, &str)] = &[
     ("r z", "reverse the order"),
     ("q Esc", "quit (Esc first clears a filter)"),
     ("", "call view"),
-    ("Up Down j k", "move along the ladder or the evidence"),
-    ("Tab", "switch between the ladder and the evidence"),
+    ("Up Down j k", "move along the ladder or the evidence, or scroll the verdict pane"),
+    ("Tab", "ladder, then evidence, then the verdict pane (Up/Down scroll it)"),
     ("Enter", "open the frame of the event or the evidence (or click it twice)"),
     ("Space", "select the call for saving"),
     ("Esc q", "back to the list"),
@@ -39,7 +39,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc q", "back to the call"),
     ("", "ladder"),
     ("*, ===", "the evidence of a failed call: the failing step"),
-    ("### RTP xN", "an RTP stream of N packets (loss and jitter beside it)"),
+    ("##RTP xN lost L jit J##", "an RTP stream: N packets, L lost, jitter J"),
     ("x6", "an event sent 6 times (retransmissions folded)"),
     ("", "stage badges"),
     ("ok FAIL wait -", "passed, failed here, still here when the capture ended, not seen"),
@@ -75,8 +75,14 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
                 }
             }
             if let Some(sum) = &s.summary {
-                if !sum.warnings.is_empty() {
-                    lines.push(Line::from(Span::styled("warnings", theme.header())));
+                if !sum.warnings.is_empty() || sum.error.is_some() {
+                    lines.push(Line::from(Span::styled("this capture", theme.header())));
+                    if let Some(e) = &sum.error {
+                        lines.push(Line::from(Span::styled(
+                            format!("  reading stopped early: {e}"),
+                            theme.failed(),
+                        )));
+                    }
                     for w in &sum.warnings {
                         lines.push(Line::from(format!("  {w}")));
                     }
@@ -89,17 +95,17 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
             }
             f.render_widget(Clear, r);
             f.render_widget(
-                Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).block(
-                    Block::default().borders(Borders::ALL).title(Span::styled(
+                Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>())
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .block(Block::default().borders(Borders::ALL).title(Span::styled(
                         " keys (Up/Down scroll, any other key closes) ",
                         theme.title(),
-                    )),
-                ),
+                    ))),
                 r,
             );
         }
         Overlay::Filter(d) => {
-            let r = centered(area, 64, 9);
+            let r = centered(area, 76, 9);
             let mut lines = Vec::new();
             for (i, name) in FILTER_FIELDS.iter().enumerate() {
                 let value = match i {
@@ -149,23 +155,38 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
             );
         }
         Overlay::Save { base, numbers } => {
-            let r = centered(area, 76, 7);
+            let r = centered(area, 76, 9);
             let what = if numbers.len() == 1 {
                 format!("call {}", numbers[0])
             } else {
                 format!("{} calls", numbers.len())
             };
-            let lines = vec![
+            let dir = std::env::current_dir()
+                .map(|d| d.display().to_string())
+                .unwrap_or_else(|_| ".".into());
+            let exists = [".pcapng", ".json"]
+                .iter()
+                .any(|ext| std::path::Path::new(&format!("{base}{ext}")).exists());
+            let mut lines = vec![
                 Line::from(format!("  save {what}: frames (pcapng) and report (JSON)")),
+                Line::from(Span::styled(format!("  in {dir}"), theme.dim())),
                 Line::from(""),
                 Line::from(vec![
                     Span::raw("  to "),
-                    Span::styled(format!("{base}_"), theme.key()),
-                    Span::raw(".pcapng and .json"),
+                    Span::styled(base.clone(), theme.key()),
+                    Span::styled(" ", theme.cursor()),
+                    Span::raw(" .pcapng and .json"),
                 ]),
                 Line::from(""),
-                Line::from(Span::styled("  Enter saves, Esc cancels", theme.dim())),
             ];
+            lines.push(if exists {
+                Line::from(Span::styled(
+                    "  a file of that name exists: Enter overwrites it, Esc cancels",
+                    theme.failed(),
+                ))
+            } else {
+                Line::from(Span::styled("  Enter saves, Esc cancels", theme.dim()))
+            });
             f.render_widget(Clear, r);
             f.render_widget(
                 Paragraph::new(lines).block(

@@ -80,7 +80,7 @@ pub fn hex_lines(bytes: &[u8]) -> Vec<String> {
 
 /// Every line the view scrolls through.
 pub fn detail_lines(d: &FrameDetail) -> Vec<(String, bool)> {
-    let mut out: Vec<(String, bool)> = Vec::new();
+    let mut out: Vec<(String, bool)> = vec![(d.info.clone(), true), (String::new(), false)];
     let section = |title: &str, lines: Vec<String>, out: &mut Vec<(String, bool)>| {
         out.push((title.to_string(), true));
         out.extend(lines.into_iter().map(|l| (l, false)));
@@ -111,19 +111,40 @@ pub fn detail_lines(d: &FrameDetail) -> Vec<(String, bool)> {
 }
 
 pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
+    // Where this frame is among the call's, for stepping with Left/Right.
+    let position = s.screens.iter().rev().find_map(|x| match x {
+        Screen::Call(c) => Some(c.frames.clone()),
+        _ => None,
+    });
     let Some(Screen::Packet(p)) = s.screens.last_mut() else {
         return;
     };
     let frame = p.frame;
+    let at = position
+        .as_ref()
+        .and_then(|all| Some((all.iter().position(|&x| x == frame)? + 1, all.len())))
+        .map(|(k, n)| format!(" ({k} of {n} in the call)"))
+        .unwrap_or_default();
     let title = match s.frames.get(&frame) {
-        Some(d) => format!(
-            " frame {frame}  {}  {}  {} bytes  {} ",
-            d.protocol.to_uppercase(),
-            format_utc(d.ts_ns),
-            d.orig_len,
-            d.info
-        ),
-        None => format!(" frame {frame} "),
+        Some(d) => {
+            let side = |k: &str| {
+                d.fields
+                    .get(k)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or("?")
+                    .to_string()
+            };
+            format!(
+                " frame {frame}{at}  {}  {} -> {}  {}{:03}  {} bytes ",
+                d.protocol.to_uppercase(),
+                side("src"),
+                side("dst"),
+                format_utc(d.ts_ns),
+                d.ts_ns.rem_euclid(1_000_000) / 1_000,
+                d.orig_len,
+            )
+        }
+        None => format!(" frame {frame}{at} "),
     };
     let block = Block::default()
         .borders(Borders::ALL)

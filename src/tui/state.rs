@@ -37,6 +37,8 @@ pub enum Effect {
 pub enum Focus {
     Ladder,
     Evidence,
+    /// The verdict pane as a whole, scrolled (media, SIP, advice).
+    Details,
 }
 
 /// A call opened in the call view.
@@ -49,6 +51,8 @@ pub struct CallScreen {
     pub offset: usize,
     pub focus: Focus,
     pub evidence_cursor: usize,
+    /// First line of the verdict pane shown.
+    pub details_scroll: usize,
     /// The frames the packet view steps through: every event's frames
     /// and the evidence, in order.
     pub frames: Vec<u64>,
@@ -94,6 +98,8 @@ pub struct HitAreas {
     pub list_columns: Vec<(u16, u16, SortKey)>,
     pub ladder_rows: Rect,
     pub evidence_rows: Rect,
+    /// The evidence shown first (the pane may be scrolled).
+    pub evidence_first: usize,
     pub packet_rows: Rect,
 }
 
@@ -375,6 +381,11 @@ impl AppState {
         if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
             return vec![Effect::Quit];
         }
+        // A message stays until the next key; a save still running keeps
+        // its own.
+        if !self.saving {
+            self.status = None;
+        }
         if self.overlay.is_some() {
             return self.on_overlay_key(key);
         }
@@ -498,6 +509,7 @@ impl AppState {
             offset: 0,
             focus,
             evidence_cursor: 0,
+            details_scroll: 0,
             frames: frames.clone(),
         })));
         // A new call: the frames of the last one are not needed.
@@ -526,6 +538,8 @@ impl AppState {
                 key.code,
                 rows,
             ),
+            // Clamped to the pane's length when drawn.
+            Focus::Details => move_cursor(&mut c.details_scroll, usize::MAX / 2, key.code, rows),
         };
         if moved {
             return Vec::new();
@@ -535,14 +549,20 @@ impl AppState {
                 self.screens.pop();
             }
             KeyCode::Tab | KeyCode::BackTab => {
-                c.focus = match c.focus {
-                    Focus::Ladder if !c.doc.verdict.evidence.is_empty() => Focus::Evidence,
+                let forward = key.code == KeyCode::Tab;
+                let has_evidence = !c.doc.verdict.evidence.is_empty();
+                c.focus = match (c.focus, forward) {
+                    (Focus::Ladder, true) if has_evidence => Focus::Evidence,
+                    (Focus::Ladder, true) | (Focus::Evidence, true) => Focus::Details,
+                    (Focus::Details, true) => Focus::Ladder,
+                    (Focus::Ladder, false) => Focus::Details,
+                    (Focus::Details, false) if has_evidence => Focus::Evidence,
                     _ => Focus::Ladder,
                 };
             }
             KeyCode::Enter => {
                 let frame = match c.focus {
-                    Focus::Ladder => c.doc.timeline.get(c.cursor).map(|e| e.frame),
+                    Focus::Ladder | Focus::Details => c.doc.timeline.get(c.cursor).map(|e| e.frame),
                     Focus::Evidence => c
                         .doc
                         .verdict
@@ -819,7 +839,7 @@ impl AppState {
                 }
                 let r = self.hit.evidence_rows;
                 if x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height {
-                    let i = usize::from(y - r.y);
+                    let i = self.hit.evidence_first + usize::from(y - r.y);
                     if i < c.doc.verdict.evidence.len() {
                         c.focus = Focus::Evidence;
                         if i == c.evidence_cursor {
