@@ -42,9 +42,12 @@ fn bench(c: &mut Criterion) {
                 terminal.draw(|f| draw::draw(f, &mut s, &theme)).unwrap();
             })
         });
+        // Down, then Up: the cursor keeps moving, never stuck at the end.
+        let mut down = true;
         g.bench_function("key-down-and-draw", |b| {
             b.iter(|| {
-                key(&mut s, KeyCode::Down);
+                key(&mut s, if down { KeyCode::Down } else { KeyCode::Up });
+                down = !down;
                 terminal.draw(|f| draw::draw(f, &mut s, &theme)).unwrap();
             })
         });
@@ -66,6 +69,8 @@ fn bench(c: &mut Criterion) {
                 s.refresh_view();
             })
         });
+        // The frames a call view decodes again come from a thread of their
+        // own, reading the capture: not part of this figure.
         g.bench_function("open-call-and-draw", |b| {
             b.iter(|| {
                 key(&mut s, KeyCode::Enter);

@@ -36,8 +36,11 @@ fn keys(state: &mut AppState, text: &str) {
 fn run_fetches(state: &mut AppState, effects: &[Effect]) {
     for e in effects {
         if let Effect::FetchFrames(wanted) = e {
-            let frames = fetch_frames(&state.file, 1, wanted);
-            state.on_feed(FeedEvent::Frames(frames));
+            let found = fetch_frames(&state.file, 1, wanted);
+            state.on_feed(FeedEvent::Frames {
+                wanted: wanted.clone(),
+                found,
+            });
         }
     }
 }
@@ -270,7 +273,8 @@ fn save_writes_frames_and_report_that_analyze_reads_back() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("two").to_string_lossy().to_string();
     let msg = callscope::tui::feed::save_calls(&sample("sip-load-mixed.pcap"), 1, &[2, 7], &base)
-        .unwrap();
+        .unwrap()
+        .to_string();
     assert!(msg.starts_with("saved 2 calls"), "{msg}");
     let again = report(&format!("{base}.pcapng"));
     let codes: Vec<&str> = again["calls"]
@@ -524,4 +528,12 @@ fn a_capture_cut_short_says_so_in_the_header_and_help() {
     let text = screen(&mut s, 120, 60);
     assert!(text.contains("reading stopped early:"), "{text}");
     assert!(text.contains("byte"), "{text}");
+    // At 80x24 the help scrolls down to it.
+    let text = screen(&mut s, 80, 24);
+    assert!(!text.contains("reading stopped early:"), "{text}");
+    for _ in 0..100 {
+        key(&mut s, KeyCode::Down);
+    }
+    let text = screen(&mut s, 80, 24);
+    assert!(text.contains("reading stopped early:"), "{text}");
 }

@@ -82,6 +82,20 @@ impl Tmux {
     }
 }
 
+/// Whether to skip, saying so, for want of tmux. CI sets
+/// `CALLSCOPE_REQUIRE_TMUX`, where a missing tmux is a failure instead.
+fn skip_without_tmux() -> bool {
+    if Tmux::available() {
+        return false;
+    }
+    assert!(
+        std::env::var_os("CALLSCOPE_REQUIRE_TMUX").is_none(),
+        "tmux is required here (CALLSCOPE_REQUIRE_TMUX) but not installed"
+    );
+    eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    true
+}
+
 impl Drop for Tmux {
     fn drop(&mut self) {
         let _ = self.run(&["kill-server"]);
@@ -98,8 +112,7 @@ fn command(sample: &str, env: &str) -> String {
 
 #[test]
 fn a_user_opens_a_call_its_frame_and_help_then_quits() {
-    if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    if skip_without_tmux() {
         return;
     }
     let t = Tmux::start("walk", &command("sip-603-decline.pcap", ""), 120, 32);
@@ -132,8 +145,7 @@ fn a_user_opens_a_call_its_frame_and_help_then_quits() {
 
 #[test]
 fn a_panic_gives_the_terminal_back() {
-    if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    if skip_without_tmux() {
         return;
     }
     let cmd = format!(
@@ -154,8 +166,7 @@ fn a_panic_gives_the_terminal_back() {
 
 #[test]
 fn resizing_below_80x24_says_too_small_and_recovers() {
-    if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    if skip_without_tmux() {
         return;
     }
     let t = Tmux::start("resize", &command("sip-load-mixed.pcap", ""), 100, 30);
@@ -171,8 +182,7 @@ fn resizing_below_80x24_says_too_small_and_recovers() {
 
 #[test]
 fn no_color_leaves_out_every_colour() {
-    if !Tmux::available() {
-        eprintln!("skipped: tmux is not installed (apt-get install tmux)");
+    if skip_without_tmux() {
         return;
     }
     // Foreground colours as SGR parameters: 30-37, 90-97, 38;5 and 38;2.

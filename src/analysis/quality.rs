@@ -40,7 +40,8 @@ pub fn mos_estimate(
     let (ie, bpl) = codec_impairment(payload_type);
     let ppl = (lost.min(expected) as f64 / expected as f64) * 100.0;
     let ie_eff = ie + (95.0 - ie) * ppl / (ppl + bpl);
-    // G.107 s7.3, with Ta the one-way delay estimate (ms).
+    // The delay impairment Id of G.107 in the simplified form of Cole and
+    // Rosenbluth (2001), with Ta the one-way delay estimate (ms).
     let ta = 2.0 * jitter_ms.max(0.0) + 40.0;
     let id = 0.024 * ta + if ta > 177.3 { 0.11 * (ta - 177.3) } else { 0.0 };
     let r = 93.2 - id - ie_eff;

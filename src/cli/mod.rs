@@ -64,6 +64,7 @@ impl From<Select> for CallSelection {
             failed_only: s.failed,
             calls: s.calls,
             codes: s.codes,
+            ..CallSelection::default()
         }
     }
 }

@@ -29,6 +29,19 @@ use stream::StreamFramer;
 /// many (the command line refuses them).
 pub const MAX_THREADS: usize = 256;
 
+/// A pool of `threads` threads (0: one per core) for work beside the
+/// decoder's (rendering finalised calls); none for 1, where the work runs
+/// on the calling thread, nor when no thread can be started.
+pub fn side_pool(threads: usize) -> Option<rayon::ThreadPool> {
+    if threads == 1 {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads.min(MAX_THREADS))
+        .build()
+        .ok()
+}
+
 /// Below this many frames a parallel pass costs more than it saves.
 const MIN_PAR_CHUNK: usize = 256;
 

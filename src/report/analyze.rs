@@ -223,14 +223,7 @@ impl<'s> ReportWriter<'s> {
     /// `threads`: the most threads rendering finalised calls at once (0:
     /// one per core); with 1, calls are rendered on the calling thread.
     pub fn new(format: ReportFormat, selection: &'s CallSelection, threads: usize) -> Self {
-        let pool = (threads != 1)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads.min(crate::pipeline::MAX_THREADS))
-                    .build()
-                    .ok()
-            })
-            .flatten();
+        let pool = crate::pipeline::side_pool(threads);
         Self {
             format,
             selection,

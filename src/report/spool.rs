@@ -11,6 +11,9 @@ pub struct Spool {
     file: Option<(std::fs::File, io::BufWriter<std::fs::File>)>,
     memory: Vec<u8>,
     len: u64,
+    /// A write failed: the file's length may no longer be `len`, so every
+    /// later put fails too rather than handing out wrong offsets.
+    broken: bool,
 }
 
 impl Spool {
@@ -19,6 +22,7 @@ impl Spool {
             file: Self::temp_file(),
             memory: Vec::new(),
             len: 0,
+            broken: false,
         }
     }
 
@@ -30,9 +34,17 @@ impl Spool {
     }
 
     pub fn put(&mut self, bytes: &[u8]) -> io::Result<(u64, u32)> {
+        if self.broken {
+            return Err(io::Error::other("an earlier write to the spool failed"));
+        }
         let at = self.len;
         match &mut self.file {
-            Some((_, w)) => w.write_all(bytes)?,
+            Some((_, w)) => {
+                if let Err(e) = w.write_all(bytes) {
+                    self.broken = true;
+                    return Err(e);
+                }
+            }
             None => self.memory.extend_from_slice(bytes),
         }
         self.len += bytes.len() as u64;

@@ -304,7 +304,8 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
         lines.push(Line::from(Span::styled("(no events)", theme.dim())));
     }
     s.hit.ladder_rows = Rect {
-        y: inner.y + title_rows as u16,
+        y: inner.y.saturating_add(title_rows as u16),
+        // Within the pane's rows.
         height: (to - c.offset) as u16,
         ..inner
     };
@@ -385,17 +386,14 @@ fn draw_verdict(f: &mut Frame<'_>, c: &mut CallScreen, theme: &Theme, area: Rect
     for l in wrap(&v.summary, w) {
         lines.push(Line::from(l));
     }
-    let mut evidence_rows = Rect::default();
+    // The line the evidence starts on, for the mouse.
+    let mut evidence_start: Option<usize> = None;
     if !v.evidence.is_empty() {
         lines.push(Line::from(Span::styled(
             "evidence (Tab, then Enter opens the frame)",
             theme.header(),
         )));
-        evidence_rows = Rect {
-            y: inner.y + lines.len() as u16,
-            height: v.evidence.len() as u16,
-            ..inner
-        };
+        evidence_start = Some(lines.len());
         for (i, e) in v.evidence.iter().enumerate() {
             let mut line = Line::from(truncate(&format!("{:>7}  {}", e.frame, e.text), w));
             if i == c.evidence_cursor && c.focus == Focus::Evidence {
@@ -482,21 +480,21 @@ fn draw_verdict(f: &mut Frame<'_>, c: &mut CallScreen, theme: &Theme, area: Rect
         }
     }
     f.render_widget(Paragraph::new(shown), inner);
-    // Rows scrolled away or past the pane were not drawn: not clickable.
-    let scroll = scroll as u16;
-    if evidence_rows.height == 0 {
+    // Evidence scrolled away or past the pane was not drawn: not clickable.
+    let Some(start) = evidence_start else {
         return (Rect::default(), 0);
-    }
-    let top = evidence_rows.y.saturating_sub(scroll).max(inner.y);
-    let skipped = (inner.y + scroll).saturating_sub(evidence_rows.y);
-    let bottom = inner.y + inner.height - u16::from(hidden_below);
-    if top >= bottom || skipped >= evidence_rows.height {
-        return (Rect::default(), 0);
-    }
-    let rect = Rect {
-        y: top,
-        height: (evidence_rows.height - skipped).min(bottom - top),
-        ..evidence_rows
     };
-    (rect, usize::from(skipped))
+    let first = start.max(scroll);
+    let last =
+        (start + v.evidence.len()).min((scroll + rows).saturating_sub(usize::from(hidden_below)));
+    if first >= last {
+        return (Rect::default(), 0);
+    }
+    // Both within the pane's rows, so within u16.
+    let rect = Rect {
+        y: inner.y + (first - scroll) as u16,
+        height: (last - first) as u16,
+        ..inner
+    };
+    (rect, first - start)
 }

@@ -141,6 +141,12 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
             grouped(s.by_stage.get(stage).copied().unwrap_or(0))
         )));
     }
+    if s.unlisted > 0 {
+        line2.push(Span::styled(
+            format!("  {} calls could not be listed", grouped(s.unlisted)),
+            theme.failed(),
+        ));
+    }
     if let Some(sum) = &s.summary {
         if !sum.warnings.is_empty() {
             line2.push(Span::styled(

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::analysis::Analyzer;
-use crate::capture::{CaptureReader, RawFrame};
+use crate::capture::{CaptureError, CaptureErrorKind, CaptureReader, RawFrame};
 use crate::engine::{
     export_calls, CallSelection, JudgedCall, Session, SessionObserver, SessionOptions,
 };
@@ -81,10 +81,18 @@ pub enum FeedEvent {
     /// Reading ended.
     Finished(LoadSummary),
     /// The capture could not be read at all.
-    Failed(String),
-    Frames(Vec<FrameDetail>),
+    Failed(CaptureError),
+    /// Frames decoded again: those asked for, and those found (a frame
+    /// past the end of a capture cut short is not).
+    Frames {
+        wanted: BTreeSet<u64>,
+        found: Vec<FrameDetail>,
+    },
     /// A save ended: what was written, or why not.
-    Saved(Result<String, String>),
+    Saved(Result<SaveSummary, SaveError>),
+    /// Calls the UI could not keep (their JSON could not be made); said
+    /// in the header, never dropped silently.
+    Unlisted(u64),
 }
 
 /// Counts the bytes read from the file, for the percentage.
@@ -107,6 +115,9 @@ struct EntrySender<'a> {
     progress: &'a Progress,
     /// The receiver hung up (the UI quit): stop building entries.
     closed: bool,
+    /// Builds a sweep's entries in parallel, on `--threads` threads (none
+    /// with one thread).
+    pool: Option<rayon::ThreadPool>,
 }
 
 impl SessionObserver for EntrySender<'_> {
@@ -118,10 +129,18 @@ impl SessionObserver for EntrySender<'_> {
         if self.closed || calls.is_empty() {
             return;
         }
-        let entries: Vec<CallEntry> = calls
-            .par_iter()
-            .filter_map(|c| CallEntry::from_judged(c).ok())
-            .collect();
+        let build = || -> Vec<Result<CallEntry, serde_json::Error>> {
+            calls.par_iter().map(CallEntry::from_judged).collect()
+        };
+        let built = match &self.pool {
+            Some(pool) if calls.len() >= 16 => pool.install(build),
+            _ => calls.iter().map(CallEntry::from_judged).collect(),
+        };
+        let unlisted = built.iter().filter(|e| e.is_err()).count() as u64;
+        let entries: Vec<CallEntry> = built.into_iter().filter_map(Result::ok).collect();
+        if unlisted > 0 && self.tx.send(FeedEvent::Unlisted(unlisted)).is_err() {
+            self.closed = true;
+        }
         self.progress
             .calls
             .fetch_add(entries.len() as u64, Ordering::Relaxed);
@@ -145,13 +164,17 @@ fn warnings(facts: &CaptureFacts) -> Vec<String> {
 pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<Progress>) {
     let started = Instant::now();
     let reader = File::open(path)
-        .map_err(|e| format!("{path}: {e}"))
+        .map_err(|e| CaptureError {
+            path: path.to_string(),
+            offset: 0,
+            kind: CaptureErrorKind::Open(e.to_string()),
+        })
         .and_then(|f| {
             let counting = CountingRead {
                 inner: io::BufReader::with_capacity(1 << 16, f),
                 progress: progress.clone(),
             };
-            CaptureReader::from_reader(path, Box::new(counting)).map_err(|e| e.to_string())
+            CaptureReader::from_reader(path, Box::new(counting))
         });
     let reader = match reader {
         Ok(r) => r,
@@ -162,10 +185,12 @@ pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<P
         }
     };
     let mut session = Session::new(SessionOptions::streaming(threads));
+    let pool = crate::pipeline::side_pool(threads);
     let mut sender = EntrySender {
         tx,
         progress,
         closed: false,
+        pool,
     };
     let event = match session.run_observed(reader, &mut sender) {
         Ok(outcome) => {
@@ -185,7 +210,7 @@ pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<P
                 seconds: started.elapsed().as_secs_f64(),
             })
         }
-        Err(e) => FeedEvent::Failed(e.to_string()),
+        Err(e) => FeedEvent::Failed(e),
     };
     progress.done.store(true, Ordering::Relaxed);
     let _ = tx.send(event);
@@ -232,51 +257,94 @@ pub fn fetch_frames(path: &str, threads: usize, wanted: &BTreeSet<u64>) -> Vec<F
     out
 }
 
+/// What a save wrote.
+#[derive(Debug, Clone)]
+pub struct SaveSummary {
+    pub calls: usize,
+    pub frames: u64,
+    pub pcapng: String,
+    pub json: String,
+}
+
+impl std::fmt::Display for SaveSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "saved {}: {} ({}), {}",
+            crate::analysis::evidence::plural(self.calls as u64, "call"),
+            self.pcapng,
+            crate::analysis::evidence::plural(self.frames, "frame"),
+            self.json
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    #[error("creating {path}: {source}")]
+    Create { path: String, source: io::Error },
+    #[error("{0}")]
+    Export(#[from] crate::engine::ExportError),
+    #[error("{0}")]
+    Capture(#[from] CaptureError),
+    #[error("writing {path}: {source}")]
+    Write { path: String, source: io::Error },
+}
+
 /// Writes the chosen calls' frames to `BASE.pcapng` (the engine's export)
 /// and their report to `BASE.json` (what `analyze --format json --call N`
-/// prints), and says what it wrote.
+/// prints for them).
 pub fn save_calls(
     path: &str,
     threads: usize,
     numbers: &[u32],
     base: &str,
-) -> Result<String, String> {
+) -> Result<SaveSummary, SaveError> {
     let pcapng = format!("{base}.pcapng");
     let json = format!("{base}.json");
-    let file = File::create(&pcapng).map_err(|e| format!("creating {pcapng}: {e}"))?;
+    // Chosen by number only, looked up in a set: thousands of chosen calls
+    // cost no more than one.
+    let selection = CallSelection {
+        numbers: numbers.iter().copied().collect(),
+        ..CallSelection::default()
+    };
+    let file = File::create(&pcapng).map_err(|source| SaveError::Create {
+        path: pcapng.clone(),
+        source,
+    })?;
     let summary = export_calls(
         path,
         threads,
-        |c| numbers.contains(&c.number),
+        |c| selection.matches(c),
         BufWriter::new(file),
         &pcapng,
-    )
-    .map_err(|e| e.to_string())?;
+    )?;
 
-    let selection = CallSelection {
-        calls: numbers.iter().map(u32::to_string).collect(),
-        ..CallSelection::default()
-    };
     let mut session = Session::new(SessionOptions::streaming(threads));
     let mut report = ReportWriter::new(ReportFormat::Json, &selection, threads);
-    let outcome = CaptureReader::open(path)
-        .and_then(|r| session.run_observed(r, &mut report))
-        .map_err(|e| e.to_string())?;
+    let outcome = session.run_observed(CaptureReader::open(path)?, &mut report)?;
     let facts = CaptureFacts {
         info: outcome.info,
         accounting: session.accounting().clone(),
         limits: session.limits(),
         error: outcome.late_error.map(|e| e.to_string()),
     };
-    let file = File::create(&json).map_err(|e| format!("creating {json}: {e}"))?;
+    let file = File::create(&json).map_err(|source| SaveError::Create {
+        path: json.clone(),
+        source,
+    })?;
     let mut out = BufWriter::new(file);
     report
         .finish(&mut out, &facts)
         .and_then(|_| out.flush())
-        .map_err(|e| format!("writing {json}: {e}"))?;
-    Ok(format!(
-        "saved {}: {pcapng} ({}), {json}",
-        crate::analysis::evidence::plural(summary.calls.len() as u64, "call"),
-        crate::analysis::evidence::plural(summary.frames, "frame"),
-    ))
+        .map_err(|source| SaveError::Write {
+            path: json.clone(),
+            source,
+        })?;
+    Ok(SaveSummary {
+        calls: summary.calls.len(),
+        frames: summary.frames,
+        pcapng,
+        json,
+    })
 }

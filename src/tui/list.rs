@@ -176,9 +176,11 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
     s.hit.list_columns.clear();
     for (k, &i) in shown.iter().enumerate() {
         if let Some(key) = COLUMNS[i].sort {
-            s.hit.list_columns.push((x, x + widths[k], key));
+            s.hit
+                .list_columns
+                .push((x, x.saturating_add(widths[k]), key));
         }
-        x += widths[k] + 1;
+        x = x.saturating_add(widths[k]).saturating_add(1);
     }
     s.hit.list_header = Rect { height: 1, ..area };
     s.hit.list_rows = rows_area;

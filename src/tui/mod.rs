@@ -188,8 +188,8 @@ fn event_loop<B: Backend>(
                     std::thread::Builder::new()
                         .name("callscope-frames".into())
                         .spawn(move || {
-                            let frames = feed::fetch_frames(&path, threads, &wanted);
-                            let _ = tx.send(FeedEvent::Frames(frames));
+                            let found = feed::fetch_frames(&path, threads, &wanted);
+                            let _ = tx.send(FeedEvent::Frames { wanted, found });
                         })?;
                 }
                 Effect::Save { numbers, base } => {

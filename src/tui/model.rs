@@ -84,7 +84,8 @@ pub struct CallEntry {
 /// microseconds but not the nanoseconds, and the ladder must print the
 /// same times as Wireshark and `callscope ladder`.
 fn ns(seconds: f64) -> i64 {
-    (seconds * 1e6).round() as i64 * 1000
+    // `as` saturates at the ends of i64 (a capture may say any time).
+    ((seconds * 1e6).round() as i64).saturating_mul(1000)
 }
 
 #[derive(Deserialize)]
@@ -197,7 +198,7 @@ impl CallEntry {
                 .collect::<Vec<_>>()
                 .join(" <> "),
         };
-        let mut search = format!("{} {} {} {}", d.id, d.kind, code, parties);
+        let mut search = format!("#{} {} {} {} {}", d.number, d.id, d.kind, code, parties);
         if let Some(s) = &d.sip {
             search.push(' ');
             search.push_str(&s.call_id);
@@ -381,6 +382,18 @@ mod tests {
             badges([true, false, false, true], "none", false, false),
             [Ok, Absent, Absent, Ok]
         );
+    }
+
+    #[test]
+    fn report_times_become_nanoseconds_at_the_microsecond() {
+        // 0.000031 s apart in the capture; as floats near 1.8e9 s the
+        // difference is 30.99... microseconds.
+        let (a, b) = (1_763_738_514.338_194, 1_763_738_514.338_225);
+        assert_eq!(ns(b) - ns(a), 31_000);
+        // A capture may say any time: the ends of i64 saturate.
+        assert_eq!(ns(9_223_372_036.854_776), i64::MAX);
+        assert_eq!(ns(f64::MAX), i64::MAX);
+        assert_eq!(ns(-1e300), i64::MIN);
     }
 
     #[test]

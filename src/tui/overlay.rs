@@ -6,6 +6,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 use ratatui::Frame;
 
+use crate::report::ladder::wrap;
+
 use super::state::{AppState, Overlay, FILTER_FIELDS};
 use super::theme::Theme;
 
@@ -39,7 +41,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc q", "back to the call"),
     ("", "ladder"),
     ("*, ===", "the evidence of a failed call: the failing step"),
-    ("##RTP xN lost L jit J##", "an RTP stream: N packets, L lost, jitter J"),
+    ("##RTP xN##", "an RTP stream of N packets, with its loss and jitter"),
     ("x6", "an event sent 6 times (retransmissions folded)"),
     ("", "stage badges"),
     ("ok FAIL wait -", "passed, failed here, still here when the capture ended, not seen"),
@@ -63,14 +65,21 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
     match overlay {
         Overlay::Help { scroll } => {
             let r = centered(area, area.width.saturating_sub(4).min(110), area.height - 2);
+            // Lines wrapped here, not by the paragraph, so that scrolling
+            // counts the lines drawn.
+            let w = usize::from(r.width.saturating_sub(2));
+            let text_width = w.saturating_sub(24).max(20);
             let mut lines: Vec<Line<'static>> = Vec::new();
             for (k, what) in HELP {
                 if k.is_empty() {
                     lines.push(Line::from(Span::styled(what.to_string(), theme.header())));
-                } else {
+                    continue;
+                }
+                for (i, part) in wrap(what, text_width).into_iter().enumerate() {
+                    let key = if i == 0 { *k } else { "" };
                     lines.push(Line::from(vec![
-                        Span::styled(format!("  {k:<20}"), theme.key()),
-                        Span::raw(what.to_string()),
+                        Span::styled(format!("  {key:<22}"), theme.key()),
+                        Span::raw(part),
                     ]));
                 }
             }
@@ -78,13 +87,19 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
                 if !sum.warnings.is_empty() || sum.error.is_some() {
                     lines.push(Line::from(Span::styled("this capture", theme.header())));
                     if let Some(e) = &sum.error {
-                        lines.push(Line::from(Span::styled(
-                            format!("  reading stopped early: {e}"),
-                            theme.failed(),
-                        )));
+                        for part in
+                            wrap(&format!("reading stopped early: {e}"), w.saturating_sub(2))
+                        {
+                            lines.push(Line::from(Span::styled(
+                                format!("  {part}"),
+                                theme.failed(),
+                            )));
+                        }
                     }
-                    for w in &sum.warnings {
-                        lines.push(Line::from(format!("  {w}")));
+                    for warning in &sum.warnings {
+                        for part in wrap(warning, w.saturating_sub(2)) {
+                            lines.push(Line::from(format!("  {part}")));
+                        }
                     }
                 }
             }
@@ -95,12 +110,12 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
             }
             f.render_widget(Clear, r);
             f.render_widget(
-                Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>())
-                    .wrap(ratatui::widgets::Wrap { trim: false })
-                    .block(Block::default().borders(Borders::ALL).title(Span::styled(
+                Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).block(
+                    Block::default().borders(Borders::ALL).title(Span::styled(
                         " keys (Up/Down scroll, any other key closes) ",
                         theme.title(),
-                    ))),
+                    )),
+                ),
                 r,
             );
         }

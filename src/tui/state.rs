@@ -19,6 +19,17 @@ use super::filter::cycle_filter;
 pub use super::filter::{Filter, FilterDialog, ResultFilter, SortKey, FILTER_FIELDS};
 use super::model::{CallDoc, CallEntry, CallText, StoredCall};
 
+/// Why a kept call could not be read back from the spool.
+#[derive(Debug, thiserror::Error)]
+pub enum CallReadError {
+    #[error("reading the call back from its temporary file: {0}")]
+    Spool(#[from] std::io::Error),
+    #[error("the call's text is not UTF-8: {0}")]
+    Text(#[from] std::string::FromUtf8Error),
+    #[error("the call's JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
 /// Work for the shell: threads to start, or the end.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -140,6 +151,8 @@ pub struct AppState {
     pub by_code: BTreeMap<String, u64>,
     pub failed: u64,
     pub waiting: u64,
+    /// Calls the UI could not keep (see [`FeedEvent::Unlisted`]).
+    pub unlisted: u64,
     /// Rows the last draw had room for (paging).
     pub page_rows: usize,
     pub hit: HitAreas,
@@ -202,6 +215,7 @@ impl AppState {
             by_code: BTreeMap::new(),
             failed: 0,
             waiting: 0,
+            unlisted: 0,
             page_rows: 0,
             hit: HitAreas::default(),
         }
@@ -225,15 +239,15 @@ impl AppState {
         match event {
             FeedEvent::Calls(entries) => {
                 for e in entries {
-                    let r = &e.row;
-                    *self.by_stage.entry(r.stage.clone()).or_default() += 1;
-                    *self.by_code.entry(r.code.clone()).or_default() += 1;
-                    self.failed += u64::from(r.failed);
-                    self.waiting += u64::from(r.pending);
+                    self.count(&e.row, 1);
                     let stored = self.store(e);
-                    match self.by_number.get(&stored.row.number) {
-                        // A live session may send a call again as it changes.
-                        Some(&i) => self.calls[i] = stored,
+                    match self.by_number.get(&stored.row.number).copied() {
+                        // A live session may send a call again as it
+                        // changes: its old state leaves the totals.
+                        Some(i) => {
+                            let old = std::mem::replace(&mut self.calls[i], stored);
+                            self.count(&old.row, -1);
+                        }
                         None => {
                             self.by_number.insert(stored.row.number, self.calls.len());
                             self.calls.push(stored);
@@ -250,28 +264,56 @@ impl AppState {
                 self.view_dirty = true;
             }
             FeedEvent::Failed(e) => {
-                self.load_error = Some(e);
+                self.load_error = Some(e.to_string());
             }
-            FeedEvent::Frames(frames) => {
-                for f in frames {
-                    self.fetching.remove(&f.number);
+            FeedEvent::Frames { wanted, found } => {
+                // What was asked and not found (past the end of a capture
+                // cut short) is no longer awaited either.
+                for n in &wanted {
+                    self.fetching.remove(n);
+                }
+                for f in found {
                     self.frames.insert(f.number, f);
                 }
-                // Frames asked for and not in the capture (cut short).
-                self.fetching.clear();
+                // A call opened and left before its frames came back: keep
+                // only the open call's frames past the bound.
+                if self.frames.len() > 2 * MAX_FETCHED_FRAMES {
+                    let keep: BTreeSet<u64> = self
+                        .call_screen()
+                        .map(|c| c.frames.iter().copied().collect())
+                        .unwrap_or_default();
+                    self.frames.retain(|n, _| keep.contains(n));
+                }
             }
             FeedEvent::Saved(r) => {
                 self.saving = false;
                 self.status = Some(match r {
-                    Ok(s) => s,
+                    Ok(s) => s.to_string(),
                     Err(e) => format!("save failed: {e}"),
                 });
+            }
+            FeedEvent::Unlisted(n) => {
+                self.unlisted += n;
             }
         }
     }
 
-    /// Keeps a call: its JSON to the spool (or in memory if the spool
-    /// fails, e.g. a full disk: nothing is lost either way).
+    /// Adds a row to the header's totals (`sign` 1), or takes it out (-1).
+    fn count(&mut self, r: &super::model::CallRow, sign: i64) {
+        let add = |n: &mut u64| *n = n.saturating_add_signed(sign);
+        add(self.by_stage.entry(r.stage.clone()).or_default());
+        add(self.by_code.entry(r.code.clone()).or_default());
+        if r.failed {
+            add(&mut self.failed);
+        }
+        if r.pending {
+            add(&mut self.waiting);
+        }
+    }
+
+    /// Keeps a call: its JSON to the spool, or in memory once the spool
+    /// has failed (a full disk). A call whose text was still in the
+    /// spool's buffer when it failed cannot be opened, and says so.
     fn store(&mut self, e: CallEntry) -> StoredCall {
         let text = match self.spool.put(e.json.as_bytes()) {
             Ok(at) => CallText::Spooled(at),
@@ -285,22 +327,21 @@ impl AppState {
     }
 
     /// The JSON of the `i`th call kept, as the report has it.
-    pub fn call_json(&mut self, i: usize) -> std::io::Result<String> {
+    pub fn call_json(&mut self, i: usize) -> Result<String, CallReadError> {
         match &self.calls[i].text {
             CallText::Inline(s) => Ok(s.to_string()),
             CallText::Spooled(at) => {
                 self.spool.flush()?;
                 let mut buf = Vec::new();
                 self.spool.get(*at, &mut buf)?;
-                String::from_utf8(buf).map_err(std::io::Error::other)
+                Ok(String::from_utf8(buf)?)
             }
         }
     }
 
     /// The `i`th call kept, whole.
-    pub fn call_doc(&mut self, i: usize) -> Result<CallDoc, String> {
-        let text = self.call_json(i).map_err(|e| e.to_string())?;
-        serde_json::from_str(&text).map_err(|e| e.to_string())
+    pub fn call_doc(&mut self, i: usize) -> Result<CallDoc, CallReadError> {
+        Ok(serde_json::from_str(&self.call_json(i)?)?)
     }
 
     /// Whether the list must be filtered and sorted again.
