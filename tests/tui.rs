@@ -537,3 +537,69 @@ fn a_capture_cut_short_says_so_in_the_header_and_help() {
     let text = screen(&mut s, 80, 24);
     assert!(text.contains("reading stopped early:"), "{text}");
 }
+
+/// Capture files under a folder, recursively.
+fn captures_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        let name = p.to_string_lossy().to_string();
+        if p.is_dir() {
+            captures_under(&p, out);
+        } else if !name.ends_with(".md") && !name.ends_with(".txt") {
+            out.push(p);
+        }
+    }
+}
+
+#[test]
+fn public_captures_list_as_the_report_and_every_screen_draws() {
+    use std::io::Write;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/captures/public");
+    if !dir.is_dir() {
+        let _ = writeln!(
+            std::io::stderr(),
+            "tui public captures: SKIPPED, {} not found",
+            dir.display()
+        );
+        return;
+    }
+    let mut files = Vec::new();
+    captures_under(&dir, &mut files);
+    files.sort();
+    let mut calls_seen = 0;
+    for path in &files {
+        let name = path.to_string_lossy().to_string();
+        let mut s = load_blocking(&name, 2);
+        let report = report(&name);
+        let mut numbers: Vec<u64> = report["calls"]
+            .as_array()
+            .map(|a| a.iter().map(|c| c["number"].as_u64().unwrap()).collect())
+            .unwrap_or_default();
+        numbers.sort_unstable();
+        let mut ui: Vec<u64> = s.calls.iter().map(|c| u64::from(c.row.number)).collect();
+        ui.sort_unstable();
+        assert_eq!(ui, numbers, "{name}");
+        calls_seen += ui.len();
+        // The list, and the first calls opened, at the smallest size and a
+        // common one.
+        screen(&mut s, 80, 24);
+        for _ in 0..s.view.len().min(5) {
+            key(&mut s, KeyCode::Enter);
+            screen(&mut s, 80, 24);
+            screen(&mut s, 160, 40);
+            key(&mut s, KeyCode::Enter);
+            screen(&mut s, 100, 30);
+            key(&mut s, KeyCode::Esc);
+            key(&mut s, KeyCode::Esc);
+            key(&mut s, KeyCode::Down);
+        }
+    }
+    assert!(
+        files.len() >= 90 && calls_seen > 100,
+        "{} files, {calls_seen} calls",
+        files.len()
+    );
+}
