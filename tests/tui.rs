@@ -603,3 +603,28 @@ fn public_captures_list_as_the_report_and_every_screen_draws() {
         files.len()
     );
 }
+
+#[test]
+fn hash_number_finds_that_call_only_and_the_ladder_says_what_is_hidden() {
+    let mut s = load_blocking(&sample("sip-load-mixed.pcap"), 1);
+    keys(&mut s, "/#17");
+    key(&mut s, KeyCode::Enter);
+    assert_eq!(s.view.len(), 1);
+    assert_eq!(s.calls[s.view[0]].row.number, 17);
+    key(&mut s, KeyCode::Esc);
+    // sip-webrtc-dtls-fail opens on its failing step, frame 22, the 12th
+    // of 14 events: at 80x24 the ladder shows a few, and says so.
+    let mut s = load_blocking(&sample("sip-webrtc-dtls-fail.pcap"), 1);
+    key(&mut s, KeyCode::Enter);
+    let text = screen(&mut s, 80, 24);
+    assert!(text.contains("of 14, more above and below"), "{text}");
+    assert!(text.contains("; t: s from call start"), "{text}");
+    key(&mut s, KeyCode::End);
+    let text = screen(&mut s, 80, 24);
+    assert!(text.contains("-14 of 14, more above;"), "{text}");
+    // Help: End goes to its end instead of closing it.
+    key(&mut s, KeyCode::Char('?'));
+    key(&mut s, KeyCode::End);
+    assert!(s.overlay.is_some());
+    assert!(screen(&mut s, 80, 24).contains("not seen"));
+}

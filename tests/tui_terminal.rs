@@ -134,7 +134,7 @@ fn a_user_opens_a_call_its_frame_and_help_then_quits() {
     );
 
     t.keys(&["?"]);
-    t.wait_for("keys (Up/Down scroll");
+    t.wait_for("keys (Up/Down/PgUp/PgDn/Home/End scroll");
     t.keys(&["x", "Escape", "Escape"]);
     t.wait_for("Enter open");
     t.keys(&["q"]);

@@ -278,7 +278,6 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
         .borders(Borders::ALL)
         .title(Span::styled(title, theme.title()));
     let inner = block.inner(ladder_area);
-    f.render_widget(block, ladder_area);
 
     // Title rows (two, or three when addresses alternate), events, and
     // the selected event's whole text at the foot.
@@ -292,6 +291,33 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
         c.offset = c.cursor + 1 - rows;
     }
     let to = (c.offset + rows).min(n);
+    // Which events are on screen, so that hidden ones above or below are
+    // never a surprise; and what the times count from.
+    let place = if n > 0 {
+        format!(
+            " events {}-{} of {}{}; t: s from call start ",
+            c.offset + 1,
+            to,
+            n,
+            match (c.offset > 0, to < n) {
+                (true, true) => ", more above and below",
+                (true, false) => ", more above",
+                (false, true) => ", more below",
+                (false, false) => "",
+            }
+        )
+    } else {
+        String::new()
+    };
+    let block = block.title_bottom(Span::styled(
+        truncate(&place, usize::from(ladder_area.width).saturating_sub(2)),
+        if to < n || c.offset > 0 {
+            theme.key()
+        } else {
+            theme.dim()
+        },
+    ));
+    f.render_widget(block, ladder_area);
     let (mut lines, _) = ladder_lines(
         c,
         &entry.columns,
@@ -474,7 +500,11 @@ fn draw_verdict(f: &mut Frame<'_>, c: &mut CallScreen, theme: &Theme, area: Rect
     if hidden_below {
         if let Some(last) = shown.last_mut() {
             *last = Line::from(Span::styled(
-                "(more below: Tab to this pane, then Down)",
+                if c.focus == Focus::Details {
+                    "(more below: Down)"
+                } else {
+                    "(more below: Tab to this pane, then Down)"
+                },
                 theme.key(),
             ));
         }

@@ -157,10 +157,14 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     }
     let mut codes: Vec<(&String, &u64)> = s.by_code.iter().collect();
     codes.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    let mut line3 = vec![Span::raw("codes:")];
+    let mut all = String::from("codes:");
     for (c, n) in codes {
-        line3.push(Span::raw(format!(" {c} {}", grouped(*n))));
+        all.push_str(&format!(" {c} {}", grouped(*n)));
     }
+    let mut line3 = vec![Span::raw(crate::report::ladder::truncate(
+        &all,
+        usize::from(area.width),
+    ))];
     if !s.filter.is_empty() {
         line3 = vec![
             Span::styled("filter: ", theme.key()),

@@ -99,7 +99,23 @@ impl Filter {
             && self.stage.as_ref().is_none_or(|s| *s == r.stage)
             && self.kind.as_ref().is_none_or(|k| *k == r.kind)
             && self.code.as_ref().is_none_or(|c| *c == r.code)
-            && (self.text.is_empty() || r.search.contains(&self.text.to_lowercase()))
+            && self.text_matches(r)
+    }
+
+    /// `#N` is call number N exactly; any other text is looked for in
+    /// the call's search text, case-blind.
+    fn text_matches(&self, r: &super::model::CallRow) -> bool {
+        if self.text.is_empty() {
+            return true;
+        }
+        if let Some(n) = self
+            .text
+            .strip_prefix('#')
+            .and_then(|n| n.parse::<u32>().ok())
+        {
+            return r.number == n;
+        }
+        r.search.contains(&self.text.to_lowercase())
     }
 
     /// One line saying what is filtered, for the header.

@@ -14,7 +14,7 @@ use super::theme::Theme;
 /// Every key, by screen: what `?` shows.
 pub const HELP: &[(&str, &str)] = &[
     ("", "everywhere"),
-    ("? F1", "this help (any key closes it)"),
+    ("? F1", "this help (scroll keys scroll it, any other key closes it)"),
     ("s F2", "save the selected calls (or the open one, or the one under the cursor) to BASE.pcapng and BASE.json"),
     ("Ctrl-C", "quit"),
     ("", "call list"),
@@ -23,7 +23,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Home End g G", "first, last call"),
     ("Enter", "open the call (or click it twice)"),
     ("Space", "select the call for saving and move down, as sngrep does (A: all shown, or none)"),
-    ("/", "search Call-ID, number, URI, address, ufrag, code (Enter keeps, Esc clears)"),
+    ("/", "search Call-ID, URI, address, ufrag, code; #N is call N (Enter keeps, Esc clears)"),
     ("f F7", "filter dialog: result, stage, kind, code"),
     ("c", "clear every filter"),
     ("< >", "sort by the previous, next column (or click its title)"),
@@ -37,7 +37,7 @@ pub const HELP: &[(&str, &str)] = &[
     ("Esc q", "back to the list"),
     ("", "packet view"),
     ("Up Down PgUp PgDn", "scroll"),
-    ("Left Right h l p n", "previous, next frame of the call"),
+    ("Left Right h l p n", "previous, next frame the ladder names (each event's frames and the evidence)"),
     ("Esc q", "back to the call"),
     ("", "ladder"),
     ("*, ===", "the evidence of a failed call: the failing step"),
@@ -112,7 +112,7 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
             f.render_widget(
                 Paragraph::new(lines.into_iter().skip(scroll).collect::<Vec<_>>()).block(
                     Block::default().borders(Borders::ALL).title(Span::styled(
-                        " keys (Up/Down scroll, any other key closes) ",
+                        " keys (Up/Down/PgUp/PgDn/Home/End scroll, any other key closes) ",
                         theme.title(),
                     )),
                 ),

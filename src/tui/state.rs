@@ -751,6 +751,9 @@ impl AppState {
                 KeyCode::Down | KeyCode::Char('j') => *scroll += 1,
                 KeyCode::PageDown => *scroll += page(self.page_rows),
                 KeyCode::PageUp => *scroll = scroll.saturating_sub(page(self.page_rows)),
+                KeyCode::Home | KeyCode::Char('g') => *scroll = 0,
+                // Clamped to the help's length when drawn.
+                KeyCode::End | KeyCode::Char('G') => *scroll = usize::MAX / 2,
                 _ => self.overlay = None,
             },
             Overlay::Search => match key.code {
