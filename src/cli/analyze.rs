@@ -64,12 +64,7 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
             eprintln!("callscope: {e}");
             unreadable = true;
         }
-        let facts = CaptureFacts {
-            info: outcome.info,
-            accounting: session.accounting().clone(),
-            limits: session.limits(),
-            error: outcome.late_error.map(|e| e.to_string()),
-        };
+        let facts = CaptureFacts::from_run(&session, outcome);
         any_failed |= report.any_failed;
         if let Err(e) = report.finish(&mut out, &facts).and_then(|_| out.flush()) {
             if e.kind() != io::ErrorKind::BrokenPipe {

@@ -29,6 +29,27 @@ use stream::StreamFramer;
 /// many (the command line refuses them).
 pub const MAX_THREADS: usize = 256;
 
+/// Below this many items, mapping them on a side pool costs more than it
+/// saves.
+const SIDE_POOL_FROM: usize = 16;
+
+/// `f` over `items`, results in the items' order: in parallel on `pool`
+/// when there is one and enough items, else on the calling thread. What
+/// the report and the terminal UI do with the calls of one sweep.
+pub fn map_in_order<T: Sync, R: Send>(
+    pool: Option<&rayon::ThreadPool>,
+    items: &[T],
+    f: impl Fn(&T) -> R + Sync + Send,
+) -> Vec<R> {
+    use rayon::prelude::*;
+    match pool {
+        Some(pool) if items.len() >= SIDE_POOL_FROM => {
+            pool.install(|| items.par_iter().map(&f).collect())
+        }
+        _ => items.iter().map(f).collect(),
+    }
+}
+
 /// A pool of `threads` threads (0: one per core) for work beside the
 /// decoder's (rendering finalised calls); none for 1, where the work runs
 /// on the calling thread, nor when no thread can be started.

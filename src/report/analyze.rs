@@ -7,6 +7,7 @@ use std::io::{self, Write};
 use serde_json::{json, Value};
 
 use crate::analysis::evidence::plural;
+use crate::analysis::timeline::TimelineEvent;
 use crate::analysis::Analyzer;
 use crate::capture::CaptureInfo;
 use crate::capture::RawFrame;
@@ -30,6 +31,18 @@ pub struct CaptureFacts {
     pub limits: Vec<LimitHit>,
     /// An error that stopped reading early (a file cut short).
     pub error: Option<String>,
+}
+
+impl CaptureFacts {
+    /// The facts of a session's run over a capture.
+    pub fn from_run(session: &crate::engine::Session, outcome: crate::engine::RunOutcome) -> Self {
+        Self {
+            info: outcome.info,
+            accounting: session.accounting().clone(),
+            limits: session.limits(),
+            error: outcome.late_error.map(|e| e.to_string()),
+        }
+    }
 }
 
 /// One call in the report, serialised as it is, with no `Value` tree in
@@ -82,6 +95,12 @@ struct TimelineEventJson {
 }
 
 pub fn call_json<'a>(c: &'a JudgedCall<'_>) -> CallJson<'a> {
+    call_json_from(c, c.timeline())
+}
+
+/// [`call_json`] with the call's timeline already built (a caller that
+/// needs it too builds it once).
+pub fn call_json_from<'a>(c: &'a JudgedCall<'_>, timeline: Vec<TimelineEvent>) -> CallJson<'a> {
     let summary = summarize(c.parts());
     CallJson {
         absorbed: c
@@ -105,8 +124,7 @@ pub fn call_json<'a>(c: &'a JudgedCall<'_>) -> CallJson<'a> {
         number: c.number,
         sip: summary.sip,
         start_ts: format_epoch(c.call.start_ts),
-        timeline: c
-            .timeline()
+        timeline: timeline
             .into_iter()
             .map(|e| TimelineEventJson {
                 count: e.count,
@@ -419,19 +437,13 @@ impl SessionObserver for ReportWriter<'_> {
     }
 
     fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
-        use rayon::prelude::*;
         if self.error.is_some() {
             return;
         }
         // Rendering is most of a finalised call's cost and each call's is
         // its own: the calls of one sweep are rendered in parallel, then
         // counted and spooled in order (the same bytes as one by one).
-        let rendered: Vec<_> = match &self.pool {
-            Some(pool) if calls.len() >= PARALLEL_RENDER_FROM => {
-                pool.install(|| calls.par_iter().map(|c| self.render(c)).collect())
-            }
-            _ => calls.iter().map(|c| self.render(c)).collect(),
-        };
+        let rendered = crate::pipeline::map_in_order(self.pool.as_ref(), calls, |c| self.render(c));
         for (c, r) in calls.iter().zip(rendered) {
             if let Err(e) = self.store(c, r) {
                 self.error = Some(e);
@@ -548,10 +560,6 @@ fn write_indented(
     value.serialize(&mut ser).map_err(io::Error::from)
 }
 
-/// Below this many calls finalised at once, rendering them in parallel
-/// costs more than it saves.
-const PARALLEL_RENDER_FROM: usize = 16;
-
 /// The first line of the text report, and its warnings.
 fn write_head(out: &mut impl Write, facts: &CaptureFacts, calls: u64) -> io::Result<()> {
     let info = &facts.info;
@@ -632,32 +640,36 @@ fn write_unrecognised(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<
 /// One line per bound reached and per kind of frame that could not be
 /// decoded: what the numbers above do not include.
 pub fn write_warnings(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+    for w in warnings(facts) {
+        writeln!(out, "warning: {w}")?;
+    }
+    Ok(())
+}
+
+/// What the capture's reading left undone: every bound reached, every
+/// link type and kind of frame not decoded. One line each.
+pub fn warnings(facts: &CaptureFacts) -> Vec<String> {
+    let mut out = Vec::new();
     for l in &facts.limits {
-        writeln!(
-            out,
-            "warning: bound reached in {}: {} {}",
+        out.push(format!(
+            "bound reached in {}: {} {}",
             l.table, l.count, l.effect
-        )?;
+        ));
     }
     for (link, n) in &facts.accounting.unsupported_link_types {
-        writeln!(
-            out,
-            "warning: {} of link type {} ({link}) not decoded",
+        out.push(format!(
+            "{} of link type {} ({link}) not decoded",
             plural(*n, "frame"),
             link_type_name(*link)
-        )?;
+        ));
     }
     for (reason, n) in &facts.accounting.undecodable_by_reason {
         if *reason == "unsupported link type" {
             continue;
         }
-        writeln!(
-            out,
-            "warning: {} not decoded: {reason}",
-            plural(*n, "frame")
-        )?;
+        out.push(format!("{} not decoded: {reason}", plural(*n, "frame")));
     }
-    Ok(())
+    out
 }
 
 /// Details of one call, for `--verbose` text output.

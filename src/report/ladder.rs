@@ -21,12 +21,6 @@ const MAX_COLUMN: usize = 28;
 /// The least room worth giving an event's full text beside the diagram.
 const MIN_NOTE: usize = 20;
 
-/// An endpoint column: the address and what it is, where known.
-struct Column {
-    addr: SocketAddr,
-    role: &'static str,
-}
-
 fn role_of(c: &JudgedCall<'_>, addr: SocketAddr) -> &'static str {
     let p = c.parts();
     if p.allocations.iter().any(|a| a.server == addr) {
@@ -125,6 +119,55 @@ pub fn endpoint_columns(
     columns
 }
 
+/// A ladder's columns for the room it has: the endpoints drawn, whether
+/// a last column stands for every other address (past the room), and the
+/// width of each. The text ladder and the terminal UI lay out alike.
+pub struct LadderColumns {
+    pub columns: Vec<(SocketAddr, &'static str)>,
+    pub others: bool,
+    pub width: usize,
+}
+
+impl LadderColumns {
+    /// `room`: characters for the columns; each `min..=max` wide.
+    pub fn new(
+        mut columns: Vec<(SocketAddr, &'static str)>,
+        room: usize,
+        min: usize,
+        max: usize,
+    ) -> Self {
+        let max_columns = (room / min).max(2);
+        let others = columns.len() > max_columns;
+        if others {
+            columns.truncate(max_columns - 1);
+        }
+        let n = (columns.len() + usize::from(others)).max(1);
+        Self {
+            columns,
+            others,
+            width: (room / n).clamp(min, max),
+        }
+    }
+
+    /// Columns drawn, the others' one included.
+    pub fn n(&self) -> usize {
+        self.columns.len() + usize::from(self.others)
+    }
+
+    /// The column of an address (the others' one for any not drawn).
+    pub fn index(&self, a: SocketAddr) -> usize {
+        self.columns
+            .iter()
+            .position(|k| k.0 == a)
+            .unwrap_or(self.columns.len())
+    }
+
+    /// Where column `i`'s lifeline is, from the first column's left edge.
+    pub fn center(&self, i: usize) -> usize {
+        i * self.width + self.width / 2
+    }
+}
+
 /// Writes the ladder of one call.
 pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> {
     let events = c.timeline();
@@ -145,33 +188,23 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
         return writeln!(out, "  (no events)");
     }
 
-    let mut columns: Vec<Column> = endpoint_columns(c, &events)
-        .into_iter()
-        .map(|(addr, role)| Column { addr, role })
-        .collect();
-    let max_columns = (WIDTH - LEFT) / MIN_COLUMN;
-    // Past the width, the last column stands for every other address.
-    let others = columns.len() > max_columns;
-    if others {
-        columns.truncate(max_columns - 1);
-    }
-    let n = columns.len() + usize::from(others);
-    let width = ((WIDTH - LEFT) / n).clamp(MIN_COLUMN, MAX_COLUMN);
-    let index = |a: SocketAddr| {
-        columns
-            .iter()
-            .position(|k| k.addr == a)
-            .unwrap_or(columns.len())
-    };
+    let layout = LadderColumns::new(
+        endpoint_columns(c, &events),
+        WIDTH - LEFT,
+        MIN_COLUMN,
+        MAX_COLUMN,
+    );
+    let (columns, others, width, n) = (&layout.columns, layout.others, layout.width, layout.n());
+    let index = |a: SocketAddr| layout.index(a);
 
     let mut roles = " ".repeat(LEFT);
     let mut addrs = " ".repeat(LEFT);
-    for k in &columns {
-        roles.push_str(&centered(k.role, width));
-        let addr = if k.addr.port() == 0 {
-            k.addr.ip().to_string()
+    for &(addr, role) in columns {
+        roles.push_str(&centered(role, width));
+        let addr = if addr.port() == 0 {
+            addr.ip().to_string()
         } else {
-            k.addr.to_string()
+            addr.to_string()
         };
         addrs.push_str(&centered(&addr, width));
     }
@@ -185,7 +218,7 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
     writeln!(out, "{}", addrs.trim_end())?;
 
     let base = events.first().map_or(0, |e| e.ts);
-    let center = |i: usize| i * width + width / 2;
+    let center = |i: usize| layout.center(i);
     let lifelines = |line: &mut Vec<char>| {
         for i in 0..n {
             line[center(i)] = '|';

@@ -13,7 +13,7 @@ use ratatui::Frame;
 
 use crate::decode::rtp::static_encoding_name;
 use crate::report::format_relative;
-use crate::report::ladder::{arrow_label, truncate, wrap};
+use crate::report::ladder::{arrow_label, truncate, wrap, LadderColumns};
 
 use super::model::{twilio_hint, EventDoc, StreamDoc};
 use super::state::{AppState, CallScreen, Focus, Screen};
@@ -80,45 +80,30 @@ impl StyledRow {
     }
 }
 
-/// The ladder's geometry for a width: the columns drawn, whether the last
-/// stands for the others, and each column's width.
-struct Geometry {
-    columns: Vec<(SocketAddr, &'static str)>,
-    others: bool,
-    width: usize,
-}
+/// The ladder's columns for the pane's width, placed after the frame and
+/// time at the left.
+struct Geometry(LadderColumns);
 
 impl Geometry {
     fn new(all: &[(SocketAddr, &'static str)], inner: usize) -> Self {
-        let room = inner.saturating_sub(LEFT);
-        let max_columns = (room / MIN_COLUMN).max(2);
-        let mut columns = all.to_vec();
-        let others = columns.len() > max_columns;
-        if others {
-            columns.truncate(max_columns - 1);
-        }
-        let n = (columns.len() + usize::from(others)).max(1);
-        let width = (room / n).clamp(MIN_COLUMN, MAX_COLUMN);
-        Self {
-            columns,
-            others,
-            width,
-        }
+        Self(LadderColumns::new(
+            all.to_vec(),
+            inner.saturating_sub(LEFT),
+            MIN_COLUMN,
+            MAX_COLUMN,
+        ))
     }
 
-    fn n(&self) -> usize {
-        self.columns.len() + usize::from(self.others)
+    /// The screen column of lifeline `i`, past the frame and time.
+    fn lifeline(&self, i: usize) -> usize {
+        LEFT + self.0.center(i)
     }
+}
 
-    fn index(&self, a: SocketAddr) -> usize {
-        self.columns
-            .iter()
-            .position(|k| k.0 == a)
-            .unwrap_or(self.columns.len())
-    }
-
-    fn center(&self, i: usize) -> usize {
-        LEFT + i * self.width + self.width / 2
+impl std::ops::Deref for Geometry {
+    type Target = LadderColumns;
+    fn deref(&self) -> &LadderColumns {
+        &self.0
     }
 }
 
@@ -159,14 +144,14 @@ fn ladder_lines(
     let mut rows = [StyledRow::blank(inner), StyledRow::blank(inner)];
     for (i, name) in names.iter().enumerate() {
         if let Some((_, role)) = g.columns.get(i) {
-            centered(&mut roles, role, g.center(i), g.width, theme.title());
+            centered(&mut roles, role, g.lifeline(i), g.width, theme.title());
         }
         let (row, width) = if staggered {
             (&mut rows[i % 2], 2 * g.width)
         } else {
             (&mut rows[0], g.width)
         };
-        centered(row, name, g.center(i), width, theme.header());
+        centered(row, name, g.lifeline(i), width, theme.header());
     }
     lines.push(Line::from(roles.into_spans()));
     let [first, second] = rows;
@@ -181,7 +166,7 @@ fn ladder_lines(
         let i = from + k;
         let mut row = StyledRow::blank(inner);
         for col in 0..g.n() {
-            row.put(g.center(col), "|", theme.dim());
+            row.put(g.lifeline(col), "|", theme.dim());
         }
         let marked = e.evidence && failed;
         let style = if marked {
@@ -207,10 +192,10 @@ fn ladder_lines(
         let text = label(e, &c.doc.media.streams);
         let end = if a == b {
             let s = format!("<> {text}");
-            row.put(g.center(a) + 1, &s, style);
-            g.center(a) + 1 + s.chars().count()
+            row.put(g.lifeline(a) + 1, &s, style);
+            g.lifeline(a) + 1 + s.chars().count()
         } else {
-            let (lo, hi) = (g.center(a.min(b)), g.center(a.max(b)));
+            let (lo, hi) = (g.lifeline(a.min(b)), g.lifeline(a.max(b)));
             let body = if marked {
                 "="
             } else if e.protocol == "RTP" {

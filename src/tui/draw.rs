@@ -17,8 +17,8 @@ use super::{call_view, list, overlay, packet_view};
 pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 
-/// `1 234 567`: frame and call counts, grouped as the text report groups
-/// them.
+/// `1 234 567`: frame and call counts in thousands, as the screen's
+/// counts run to millions.
 pub fn grouped(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use serde_json::Value;
 
 use crate::analysis::Analyzer;
@@ -22,7 +21,7 @@ use crate::engine::{
     export_calls, CallSelection, JudgedCall, Session, SessionObserver, SessionOptions,
 };
 use crate::pipeline::DecodedFrame;
-use crate::report::analyze::{CaptureFacts, ReportFormat, ReportWriter};
+use crate::report::analyze::{warnings, CaptureFacts, ReportFormat, ReportWriter};
 use crate::report::packets::{frame_detail, frame_info, frame_protocol, sip_text};
 
 use super::model::CallEntry;
@@ -49,8 +48,6 @@ pub struct Progress {
 pub struct LoadSummary {
     pub frames: u64,
     pub undecodable: u64,
-    pub first_ts: Option<i64>,
-    pub last_ts: Option<i64>,
     /// Warnings the report would print: bounds reached, frames not read.
     pub warnings: Vec<String>,
     /// Reading stopped early (a file cut short): what and where.
@@ -129,13 +126,8 @@ impl SessionObserver for EntrySender<'_> {
         if self.closed || calls.is_empty() {
             return;
         }
-        let build = || -> Vec<Result<CallEntry, serde_json::Error>> {
-            calls.par_iter().map(CallEntry::from_judged).collect()
-        };
-        let built = match &self.pool {
-            Some(pool) if calls.len() >= 16 => pool.install(build),
-            _ => calls.iter().map(CallEntry::from_judged).collect(),
-        };
+        let built =
+            crate::pipeline::map_in_order(self.pool.as_ref(), calls, CallEntry::from_judged);
         let unlisted = built.iter().filter(|e| e.is_err()).count() as u64;
         let entries: Vec<CallEntry> = built.into_iter().filter_map(Result::ok).collect();
         if unlisted > 0 && self.tx.send(FeedEvent::Unlisted(unlisted)).is_err() {
@@ -148,15 +140,6 @@ impl SessionObserver for EntrySender<'_> {
             self.closed = true;
         }
     }
-}
-
-fn warnings(facts: &CaptureFacts) -> Vec<String> {
-    let mut text = Vec::new();
-    let _ = crate::report::analyze::write_warnings(&mut text, facts);
-    String::from_utf8_lossy(&text)
-        .lines()
-        .map(|l| l.trim_start_matches("warning: ").to_string())
-        .collect()
 }
 
 /// Reads the capture to its end, sending calls as they are judged; what
@@ -194,17 +177,10 @@ pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<P
     };
     let event = match session.run_observed(reader, &mut sender) {
         Ok(outcome) => {
-            let facts = CaptureFacts {
-                info: outcome.info.clone(),
-                accounting: session.accounting().clone(),
-                limits: session.limits(),
-                error: outcome.late_error.as_ref().map(|e| e.to_string()),
-            };
+            let facts = CaptureFacts::from_run(&session, outcome);
             FeedEvent::Finished(LoadSummary {
-                frames: outcome.info.frames,
-                undecodable: session.accounting().undecodable(),
-                first_ts: outcome.info.first_ts_ns,
-                last_ts: outcome.info.last_ts_ns,
+                frames: facts.info.frames,
+                undecodable: facts.accounting.undecodable(),
                 warnings: warnings(&facts),
                 error: facts.error,
                 seconds: started.elapsed().as_secs_f64(),
@@ -323,12 +299,7 @@ pub fn save_calls(
     let mut session = Session::new(SessionOptions::streaming(threads));
     let mut report = ReportWriter::new(ReportFormat::Json, &selection, threads);
     let outcome = session.run_observed(CaptureReader::open(path)?, &mut report)?;
-    let facts = CaptureFacts {
-        info: outcome.info,
-        accounting: session.accounting().clone(),
-        limits: session.limits(),
-        error: outcome.late_error.map(|e| e.to_string()),
-    };
+    let facts = CaptureFacts::from_run(&session, outcome);
     let file = File::create(&json).map_err(|source| SaveError::Create {
         path: json.clone(),
         source,

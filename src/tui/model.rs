@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use serde::Deserialize;
 
 use crate::engine::JudgedCall;
-use crate::report::analyze::call_json;
+use crate::report::analyze::call_json_from;
 use crate::report::ladder::endpoint_columns;
 
 /// One stage's state in the list's badges.
@@ -169,8 +169,9 @@ impl CallEntry {
     /// The entry of a judged call: its report JSON, and the row read back
     /// from it.
     pub fn from_judged(c: &JudgedCall<'_>) -> Result<Self, serde_json::Error> {
-        let json = serde_json::to_string(&call_json(c))?;
-        let columns = endpoint_columns(c, &c.timeline());
+        let timeline = c.timeline();
+        let columns = endpoint_columns(c, &timeline);
+        let json = serde_json::to_string(&call_json_from(c, timeline))?;
         Self::from_json(json, columns)
     }
 

@@ -111,20 +111,18 @@ pub fn detail_lines(d: &FrameDetail) -> Vec<(String, bool)> {
 }
 
 pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
-    // Where this frame is among the call's, for stepping with Left/Right.
-    let position = s.screens.iter().rev().find_map(|x| match x {
-        Screen::Call(c) => Some(c.frames.clone()),
-        _ => None,
-    });
-    let Some(Screen::Packet(p)) = s.screens.last_mut() else {
+    let Some(Screen::Packet(p)) = s.screens.last() else {
         return;
     };
     let frame = p.frame;
-    let at = position
-        .as_ref()
-        .and_then(|all| Some((all.iter().position(|&x| x == frame)? + 1, all.len())))
-        .map(|(k, n)| format!(" ({k} of {n} in the call)"))
+    // Where this frame is among the call's, for stepping with Left/Right.
+    let at = s
+        .frame_place(frame)
+        .map(|(i, n)| format!(" ({} of {n} in the call)", i + 1))
         .unwrap_or_default();
+    let Some(Screen::Packet(p)) = s.screens.last_mut() else {
+        return;
+    };
     let title = match s.frames.get(&frame) {
         Some(d) => {
             let side = |k: &str| {

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use crossterm::event::{
     KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
 };
-use ratatui::layout::Rect;
+use ratatui::layout::{Position, Rect};
 
 use super::feed::{FeedEvent, FrameDetail, LoadSummary, Progress, MAX_FETCHED_FRAMES};
 use crate::report::spool::Spool;
@@ -648,23 +648,44 @@ impl AppState {
         })
     }
 
+    /// Where `frame` is among the open call's frames (which are sorted):
+    /// its index and how many there are.
+    pub fn frame_place(&self, frame: u64) -> Option<(usize, usize)> {
+        let frames = &self.call_screen()?.frames;
+        Some((frames.binary_search(&frame).ok()?, frames.len()))
+    }
+
+    /// The open call's frame after (or before) `frame`.
+    fn neighbour_frame(&self, frame: u64, forward: bool) -> Option<u64> {
+        let (i, _) = self.frame_place(frame)?;
+        let j = if forward { i + 1 } else { i.checked_sub(1)? };
+        self.call_screen()?.frames.get(j).copied()
+    }
+
     fn on_packet_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         let rows = self.page_rows;
-        let frames = self
-            .call_screen()
-            .map(|c| c.frames.clone())
-            .unwrap_or_default();
-        let Some(Screen::Packet(p)) = self.screens.last_mut() else {
+        let Some(Screen::Packet(p)) = self.screens.last() else {
             return Vec::new();
         };
-        let step = |p: &mut PacketScreen, forward: bool| -> Option<u64> {
-            let i = frames.iter().position(|&f| f == p.frame)?;
-            let j = if forward {
-                (i + 1).min(frames.len() - 1)
-            } else {
-                i.saturating_sub(1)
+        let step = match key.code {
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') => Some(true),
+            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p') => Some(false),
+            _ => None,
+        };
+        if let Some(forward) = step {
+            let Some(f) = self.neighbour_frame(p.frame, forward) else {
+                return Vec::new();
             };
-            (j != i).then_some(frames[j])
+            if let Some(Screen::Packet(p)) = self.screens.last_mut() {
+                *p = PacketScreen {
+                    frame: f,
+                    scroll: 0,
+                };
+            }
+            return self.want_frame(f);
+        }
+        let Some(Screen::Packet(p)) = self.screens.last_mut() else {
+            return Vec::new();
         };
         match key.code {
             KeyCode::Esc | KeyCode::Char('q') | KeyCode::Backspace => {
@@ -676,24 +697,6 @@ impl AppState {
             KeyCode::PageDown => p.scroll += page(rows),
             KeyCode::Home | KeyCode::Char('g') => p.scroll = 0,
             KeyCode::End | KeyCode::Char('G') => p.scroll = usize::MAX / 2,
-            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char('n') => {
-                if let Some(f) = step(p, true) {
-                    *p = PacketScreen {
-                        frame: f,
-                        scroll: 0,
-                    };
-                    return self.want_frame(f);
-                }
-            }
-            KeyCode::Left | KeyCode::Char('h') | KeyCode::Char('p') => {
-                if let Some(f) = step(p, false) {
-                    *p = PacketScreen {
-                        frame: f,
-                        scroll: 0,
-                    };
-                    return self.want_frame(f);
-                }
-            }
             _ => {}
         }
         Vec::new()
@@ -840,7 +843,7 @@ impl AppState {
     }
 
     fn on_click(&mut self, x: u16, y: u16) -> Vec<Effect> {
-        let inside = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+        let inside = |r: Rect| r.contains(Position::new(x, y));
         match self.screens.last_mut() {
             Some(Screen::List) | None => {
                 if inside(self.hit.list_header) {
@@ -870,7 +873,7 @@ impl AppState {
             }
             Some(Screen::Call(c)) => {
                 let r = self.hit.ladder_rows;
-                if x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height {
+                if inside(r) {
                     let i = c.offset + usize::from(y - r.y);
                     if i < c.doc.timeline.len() {
                         c.focus = Focus::Ladder;
@@ -882,7 +885,7 @@ impl AppState {
                     }
                 }
                 let r = self.hit.evidence_rows;
-                if x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height {
+                if inside(r) {
                     let i = self.hit.evidence_first + usize::from(y - r.y);
                     if i < c.doc.verdict.evidence.len() {
                         c.focus = Focus::Evidence;
