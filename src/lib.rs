@@ -11,6 +11,8 @@ pub mod bench_support;
 pub mod capture;
 pub mod decode;
 pub mod engine;
+#[cfg(feature = "live")]
+pub mod live;
 pub mod net;
 pub mod pipeline;
 pub mod report;

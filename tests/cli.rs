@@ -189,3 +189,24 @@ fn too_many_threads_are_refused() {
     assert_eq!(code, Some(0));
     assert!(out.contains("by code: ok 1"), "{out}");
 }
+
+/// Without the `live` feature the command says what to install, exit 2;
+/// with it, its arguments are checked before any interface is opened.
+#[test]
+fn live_says_what_it_needs() {
+    if cfg!(feature = "live") {
+        let (_, err, code) = callscope(&["live", "-i", "lo", "--ring-files", "3", "-w", "x"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("--ring-size"), "{err}");
+        let (_, err, code) = callscope(&["live", "-i", "lo", "--duration", "ten"]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("not a duration"), "{err}");
+    } else {
+        let (out, err, code) = callscope(&["live", "-i", "eth0"]);
+        assert_eq!(code, Some(2));
+        assert!(out.is_empty());
+        assert!(err.contains("apt-get install libpcap-dev"), "{err}");
+        assert!(err.contains("--features live"), "{err}");
+        assert!(err.contains("tcpdump -i eth0 -w call.pcap"), "{err}");
+    }
+}

@@ -628,3 +628,98 @@ fn hash_number_finds_that_call_only_and_the_ladder_says_what_is_hidden() {
     assert!(s.overlay.is_some());
     assert!(screen(&mut s, 80, 24).contains("not seen"));
 }
+
+/// A live session's screen: the header says where it captures, for how
+/// long, how many packets and every drop; a call sent again as it changes
+/// replaces its row (pending, then failed), and a call that turns out to
+/// be part of another leaves the list.
+#[test]
+fn live_header_counts_drops_and_calls_change_in_place() {
+    use callscope::tui::feed::{LiveHeader, Progress};
+    use callscope::tui::model::CallEntry;
+    use std::sync::Arc;
+
+    let progress = Arc::new(Progress::default());
+    *progress.live.lock().unwrap() = Some(LiveHeader {
+        interfaces: "veth0".into(),
+        packets: 1234,
+        dropped_by_kernel: 5,
+        dropped_by_interface: 0,
+        elapsed_s: 65,
+        files: vec![("/tmp/desk.pcapng".into(), 1)],
+        temporary: false,
+        stopped_by: None,
+    });
+    let mut state = AppState::new("/tmp/desk.pcapng", progress.clone(), None);
+    let s = screen(&mut state, 160, 24);
+    let top = s.lines().next().unwrap();
+    assert!(
+        top.contains("LIVE veth0 00:01:05  1 234 packets  DROPPED 5 by kernel, 0 by interface"),
+        "{top}"
+    );
+    assert!(top.contains("saving to /tmp/desk.pcapng"), "{top}");
+    assert!(
+        s.contains("capturing: calls appear here as they start"),
+        "{s}"
+    );
+    // At 80 columns the drops are still on the line.
+    let narrow = screen(&mut state, 80, 24);
+    assert!(
+        narrow.lines().next().unwrap().contains("DROPPED 5"),
+        "{narrow}"
+    );
+
+    // The unanswered INVITE as a live session sends it: pending first,
+    // then failed once Timer B has run out.
+    let doc = report(&sample("sip-invite-no-response.pcap"));
+    let final_call = doc["calls"][0].clone();
+    assert_eq!(final_call["verdict"]["code"], "sip-no-response");
+    let mut pending = final_call.clone();
+    pending["verdict"]["code"] = "capture-ended".into();
+    let entry = |v: &Value, in_progress: bool| {
+        let mut e = CallEntry::from_json(v.to_string(), Vec::new()).unwrap();
+        e.in_progress = in_progress;
+        e
+    };
+    state.on_feed(FeedEvent::Calls(vec![entry(&pending, true)]));
+    state.refresh_view();
+    let s = screen(&mut state, 120, 24);
+    assert!(s.contains("waiting 1"), "{s}");
+    assert!(s.contains("codes: capture-ended 1"), "{s}");
+    assert!(line_with(&s, "capture-ended  ").contains("wait"), "{s}");
+
+    state.on_feed(FeedEvent::Calls(vec![entry(&final_call, false)]));
+    state.refresh_view();
+    let s = screen(&mut state, 120, 24);
+    assert!(s.contains("calls 1 (shown 1"), "{s}");
+    assert!(s.contains("failed 1  waiting 0"), "{s}");
+    assert!(s.contains("codes: sip-no-response 1\n"), "{s}");
+    assert!(line_with(&s, "sip-no-response  ").contains("FAIL"), "{s}");
+
+    // Call 2 turns out to hold call 1 (an ICE session whose signalling
+    // came later): call 1 leaves the list and the totals.
+    let mut taker = final_call.clone();
+    taker["number"] = 2.into();
+    taker["id"] = "sip:later".into();
+    taker["absorbed"] = serde_json::json!([{"number": 1, "id": final_call["id"]}]);
+    state.on_feed(FeedEvent::Calls(vec![entry(&taker, true)]));
+    let s = screen(&mut state, 120, 24);
+    assert!(s.contains("calls 1 (shown 1"), "{s}");
+    assert!(s.contains("failed 1  waiting 0"), "{s}");
+    state.refresh_view();
+    let s = screen(&mut state, 120, 24);
+    assert!(s.contains("calls 1 (shown 1"), "{s}");
+    assert_eq!(state.current().unwrap().row.number, 2);
+
+    // Stopped: the header says why, and after how long.
+    progress.live.lock().unwrap().as_mut().unwrap().stopped_by = Some("duration");
+    let top = screen(&mut state, 160, 24)
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        top.contains("capture stopped (duration) after 00:01:05 on veth0"),
+        "{top}"
+    );
+}

@@ -2,85 +2,11 @@
 //! `send-keys`, the screen comes back with `capture-pane`. Skipped, saying
 //! so, where tmux is missing (`.ci/run` installs it).
 
-use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+mod support;
 
-struct Tmux {
-    socket: String,
-}
+use std::process::Command;
 
-impl Tmux {
-    fn available() -> bool {
-        Command::new("tmux")
-            .arg("-V")
-            .output()
-            .is_ok_and(|o| o.status.success())
-    }
-
-    /// A tmux server of its own running `command` in a `w` x `h` window.
-    fn start(name: &str, command: &str, w: u16, h: u16) -> Tmux {
-        let t = Tmux {
-            socket: format!("callscope-test-{}-{name}", std::process::id()),
-        };
-        let out = t.run(&[
-            "new-session",
-            "-d",
-            "-s",
-            "ui",
-            "-x",
-            &w.to_string(),
-            "-y",
-            &h.to_string(),
-            command,
-        ]);
-        assert!(
-            out.status.success(),
-            "tmux: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        t
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        Command::new("tmux")
-            .args(["-L", &self.socket, "-f", "/dev/null"])
-            .args(args)
-            .output()
-            .expect("tmux")
-    }
-
-    fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "ui", k]);
-            // A lone Escape must not run into the next key.
-            std::thread::sleep(Duration::from_millis(150));
-        }
-    }
-
-    fn screen(&self, escapes: bool) -> String {
-        let mut args = vec!["capture-pane", "-p", "-t", "ui"];
-        if escapes {
-            args.push("-e");
-        }
-        String::from_utf8_lossy(&self.run(&args).stdout).to_string()
-    }
-
-    /// Waits (at most 15 s) for the screen to hold `text`.
-    fn wait_for(&self, text: &str) -> String {
-        let start = Instant::now();
-        loop {
-            let s = self.screen(false);
-            if s.contains(text) {
-                return s;
-            }
-            assert!(
-                start.elapsed() < Duration::from_secs(15),
-                "{text:?} never appeared; the screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
+use support::tmux::Tmux;
 
 /// Whether to skip, saying so, for want of tmux. CI sets
 /// `CALLSCOPE_REQUIRE_TMUX`, where a missing tmux is a failure instead.
@@ -94,12 +20,6 @@ fn skip_without_tmux() -> bool {
     );
     eprintln!("skipped: tmux is not installed (apt-get install tmux)");
     true
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = self.run(&["kill-server"]);
-    }
 }
 
 fn command(sample: &str, env: &str) -> String {

@@ -137,11 +137,9 @@ enum Command {
         /// Capture file (pcap or pcapng, optionally gzip-compressed).
         file: String,
     },
-    /// Live capture on an interface (needs the `live` feature and libpcap).
-    Live {
-        #[arg(long, short)]
-        interface: String,
-    },
+    /// Capture live and show each call's verdict as it happens; every
+    /// packet can be saved to pcapng (needs the `live` feature and libpcap).
+    Live(live::LiveArgs),
 }
 
 /// `--threads`: more threads than any machine has cores only costs
@@ -194,7 +192,7 @@ pub fn main() -> ExitCode {
             file,
         } => export::run(&file, threads, select.into(), &output),
         Command::Tui { threads, file } => tui::run(&file, threads),
-        Command::Live { interface } => live::run(&interface),
+        Command::Live(args) => live::run(args),
     }
 }
 

@@ -31,6 +31,44 @@ pub struct CaptureFacts {
     pub limits: Vec<LimitHit>,
     /// An error that stopped reading early (a file cut short).
     pub error: Option<String>,
+    /// What a live capture counted: only in a live session's report.
+    pub live: Option<LiveFacts>,
+}
+
+/// What a live capture adds to the report's `capture` object.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LiveFacts {
+    /// Each interface captured on, with libpcap's counters.
+    pub interfaces: Vec<LiveInterfaceFacts>,
+    /// The files every packet was written to (the ring's files still on
+    /// disk, oldest first); empty when nothing was saved.
+    pub files: Vec<String>,
+    /// Packets taken from the interfaces and analysed (and written).
+    pub packets: u64,
+    /// Why capture stopped: `interrupt`, `duration`, `count`, `quit`
+    /// (the UI), or `error`.
+    pub stopped_by: &'static str,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct LiveInterfaceFacts {
+    pub name: String,
+    pub link_type: String,
+    /// Packets the capture filter passed (libpcap's `ps_recv`).
+    pub received: u64,
+    /// Dropped by the operating system: its buffer was full (`ps_drop`).
+    pub dropped_by_kernel: u64,
+    /// Dropped by the interface or its driver (`ps_ifdrop`).
+    pub dropped_by_interface: u64,
+}
+
+impl LiveFacts {
+    pub fn dropped(&self) -> u64 {
+        self.interfaces
+            .iter()
+            .map(|i| i.dropped_by_kernel + i.dropped_by_interface)
+            .sum()
+    }
 }
 
 impl CaptureFacts {
@@ -41,6 +79,7 @@ impl CaptureFacts {
             accounting: session.accounting().clone(),
             limits: session.limits(),
             error: outcome.late_error.map(|e| e.to_string()),
+            live: None,
         }
     }
 }
@@ -156,7 +195,7 @@ pub fn by_stage(calls: &[&JudgedCall<'_>]) -> BTreeMap<&'static str, u64> {
 
 fn capture_json(facts: &CaptureFacts) -> Value {
     let info = &facts.info;
-    json!({
+    let mut capture = json!({
         "path": info.path,
         "format": info.format,
         "gzip": info.gzip,
@@ -178,7 +217,12 @@ fn capture_json(facts: &CaptureFacts) -> Value {
         })).collect::<Vec<_>>(),
         "end_ts": facts.info.end_ts_ns.map(format_epoch),
         "error": facts.error,
-    })
+    });
+    // Only a live session's report has it: offline reports are unchanged.
+    if let (Some(live), Some(map)) = (&facts.live, capture.as_object_mut()) {
+        map.insert("live".into(), json!(live));
+    }
+    capture
 }
 
 /// The report of a capture that could not be read: its path and why, no
@@ -235,6 +279,9 @@ pub struct ReportWriter<'s> {
     error: Option<io::Error>,
     /// Renders the calls of one sweep in parallel (none: one by one).
     pool: Option<rayon::ThreadPool>,
+    /// Where each call's rendering also goes the moment it is judged, one
+    /// line each (a live session's JSON lines).
+    echo: Option<Box<dyn Write + Send + Sync>>,
 }
 
 impl<'s> ReportWriter<'s> {
@@ -256,7 +303,15 @@ impl<'s> ReportWriter<'s> {
             any_failed: false,
             base_ts: None,
             error: None,
+            echo: None,
         }
+    }
+
+    /// Also writes each call, as rendered, to `out` the moment it is
+    /// finalised (then flushes): with [`ReportFormat::JsonLine`], one JSON
+    /// line per call, the same object as in the report's `calls`.
+    pub fn echo_calls_to(&mut self, out: Box<dyn Write + Send + Sync>) {
+        self.echo = Some(out);
     }
 
     /// A call's report text: its table row or JSON, and its details
@@ -301,6 +356,13 @@ impl<'s> ReportWriter<'s> {
         self.failed += u64::from(c.verdict.failed());
         *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
         *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
+        if let Some(echo) = self.echo.as_mut() {
+            echo.write_all(&main)?;
+            if !main.ends_with(b"\n") {
+                echo.write_all(b"\n")?;
+            }
+            echo.flush()?;
+        }
         let main = self.spool.put(&main)?;
         let details = self.spool.put(&details)?;
         self.entries.push(SpoolEntry {
@@ -668,6 +730,24 @@ pub fn warnings(facts: &CaptureFacts) -> Vec<String> {
             continue;
         }
         out.push(format!("{} not decoded: {reason}", plural(*n, "frame")));
+    }
+    // A live capture never hides a drop: every interface that lost
+    // packets is named.
+    for i in facts.live.iter().flat_map(|l| &l.interfaces) {
+        if i.dropped_by_kernel > 0 {
+            out.push(format!(
+                "{} on {} dropped by the kernel (its buffer was full): they are in no file and no verdict",
+                plural(i.dropped_by_kernel, "packet"),
+                i.name
+            ));
+        }
+        if i.dropped_by_interface > 0 {
+            out.push(format!(
+                "{} on {} dropped by the interface or its driver",
+                plural(i.dropped_by_interface, "packet"),
+                i.name
+            ));
+        }
     }
     out
 }

@@ -62,10 +62,48 @@ pub fn draw(f: &mut Frame<'_>, state: &mut AppState, theme: &Theme) {
     }
 }
 
+/// A live capture's part of the header: where, how long, how many packets
+/// and every drop (never hidden: in red when there is one).
+fn live_spans(live: &super::feed::LiveHeader, theme: &Theme) -> Vec<Span<'static>> {
+    let t = live.elapsed_s;
+    let clock = format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60);
+    let state = match live.stopped_by {
+        None => Span::styled(format!("LIVE {} {clock}", live.interfaces), theme.title()),
+        Some(why) => Span::styled(
+            format!(
+                "capture stopped ({why}) after {clock} on {}",
+                live.interfaces
+            ),
+            theme.waiting(),
+        ),
+    };
+    let drops = live.dropped_by_kernel + live.dropped_by_interface;
+    let dropped = if drops == 0 {
+        Span::raw("  0 dropped")
+    } else {
+        Span::styled(
+            format!(
+                "  DROPPED {} by kernel, {} by interface",
+                grouped(live.dropped_by_kernel),
+                grouped(live.dropped_by_interface)
+            ),
+            theme.failed(),
+        )
+    };
+    vec![
+        state,
+        Span::raw(format!("  {} packets", grouped(live.packets))),
+        dropped,
+    ]
+}
+
 fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
     let p = &s.progress;
+    let live = p.live.lock().ok().and_then(|l| l.clone());
     let reading = if let Some(e) = &s.load_error {
         Span::styled(format!("cannot read: {e}"), theme.failed())
+    } else if live.is_some() {
+        Span::raw("")
     } else if s.loading() {
         let frames = p.frames.load(Ordering::Relaxed);
         let pct = s
@@ -100,7 +138,7 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
         Span::raw("")
     };
     // The counts first: a long path must not push them off the line.
-    let calls = s.calls.len() as u64;
+    let calls = (s.calls.len() - s.hidden) as u64;
     let mut line1 = vec![
         Span::styled("callscope ", theme.title()),
         Span::raw(format!(
@@ -128,7 +166,20 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
         )));
     }
     line1.push(reading);
-    line1.push(Span::raw(format!("  {}", s.file)));
+    match &live {
+        Some(l) => {
+            // First after the name: drops must never be cut off the line.
+            let mut spans = live_spans(l, theme);
+            spans.push(Span::raw("  "));
+            line1.splice(1..1, spans);
+            if l.temporary {
+                line1.push(Span::raw("  (not saved: --write FILE keeps it)"));
+            } else if let Some((last, _)) = l.files.last() {
+                line1.push(Span::raw(format!("  saving to {last}")));
+            }
+        }
+        None => line1.push(Span::raw(format!("  {}", s.file))),
+    }
     let mut line2 = vec![
         Span::styled(format!("failed {}", grouped(s.failed)), theme.failed()),
         Span::raw("  "),

@@ -41,6 +41,27 @@ pub struct Progress {
     pub bytes: AtomicU64,
     pub calls: AtomicU64,
     pub done: AtomicBool,
+    /// A live capture's counters, for the header (none offline).
+    pub live: std::sync::Mutex<Option<LiveHeader>>,
+    /// The UI quit: a live capture stops.
+    pub quit: AtomicBool,
+}
+
+/// What the header says of a live capture.
+#[derive(Debug, Clone, Default)]
+pub struct LiveHeader {
+    pub interfaces: String,
+    pub packets: u64,
+    pub dropped_by_kernel: u64,
+    pub dropped_by_interface: u64,
+    pub elapsed_s: u64,
+    /// The files being written and the first frame of each (a ring's files
+    /// on disk); empty when nothing is kept.
+    pub files: Vec<(String, u64)>,
+    /// The file is a temporary one, gone when the UI quits.
+    pub temporary: bool,
+    /// Capture has ended, and why (`duration`, `count`, `error`...).
+    pub stopped_by: Option<&'static str>,
 }
 
 /// What the capture said when reading ended.
@@ -142,6 +163,112 @@ impl SessionObserver for EntrySender<'_> {
     }
 }
 
+/// A live session's front end is the same sender: finalised calls go out
+/// as offline; calls that change while still going go out too, kept in
+/// memory by the UI until their final form comes.
+#[cfg(feature = "live")]
+impl crate::live::LiveView for EntrySender<'_> {
+    fn wants_changes(&self) -> bool {
+        !self.closed
+    }
+
+    fn changed(&mut self, calls: &[JudgedCall<'_>]) {
+        if self.closed || calls.is_empty() {
+            return;
+        }
+        let built =
+            crate::pipeline::map_in_order(self.pool.as_ref(), calls, CallEntry::from_judged);
+        let entries: Vec<CallEntry> = built
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|mut e| {
+                e.in_progress = true;
+                e
+            })
+            .collect();
+        if self.tx.send(FeedEvent::Calls(entries)).is_err() {
+            self.closed = true;
+        }
+    }
+
+    fn status(&mut self, status: &crate::live::LiveStatus) {
+        let header = LiveHeader {
+            interfaces: status
+                .interfaces
+                .iter()
+                .map(|(d, _)| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            packets: status.packets,
+            dropped_by_kernel: status.dropped_by_kernel(),
+            dropped_by_interface: status.dropped_by_interface(),
+            elapsed_s: status.elapsed.as_secs(),
+            files: status
+                .files
+                .iter()
+                .map(|f| (f.path.display().to_string(), f.first_frame))
+                .collect(),
+            ..LiveHeader::default()
+        };
+        if let Ok(mut live) = self.progress.live.lock() {
+            let temporary = live.as_ref().is_some_and(|l| l.temporary);
+            *live = Some(LiveHeader {
+                temporary,
+                ..header
+            });
+        }
+    }
+
+    fn should_stop(&self) -> bool {
+        self.progress.quit.load(Ordering::Relaxed)
+    }
+}
+
+/// Runs a live session to its end on this thread, sending calls as they
+/// start, change and are finalised; what `callscope live` runs on a
+/// thread of its own under the UI.
+#[cfg(feature = "live")]
+pub fn live(
+    capture: crate::capture::live::LiveCapture,
+    config: &crate::live::LiveConfig,
+    stop: Arc<AtomicBool>,
+    tx: &Sender<FeedEvent>,
+    progress: &Arc<Progress>,
+) -> Result<crate::live::LiveOutcome, crate::live::LiveRunError> {
+    let started = Instant::now();
+    let mut sender = EntrySender {
+        tx,
+        progress,
+        closed: false,
+        pool: crate::pipeline::side_pool(config.threads),
+    };
+    let outcome = crate::live::run(capture, config, stop, &mut sender);
+    let event = match &outcome {
+        Ok(o) => {
+            if let Ok(mut live) = progress.live.lock() {
+                if let Some(l) = live.as_mut() {
+                    l.stopped_by = o.facts.live.as_ref().map(|f| f.stopped_by);
+                }
+            }
+            FeedEvent::Finished(LoadSummary {
+                frames: o.facts.info.frames,
+                undecodable: o.facts.accounting.undecodable(),
+                warnings: warnings(&o.facts),
+                error: o.error.as_ref().map(|e| e.to_string()),
+                seconds: started.elapsed().as_secs_f64(),
+            })
+        }
+        Err(e) => FeedEvent::Failed(CaptureError {
+            path: "live capture".into(),
+            offset: 0,
+            kind: CaptureErrorKind::Open(e.to_string()),
+        }),
+    };
+    progress.done.store(true, Ordering::Relaxed);
+    let _ = tx.send(event);
+    outcome
+}
+
 /// Reads the capture to its end, sending calls as they are judged; what
 /// the `tui` command runs on its loading thread (and tests on theirs).
 pub fn load(path: &str, threads: usize, tx: &Sender<FeedEvent>, progress: &Arc<Progress>) {
@@ -207,20 +334,48 @@ pub fn spawn_load(
 /// Decodes the given frames of the capture again (reading it through: the
 /// formats read have no index), for the packet view.
 pub fn fetch_frames(path: &str, threads: usize, wanted: &BTreeSet<u64>) -> Vec<FrameDetail> {
+    fetch_frames_from(&[(path.to_string(), 1)], threads, wanted)
+}
+
+/// [`fetch_frames`] over a capture kept in several files (a live ring),
+/// each given with the number of its first frame.
+pub fn fetch_frames_from(
+    files: &[(String, u64)],
+    threads: usize,
+    wanted: &BTreeSet<u64>,
+) -> Vec<FrameDetail> {
     let mut out = Vec::new();
+    for (i, (path, first)) in files.iter().enumerate() {
+        let next_first = files.get(i + 1).map_or(u64::MAX, |(_, n)| *n);
+        if wanted.range(*first..next_first).next().is_none() {
+            continue;
+        }
+        fetch_file(path, first - 1, threads, wanted, &mut out);
+    }
+    out
+}
+
+fn fetch_file(
+    path: &str,
+    base: u64,
+    threads: usize,
+    wanted: &BTreeSet<u64>,
+    out: &mut Vec<FrameDetail>,
+) {
     let Some(&last) = wanted.last() else {
-        return out;
+        return;
     };
     let Ok(reader) = CaptureReader::open(path) else {
-        return out;
+        return;
     };
     let mut session = Session::new(SessionOptions::decode_only(threads));
     let _ = session.run(reader, |f, raw, _| {
-        if f.number > last || !wanted.contains(&f.number) {
+        let number = f.number + base;
+        if number > last || !wanted.contains(&number) {
             return;
         }
         out.push(FrameDetail {
-            number: f.number,
+            number,
             ts_ns: f.ts_ns,
             protocol: frame_protocol(f),
             info: frame_info(f),
@@ -230,7 +385,6 @@ pub fn fetch_frames(path: &str, threads: usize, wanted: &BTreeSet<u64>) -> Vec<F
             bytes: raw.data[..raw.data.len().min(MAX_FRAME_BYTES)].to_vec(),
         });
     });
-    out
 }
 
 /// What a save wrote.
@@ -265,6 +419,11 @@ pub enum SaveError {
     Capture(#[from] CaptureError),
     #[error("writing {path}: {source}")]
     Write { path: String, source: io::Error },
+    #[error(
+        "the capture is a ring of files ({}): export calls from one of them with `callscope export`",
+        .0.join(", ")
+    )]
+    Ring(Vec<String>),
 }
 
 /// Writes the chosen calls' frames to `BASE.pcapng` (the engine's export)

@@ -144,8 +144,13 @@ pub fn draw(f: &mut Frame<'_>, s: &mut AppState, theme: &Theme, area: Rect) {
     s.offset = s.offset.min(s.view.len().saturating_sub(height.max(1)));
 
     if s.view.is_empty() {
+        let live = s.progress.live.lock().ok().is_some_and(|l| l.is_some());
         let text = if !s.calls.is_empty() {
             "no call matches the filter (c clears it)"
+        } else if live && s.loading() {
+            "capturing: calls appear here as they start (SIP, STUN/TURN, DTLS, RTP); q stops"
+        } else if live {
+            "no call was captured"
         } else if s.loading() {
             "reading the capture; calls appear here as they are judged"
         } else if s.load_error.is_some() {

@@ -111,9 +111,21 @@ pub fn run(path: &str, threads: usize) -> Result<(), TuiError> {
     let progress = Arc::new(Progress::default());
     feed::spawn_load(path.to_string(), threads, tx.clone(), progress.clone())?;
     let mut state = AppState::new(path, progress, size);
+    on_terminal(&mut state, &rx, &tx, path, threads, None)
+}
+
+/// Takes the terminal, runs the event loop, and gives the terminal back
+/// on every way out.
+fn on_terminal(
+    state: &mut AppState,
+    rx: &Receiver<FeedEvent>,
+    tx: &Sender<FeedEvent>,
+    path: &str,
+    threads: usize,
+    signalled: Option<&std::sync::atomic::AtomicBool>,
+) -> Result<(), TuiError> {
     let theme = Theme::from_env();
     state.no_color = !theme.color;
-
     // ratatui's panic hook restores the screen; ours also releases the mouse.
     let mut terminal = ratatui::try_init()?;
     let hook = std::panic::take_hook();
@@ -123,11 +135,112 @@ pub fn run(path: &str, threads: usize) -> Result<(), TuiError> {
     }));
     let result = execute!(io::stdout(), EnableMouseCapture)
         .map_err(TuiError::from)
-        .and_then(|_| event_loop(&mut terminal, &mut state, &theme, &rx, &tx, path, threads));
+        .and_then(|_| {
+            event_loop(
+                &mut terminal,
+                state,
+                &theme,
+                rx,
+                tx,
+                path,
+                threads,
+                signalled,
+            )
+        });
     restore();
     result
 }
 
+/// How a live session ended under the UI.
+#[cfg(feature = "live")]
+pub struct LiveEnd {
+    /// The session's outcome: its files, counters and report facts.
+    pub outcome: Result<crate::live::LiveOutcome, crate::live::LiveRunError>,
+    /// The capture went to a temporary file, now deleted.
+    pub temporary: bool,
+}
+
+/// Runs the UI over a live capture: calls appear as they start and change
+/// as they go; quitting the UI (or a signal) stops the capture, and the
+/// files are closed whole before this returns. Without `--write`, packets
+/// go to a temporary file (what the packet view and saving read back),
+/// deleted at the end.
+#[cfg(feature = "live")]
+pub fn run_live(
+    capture: crate::capture::live::LiveCapture,
+    mut config: crate::live::LiveConfig,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+) -> Result<LiveEnd, TuiError> {
+    use std::sync::atomic::Ordering;
+    let temp_dir = match config.write {
+        Some(_) => None,
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("callscope-live")
+                .tempdir()?;
+            config.write = Some(crate::capture::RingOptions::single(
+                dir.path().join("live.pcapng"),
+            ));
+            Some(dir)
+        }
+    };
+    let first_file = config
+        .write
+        .as_ref()
+        .map(|w| w.file_name(1).display().to_string())
+        .unwrap_or_default();
+    let progress = Arc::new(Progress::default());
+    if let Ok(mut live) = progress.live.lock() {
+        *live = Some(feed::LiveHeader {
+            interfaces: capture
+                .interfaces()
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            files: vec![(first_file.clone(), 1)],
+            temporary: temp_dir.is_some(),
+            ..feed::LiveHeader::default()
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    let threads = config.threads;
+    let session = {
+        let (tx, progress, stop) = (tx.clone(), progress.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("callscope-live".into())
+            .spawn(move || feed::live(capture, &config, stop, &tx, &progress))?
+    };
+    let mut state = AppState::new(&first_file, progress.clone(), None);
+    let result = on_terminal(&mut state, &rx, &tx, &first_file, threads, Some(&stop));
+    // Capture stops with the UI; the session closes its files first.
+    progress.quit.store(true, Ordering::Relaxed);
+    drop(rx);
+    let outcome = session.join().unwrap_or_else(|_| {
+        Err(crate::live::LiveRunError::Threads(io::Error::other(
+            "the capture thread panicked",
+        )))
+    });
+    result.map(|_| LiveEnd {
+        outcome,
+        temporary: temp_dir.is_some(),
+    })
+}
+
+/// The files a capture's frames are read back from, with the number of
+/// each one's first frame: a live ring's files, or the one file.
+fn frame_files(state: &AppState, path: &str) -> Vec<(String, u64)> {
+    state
+        .progress
+        .live
+        .lock()
+        .ok()
+        .and_then(|l| l.as_ref().map(|l| l.files.clone()))
+        .filter(|f| !f.is_empty())
+        .unwrap_or_else(|| vec![(path.to_string(), 1)])
+}
+
+#[allow(clippy::too_many_arguments)]
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     state: &mut AppState,
@@ -136,7 +249,9 @@ fn event_loop<B: Backend>(
     tx: &Sender<FeedEvent>,
     path: &str,
     threads: usize,
+    signalled: Option<&std::sync::atomic::AtomicBool>,
 ) -> Result<(), TuiError> {
+    let mut last_second = Instant::now();
     let mut dirty = true;
     let mut last_refresh = Instant::now() - REFRESH_EVERY;
     let mut last_frames = u64::MAX;
@@ -158,6 +273,17 @@ fn event_loop<B: Backend>(
         if frames != last_frames {
             last_frames = frames;
             dirty = true;
+        }
+        if let Some(signalled) = signalled {
+            // A signal (SIGTERM, SIGHUP) ends a live session, UI and all.
+            if signalled.load(std::sync::atomic::Ordering::Relaxed) {
+                return Ok(());
+            }
+            // The live header's clock and counters move without frames.
+            if last_second.elapsed() >= Duration::from_secs(1) {
+                last_second = Instant::now();
+                dirty = true;
+            }
         }
         if dirty {
             terminal.draw(|f| draw::draw(f, state, theme))?;
@@ -184,15 +310,23 @@ fn event_loop<B: Backend>(
             match effect {
                 Effect::Quit => return Ok(()),
                 Effect::FetchFrames(wanted) => {
-                    let (tx, path) = (tx.clone(), path.to_string());
+                    let (tx, files) = (tx.clone(), frame_files(state, path));
                     std::thread::Builder::new()
                         .name("callscope-frames".into())
                         .spawn(move || {
-                            let found = feed::fetch_frames(&path, threads, &wanted);
+                            let found = feed::fetch_frames_from(&files, threads, &wanted);
                             let _ = tx.send(FeedEvent::Frames { wanted, found });
                         })?;
                 }
                 Effect::Save { numbers, base } => {
+                    let files = frame_files(state, path);
+                    if files.len() > 1 || files.first().is_some_and(|(_, n)| *n > 1) {
+                        // A call's frames may span files, some deleted.
+                        let _ = tx.send(FeedEvent::Saved(Err(feed::SaveError::Ring(
+                            files.into_iter().map(|(f, _)| f).collect(),
+                        ))));
+                        continue;
+                    }
                     let (tx, path) = (tx.clone(), path.to_string());
                     std::thread::Builder::new()
                         .name("callscope-save".into())

@@ -77,6 +77,11 @@ pub struct CallEntry {
     pub json: Box<str>,
     /// Endpoints in order of first appearance, with their roles.
     pub columns: Vec<(SocketAddr, &'static str)>,
+    /// A live call still going: it will be sent again as it changes, so
+    /// its JSON is kept in memory (replaced each time) rather than spooled.
+    pub in_progress: bool,
+    /// Calls listed before that turned out to be part of this one.
+    pub absorbed: Vec<u32>,
 }
 
 /// Seconds since the epoch (the report's times, to the microsecond) to
@@ -102,6 +107,13 @@ struct RowDoc {
     dtls: Option<serde::de::IgnoredAny>,
     media: RowMedia,
     verdict: RowVerdict,
+    #[serde(default)]
+    absorbed: Vec<RowAbsorbed>,
+}
+
+#[derive(Deserialize)]
+struct RowAbsorbed {
+    number: u32,
 }
 
 #[derive(Deserialize)]
@@ -238,6 +250,8 @@ impl CallEntry {
             row,
             json: json.into_boxed_str(),
             columns,
+            in_progress: false,
+            absorbed: d.absorbed.iter().map(|a| a.number).collect(),
         })
     }
 }
@@ -258,6 +272,10 @@ pub struct StoredCall {
     pub row: CallRow,
     pub columns: Vec<(SocketAddr, &'static str)>,
     pub text: CallText,
+    /// A live call that turned out to be part of another: kept in place
+    /// (screens and the view hold indices into the list) but no longer
+    /// listed or counted.
+    pub hidden: bool,
 }
 
 /// A call opened in the call view, as the report gives it.

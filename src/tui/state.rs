@@ -2,6 +2,11 @@
 //! touches the terminal: handlers change the state and return the work the
 //! shell must start ([`Effect`]), so tests drive the UI with key events and
 //! read what it would show.
+//!
+//! Past 800 lines on purpose: every screen's keys act on the one state
+//! (the list, its filter and selection, the screens stacked over it, the
+//! overlays), and splitting the handlers from what they change would only
+//! spread one state machine over several files.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
@@ -118,6 +123,8 @@ pub struct HitAreas {
 pub struct AppState {
     pub file: String,
     pub calls: Vec<StoredCall>,
+    /// Calls kept in `calls` but no longer listed (see [`StoredCall::hidden`]).
+    pub hidden: usize,
     /// The calls' JSON.
     spool: Spool,
     by_number: HashMap<u32, usize>,
@@ -190,6 +197,7 @@ impl AppState {
         Self {
             file: file.to_string(),
             calls: Vec::new(),
+            hidden: 0,
             spool: Spool::new(),
             by_number: HashMap::new(),
             view: Vec::new(),
@@ -239,6 +247,11 @@ impl AppState {
         match event {
             FeedEvent::Calls(entries) => {
                 for e in entries {
+                    // A live call listed on its own that turned out to be
+                    // part of this one leaves the list.
+                    for n in &e.absorbed {
+                        self.remove_call(*n);
+                    }
                     self.count(&e.row, 1);
                     let stored = self.store(e);
                     match self.by_number.get(&stored.row.number).copied() {
@@ -303,6 +316,10 @@ impl AppState {
         let add = |n: &mut u64| *n = n.saturating_add_signed(sign);
         add(self.by_stage.entry(r.stage.clone()).or_default());
         add(self.by_code.entry(r.code.clone()).or_default());
+        // A live call's old code leaves the list of codes when it changes.
+        if self.by_code.get(&r.code) == Some(&0) {
+            self.by_code.remove(&r.code);
+        }
         if r.failed {
             add(&mut self.failed);
         }
@@ -311,10 +328,36 @@ impl AppState {
         }
     }
 
+    /// Takes call `number` out of the list and the totals, if listed.
+    fn remove_call(&mut self, number: u32) {
+        let Some(&i) = self.by_number.get(&number) else {
+            return;
+        };
+        if std::mem::replace(&mut self.calls[i].hidden, true) {
+            return;
+        }
+        let row = self.calls[i].row.clone();
+        self.count(&row, -1);
+        self.hidden += 1;
+        self.selected.remove(&number);
+        self.view_dirty = true;
+    }
+
     /// Keeps a call: its JSON to the spool, or in memory once the spool
     /// has failed (a full disk). A call whose text was still in the
     /// spool's buffer when it failed cannot be opened, and says so.
     fn store(&mut self, e: CallEntry) -> StoredCall {
+        // A live call still going is sent again as it changes: in memory
+        // until its final form, which goes to the spool (so memory follows
+        // the calls in progress, and the spool does not fill with drafts).
+        if e.in_progress {
+            return StoredCall {
+                row: e.row,
+                columns: e.columns,
+                text: CallText::Inline(e.json),
+                hidden: false,
+            };
+        }
         let text = match self.spool.put(e.json.as_bytes()) {
             Ok(at) => CallText::Spooled(at),
             Err(_) => CallText::Inline(e.json),
@@ -323,6 +366,7 @@ impl AppState {
             row: e.row,
             columns: e.columns,
             text,
+            hidden: false,
         }
     }
 
@@ -354,7 +398,7 @@ impl AppState {
         let keep = self.current().map(|e| e.row.number);
         let calls = &self.calls;
         let mut view: Vec<usize> = (0..calls.len())
-            .filter(|&i| self.filter.matches(&calls[i]))
+            .filter(|&i| !calls[i].hidden && self.filter.matches(&calls[i]))
             .collect();
         let key = self.sort;
         view.sort_by(|&a, &b| {
@@ -722,7 +766,15 @@ impl AppState {
             return;
         }
         if self.loading() {
-            self.status = Some("wait until the capture is read to save".into());
+            let live = self.progress.live.lock().ok().and_then(|l| l.clone());
+            self.status = Some(match live {
+                Some(l) if !l.temporary => format!(
+                    "still capturing: every packet goes to {}; chosen calls can be saved once capture stops",
+                    l.files.last().map(|(f, _)| f.as_str()).unwrap_or("the file")
+                ),
+                Some(_) => "still capturing: chosen calls can be saved once capture stops (--duration, --count)".into(),
+                None => "wait until the capture is read to save".into(),
+            });
             return;
         }
         let numbers = self.save_targets();

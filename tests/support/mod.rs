@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod tmux;
+
 use std::path::{Path, PathBuf};
 
 use callscope::engine::decode_file;
