@@ -576,6 +576,10 @@ fn the_ui_shows_calls_as_they_happen_and_quitting_keeps_the_file() {
     assert!(row(&failed, "5064").contains("FAIL"), "{failed}");
     assert!(failed.contains("packets"), "{failed}");
 
+    // Quitting stops the capture: asked twice.
+    t.keys(&["q"]);
+    let asked = t.wait_for("q again stops and quits; every packet is in");
+    assert!(!asked.contains("EXITED"), "{asked}");
     t.keys(&["q"]);
     let end = t.wait_for_within("EXITED", Duration::from_secs(15));
     assert!(end.contains("EXITED 0"), "{end}");
@@ -802,4 +806,50 @@ fn a_ring_keeps_the_newest_files_and_every_stop_leaves_them_whole() {
         "{}",
         report["capture"]
     );
+}
+
+/// The terminal goes away (an SSH session drops, a window is closed): the
+/// hang-up ends the session with its file whole, instead of a process left
+/// reading a terminal that is gone.
+#[test]
+fn a_hang_up_ends_the_ui_with_its_file_whole() {
+    if !runnable("a_hang_up_ends_the_ui_with_its_file_whole") {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let saved = work.path().join("hangup.pcapng");
+    let command = format!("{BIN} live -i lo -w {}", saved.display());
+    let t = Tmux::start("hangup", &command, 100, 30);
+    t.wait_for("LIVE lo");
+    let _ = sh("ping", &["-q", "-c", "3", "-i", "0.05", "127.0.0.1"]);
+    drop(t); // kills the tmux server: the terminal is gone
+    let until = Instant::now() + Duration::from_secs(10);
+    let running = || {
+        Command::new("pgrep")
+            .args(["-f", saved.to_str().unwrap()])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    while running() && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        !running(),
+        "callscope still runs after its terminal went away"
+    );
+    // Whole: every block complete, the end of capture said.
+    let out = Command::new(BIN)
+        .args(["analyze", "--format", "json"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        report["capture"]["error"].is_null(),
+        "{}",
+        report["capture"]
+    );
+    assert!(!report["capture"]["end_ts"].is_null());
+    assert_eq!(frames_of(&saved).len(), 6);
 }

@@ -654,7 +654,7 @@ fn live_header_counts_drops_and_calls_change_in_place() {
     let s = screen(&mut state, 160, 24);
     let top = s.lines().next().unwrap();
     assert!(
-        top.contains("LIVE veth0 00:01:05  1 234 packets  DROPPED 5 by kernel, 0 by interface"),
+        top.contains("LIVE veth0 00:01:05  1 234 packets  DROPPED 5 kernel, 0 interface"),
         "{top}"
     );
     assert!(top.contains("saving to /tmp/desk.pcapng"), "{top}");
@@ -688,7 +688,15 @@ fn live_header_counts_drops_and_calls_change_in_place() {
     assert!(s.contains("codes: capture-ended 1"), "{s}");
     assert!(line_with(&s, "capture-ended  ").contains("wait"), "{s}");
 
+    // Its view, opened while pending, follows it when it changes.
+    key(&mut state, KeyCode::Enter);
+    let view = screen(&mut state, 120, 30);
+    assert!(view.contains("capture-ended"), "{view}");
     state.on_feed(FeedEvent::Calls(vec![entry(&final_call, false)]));
+    let view = screen(&mut state, 120, 30);
+    assert!(view.contains("sip-no-response"), "{view}");
+    assert!(!view.contains("capture-ended"), "{view}");
+    key(&mut state, KeyCode::Esc);
     state.refresh_view();
     let s = screen(&mut state, 120, 24);
     assert!(s.contains("calls 1 (shown 1"), "{s}");
@@ -711,6 +719,18 @@ fn live_header_counts_drops_and_calls_change_in_place() {
     assert!(s.contains("calls 1 (shown 1"), "{s}");
     assert_eq!(state.current().unwrap().row.number, 2);
 
+    // While capturing, q asks first: quitting stops the capture.
+    assert!(key(&mut state, KeyCode::Char('q')).is_empty());
+    let s = screen(&mut state, 160, 24);
+    assert!(
+        s.contains("capturing: q again stops and quits; every packet is in /tmp/desk.pcapng"),
+        "{s}"
+    );
+    assert!(matches!(
+        key(&mut state, KeyCode::Char('q'))[..],
+        [Effect::Quit]
+    ));
+
     // Stopped: the header says why, and after how long.
     progress.live.lock().unwrap().as_mut().unwrap().stopped_by = Some("duration");
     let top = screen(&mut state, 160, 24)
@@ -719,7 +739,16 @@ fn live_header_counts_drops_and_calls_change_in_place() {
         .unwrap()
         .to_string();
     assert!(
-        top.contains("capture stopped (duration) after 00:01:05 on veth0"),
+        top.contains("stopped (duration) veth0 00:01:05  1 234 packets"),
         "{top}"
     );
+    assert!(top.contains("saved to /tmp/desk.pcapng"), "{top}");
+    // Once stopped (loading over), q quits at once.
+    progress
+        .done
+        .store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(matches!(
+        key(&mut state, KeyCode::Char('q'))[..],
+        [Effect::Quit]
+    ));
 }

@@ -19,20 +19,29 @@ pub use reader::{CaptureFormat, CaptureInfo, CaptureReader};
 pub use ring::{PcapngRing, RingError, RingFile, RingOptions};
 pub use writer::{InterfaceCounters, InterfaceDesc, PcapngWriter};
 
+/// The filter of calls without VLAN tags; see [`DEFAULT_LIVE_FILTER`].
+macro_rules! call_filter {
+    () => {
+        "udp or icmp or icmp6 or (ip6 and ip6[6] == 44) \
+         or tcp portrange 5060-5090 \
+         or tcp port (443 or 80 or 8080 or 8443 or 7443 or 8088 or 8089 or 3478 or 5349)"
+    };
+}
+
 /// The capture filter `live` uses unless told otherwise: what a call
 /// travels on. SIP, STUN/TURN, DTLS and RTP all use UDP on ports chosen at
 /// run time, so every UDP datagram (IPv4 and IPv6, and IPv6 fragments,
-/// whose next header is the fragment header); SIP and TURN over TCP and
-/// TLS, and signalling over 443 (WebSocket); ICMP, which says a port or
-/// host is unreachable; and the same inside a VLAN tag.
-pub const DEFAULT_LIVE_FILTER: &str = "udp or icmp or icmp6 or (ip6 and ip6[6] == 44) \
-     or tcp port (5060 or 5061 or 443 or 80 or 8080 or 8443 or 3478 or 5349) \
-     or (vlan and (udp or icmp or tcp port (5060 or 5061 or 443)))";
+/// whose next header is the fragment header); ICMP, which says a port or
+/// host is unreachable; SIP over TCP and TLS (5060-5090: 5060, 5061, and
+/// the 5080/5081 of many PBX profiles), signalling over WebSocket (443,
+/// 80, 8080, 8443; 7443 and 8088/8089 of common PBXs), TURN over TCP and
+/// TLS (3478, 5349); and the same inside a VLAN tag.
+pub const DEFAULT_LIVE_FILTER: &str =
+    concat!(call_filter!(), " or (vlan and (", call_filter!(), "))");
 
 /// [`DEFAULT_LIVE_FILTER`] without its VLAN part, for links that carry no
 /// VLAN tags and where libpcap refuses `vlan` (Linux's `any` device).
-pub const DEFAULT_LIVE_FILTER_NO_VLAN: &str = "udp or icmp or icmp6 or (ip6 and ip6[6] == 44) \
-     or tcp port (5060 or 5061 or 443 or 80 or 8080 or 8443 or 3478 or 5349)";
+pub const DEFAULT_LIVE_FILTER_NO_VLAN: &str = call_filter!();
 
 #[cfg(test)]
 mod tests {

@@ -86,11 +86,13 @@ pub struct RingFile {
     pub first_frame: u64,
 }
 
+/// Named `error`, not `source`: the message says it already, so it is not
+/// a cause to print again.
 #[derive(Debug, thiserror::Error)]
-#[error("writing {}: {source}", path.display())]
+#[error("writing {}: {error}", path.display())]
 pub struct RingError {
     pub path: PathBuf,
-    pub source: io::Error,
+    pub error: io::Error,
 }
 
 /// Writes a live capture's packets to a file or a ring of files.
@@ -130,7 +132,7 @@ impl PcapngRing {
         self.next_index += 1;
         let fail = |source| RingError {
             path: path.clone(),
-            source,
+            error: source,
         };
         let file = File::create(&path).map_err(fail)?;
         let out = CountingWriter {
@@ -153,9 +155,9 @@ impl PcapngRing {
         if let Some(keep) = self.options.files {
             while self.files.len() > keep.max(1) {
                 if let Some(old) = self.files.pop_front() {
-                    std::fs::remove_file(&old.path).map_err(|source| RingError {
+                    std::fs::remove_file(&old.path).map_err(|error| RingError {
                         path: old.path.clone(),
-                        source,
+                        error,
                     })?;
                 }
             }
@@ -190,7 +192,7 @@ impl PcapngRing {
         let path = self.current_path();
         if let Some(w) = self.writer.as_mut() {
             w.write_packet(interface, ts_ns, orig_len, data)
-                .map_err(|source| RingError { path, source })?;
+                .map_err(|error| RingError { path, error })?;
         }
         self.frames += 1;
         Ok(())
@@ -207,7 +209,7 @@ impl PcapngRing {
         let path = self.current_path();
         if let Some(w) = self.writer.take() {
             w.finish_with_counters(self.last_ts_ns, &self.counters)
-                .map_err(|source| RingError { path, source })?;
+                .map_err(|error| RingError { path, error })?;
         }
         Ok(())
     }
@@ -216,7 +218,7 @@ impl PcapngRing {
     pub fn flush(&mut self) -> Result<(), RingError> {
         let path = self.current_path();
         match self.writer.as_mut() {
-            Some(w) => w.flush().map_err(|source| RingError { path, source }),
+            Some(w) => w.flush().map_err(|error| RingError { path, error }),
             None => Ok(()),
         }
     }

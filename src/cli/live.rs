@@ -30,7 +30,9 @@ pub struct LiveArgs {
     /// List the interfaces that can be captured on, and exit.
     #[arg(long, short = 'D')]
     list_interfaces: bool,
-    /// Capture filter (BPF, as tcpdump's); "" for every packet.
+    /// Capture filter (BPF, as tcpdump's); "" for every packet. The default
+    /// keeps what calls use: all UDP, ICMP, IPv6 fragments, and TCP
+    /// 5060-5090, 443, 80, 8080, 8443, 7443, 8088, 8089, 3478 and 5349.
     #[arg(long, short = 'f', default_value = callscope::capture::DEFAULT_LIVE_FILTER, hide_default_value = true)]
     filter: String,
     /// Bytes kept of each packet.
@@ -43,7 +45,7 @@ pub struct LiveArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=2047))]
     buffer_size: u32,
     /// Save every captured packet to this pcapng file as it arrives.
-    #[arg(long, short = 'w', value_name = "FILE")]
+    #[arg(long, short = 'w', value_name = "FILE", value_parser = parse_write)]
     write: Option<PathBuf>,
     /// A ring of files: a new file (FILE_00001.pcapng, ...) every --ring-size MB.
     #[arg(long, value_name = "MB", requires = "write", value_parser = clap::value_parser!(u64).range(1..))]
@@ -69,6 +71,14 @@ pub struct LiveArgs {
     /// Decoding threads (0: one per core; at most 256).
     #[arg(long, default_value_t = 0, value_parser = super::parse_threads)]
     threads: usize,
+}
+
+/// `-w`: a file. Standard output carries the JSON lines or the screen.
+fn parse_write(text: &str) -> Result<PathBuf, String> {
+    if text == "-" {
+        return Err("packets cannot go to standard output (it carries the JSON lines or the screen): give a file".into());
+    }
+    Ok(PathBuf::from(text))
 }
 
 /// `90`, `90s`, `10m`, `2h`, `1.5h`.
@@ -116,7 +126,19 @@ pub fn run(args: LiveArgs) -> ExitCode {
     match with_pcap::run(args) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("callscope: {e:#}");
+            // Each cause once: a typed error often says its cause already.
+            let mut text = e.to_string();
+            for cause in e.chain().skip(1) {
+                let cause = cause.to_string();
+                if !text.contains(&cause) {
+                    text = format!("{text}: {cause}");
+                }
+            }
+            // `-D | head` closes the pipe: not an error to report.
+            if text.contains("Broken pipe") {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("callscope: {text}");
             ExitCode::from(2)
         }
     }
@@ -183,15 +205,34 @@ mod with_pcap {
             Some(f) => f == LiveFormat::Tui,
             None => io::stdout().is_terminal(),
         };
+        if tui && !io::stdout().is_terminal() {
+            anyhow::bail!(
+                "the terminal UI needs a terminal on standard output: use --format jsonl"
+            );
+        }
         if tui {
-            let end = callscope::tui::run_live(capture, config, stop)?;
-            let outcome = end.outcome?;
-            print_end(&outcome, end.temporary);
-            return Ok(if outcome.error.is_some() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            });
+            let user = args.user.clone();
+            let code = callscope::tui::run_live(
+                capture,
+                config,
+                stop,
+                Box::new(move |outcome, temporary| match outcome {
+                    Ok(o) => {
+                        print_end(o, temporary);
+                        if let Some(e) = &o.error {
+                            eprintln!("callscope: {e}");
+                            2
+                        } else {
+                            0
+                        }
+                    }
+                    Err(e) => {
+                        eprintln!("callscope: {}", with_user(e, user.as_deref()));
+                        2
+                    }
+                }),
+            )?;
+            return Ok(ExitCode::from(code));
         }
         let selection = CallSelection::default();
         let mut report = ReportWriter::new(ReportFormat::JsonLine, &selection, args.threads);
@@ -199,12 +240,32 @@ mod with_pcap {
         let names = args.interfaces.join(", ");
         eprintln!(
             "callscope: capturing on {names}{}; Ctrl-C stops",
-            args.write
+            config
+                .write
                 .as_ref()
-                .map(|p| format!(", saving every packet to {}", p.display()))
+                .map(|w| match (w.file_bytes, w.files) {
+                    (None, None) =>
+                        format!(", saving every packet to {} (pcapng)", w.path.display()),
+                    (_, files) => format!(
+                        ", saving every packet to {}, {}... (pcapng, a new file every {} MB{})",
+                        w.file_name(1).display(),
+                        w.file_name(2).display(),
+                        args.ring_size.unwrap_or(0),
+                        files
+                            .map(|n| format!(", the newest {n} kept"))
+                            .unwrap_or_default()
+                    ),
+                })
                 .unwrap_or_default()
         );
-        let outcome = callscope::live::run(capture, &config, stop, &mut report)?;
+        if args.filter == callscope::capture::DEFAULT_LIVE_FILTER {
+            eprintln!(
+                "callscope: capture filter (the default; -f to change): {}",
+                args.filter
+            );
+        }
+        let outcome = callscope::live::run(capture, &config, stop, &mut report)
+            .map_err(|e| anyhow::anyhow!(with_user(&e, args.user.as_deref())))?;
         let any_failed = report.any_failed;
         let mut out = io::stdout().lock();
         report
@@ -221,6 +282,16 @@ mod with_pcap {
         } else {
             ExitCode::SUCCESS
         })
+    }
+
+    /// A write error says as whom files are written, after `--user`.
+    fn with_user(e: &callscope::live::LiveRunError, user: Option<&str>) -> String {
+        match (e, user) {
+            (callscope::live::LiveRunError::Write(_), Some(u)) => {
+                format!("{e} (files are written as user {u}, after --user)")
+            }
+            _ => e.to_string(),
+        }
     }
 
     /// One line on standard error: what was captured, every drop, where

@@ -99,9 +99,9 @@ impl LiveView for ReportWriter<'_> {}
 
 #[derive(Debug, thiserror::Error)]
 pub enum LiveRunError {
-    #[error("{0}")]
+    #[error(transparent)]
     Capture(#[from] LiveError),
-    #[error("{0}")]
+    #[error(transparent)]
     Write(#[from] RingError),
     #[error("starting the capture threads: {0}")]
     Threads(#[from] std::io::Error),

@@ -70,10 +70,7 @@ fn live_spans(live: &super::feed::LiveHeader, theme: &Theme) -> Vec<Span<'static
     let state = match live.stopped_by {
         None => Span::styled(format!("LIVE {} {clock}", live.interfaces), theme.title()),
         Some(why) => Span::styled(
-            format!(
-                "capture stopped ({why}) after {clock} on {}",
-                live.interfaces
-            ),
+            format!("stopped ({why}) {} {clock}", live.interfaces),
             theme.waiting(),
         ),
     };
@@ -83,7 +80,7 @@ fn live_spans(live: &super::feed::LiveHeader, theme: &Theme) -> Vec<Span<'static
     } else {
         Span::styled(
             format!(
-                "  DROPPED {} by kernel, {} by interface",
+                "  DROPPED {} kernel, {} interface",
                 grouped(live.dropped_by_kernel),
                 grouped(live.dropped_by_interface)
             ),
@@ -175,7 +172,12 @@ fn draw_header(f: &mut Frame<'_>, s: &AppState, theme: &Theme, area: Rect) {
             if l.temporary {
                 line1.push(Span::raw("  (not saved: --write FILE keeps it)"));
             } else if let Some((last, _)) = l.files.last() {
-                line1.push(Span::raw(format!("  saving to {last}")));
+                let verb = if l.stopped_by.is_some() {
+                    "saved to"
+                } else {
+                    "saving to"
+                };
+                line1.push(Span::raw(format!("  {verb} {last}")));
             }
         }
         None => line1.push(Span::raw(format!("  {}", s.file))),

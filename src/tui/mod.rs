@@ -96,7 +96,8 @@ pub fn buffer_text(buffer: &ratatui::buffer::Buffer) -> String {
 /// Gives the terminal back: raw mode off, main screen, no mouse capture.
 fn restore() {
     let _ = execute!(io::stdout(), DisableMouseCapture);
-    ratatui::restore();
+    // Quietly: after a hang-up there is no terminal left to give back.
+    let _ = ratatui::try_restore();
 }
 
 /// Runs the UI on the terminal until the user quits.
@@ -151,27 +152,31 @@ fn on_terminal(
     result
 }
 
-/// How a live session ended under the UI.
+/// A live session's end as the UI's caller reports it: the outcome, and
+/// whether the capture went to a temporary file (now deleted); returns the
+/// exit status.
 #[cfg(feature = "live")]
-pub struct LiveEnd {
-    /// The session's outcome: its files, counters and report facts.
-    pub outcome: Result<crate::live::LiveOutcome, crate::live::LiveRunError>,
-    /// The capture went to a temporary file, now deleted.
-    pub temporary: bool,
-}
+pub type LiveEnd =
+    dyn FnOnce(&Result<crate::live::LiveOutcome, crate::live::LiveRunError>, bool) -> u8 + Send;
 
 /// Runs the UI over a live capture: calls appear as they start and change
 /// as they go; quitting the UI (or a signal) stops the capture, and the
-/// files are closed whole before this returns. Without `--write`, packets
-/// go to a temporary file (what the packet view and saving read back),
-/// deleted at the end.
+/// files are closed whole before `on_end` is told how it went. Without
+/// `--write`, packets go to a temporary file (what the packet view and
+/// saving read back), deleted at the end. Returns `on_end`'s status.
+///
+/// A signal (SIGHUP when an SSH session drops, SIGTERM) ends the program
+/// from the capture's thread once the files are closed: the screen's
+/// thread may be stuck reading a terminal that is gone.
 #[cfg(feature = "live")]
 pub fn run_live(
     capture: crate::capture::live::LiveCapture,
     mut config: crate::live::LiveConfig,
     stop: Arc<std::sync::atomic::AtomicBool>,
-) -> Result<LiveEnd, TuiError> {
+    on_end: Box<LiveEnd>,
+) -> Result<u8, TuiError> {
     use std::sync::atomic::Ordering;
+    use std::sync::Mutex;
     let temp_dir = match config.write {
         Some(_) => None,
         None => {
@@ -184,6 +189,7 @@ pub fn run_live(
             Some(dir)
         }
     };
+    let temporary = temp_dir.is_some();
     let first_file = config
         .write
         .as_ref()
@@ -199,17 +205,41 @@ pub fn run_live(
                 .collect::<Vec<_>>()
                 .join(","),
             files: vec![(first_file.clone(), 1)],
-            temporary: temp_dir.is_some(),
+            temporary,
             ..feed::LiveHeader::default()
         });
     }
+    // Whichever thread ends the session tells the caller, once, and
+    // deletes the temporary file.
+    let ending = Arc::new(Mutex::new(Some((on_end, temp_dir))));
+    let end = {
+        let ending = ending.clone();
+        move |outcome: &Result<crate::live::LiveOutcome, crate::live::LiveRunError>| -> u8 {
+            match ending.lock().ok().and_then(|mut e| e.take()) {
+                Some((on_end, temp_dir)) => {
+                    let code = on_end(outcome, temporary);
+                    drop(temp_dir);
+                    code
+                }
+                None => 0,
+            }
+        }
+    };
     let (tx, rx) = mpsc::channel();
     let threads = config.threads;
     let session = {
         let (tx, progress, stop) = (tx.clone(), progress.clone(), stop.clone());
+        let end = end.clone();
         std::thread::Builder::new()
             .name("callscope-live".into())
-            .spawn(move || feed::live(capture, &config, stop, &tx, &progress))?
+            .spawn(move || {
+                let outcome = feed::live(capture, &config, stop.clone(), &tx, &progress);
+                if stop.load(Ordering::Relaxed) {
+                    restore();
+                    std::process::exit(i32::from(end(&outcome)));
+                }
+                outcome
+            })?
     };
     let mut state = AppState::new(&first_file, progress.clone(), None);
     let result = on_terminal(&mut state, &rx, &tx, &first_file, threads, Some(&stop));
@@ -221,9 +251,24 @@ pub fn run_live(
             "the capture thread panicked",
         )))
     });
-    result.map(|_| LiveEnd {
-        outcome,
-        temporary: temp_dir.is_some(),
+    let code = end(&outcome);
+    result.map(|_| code)
+}
+
+/// Reads the next event and hands it to the state.
+fn read_key(state: &mut AppState) -> Result<Vec<Effect>, TuiError> {
+    Ok(match event::read()? {
+        // Fault injection for the test that the terminal is given back
+        // after a panic (tests/tui_terminal.rs); inert unless asked for.
+        Event::Key(k)
+            if k.code == event::KeyCode::Char('P')
+                && std::env::var_os(TEST_PANIC_ENV).is_some() =>
+        {
+            panic!("{TEST_PANIC_ENV}: panic asked for")
+        }
+        Event::Key(k) => state.on_key(k),
+        Event::Mouse(m) => state.on_mouse(m),
+        _ => Vec::new(),
     })
 }
 
@@ -289,22 +334,16 @@ fn event_loop<B: Backend>(
             terminal.draw(|f| draw::draw(f, state, theme))?;
             dirty = false;
         }
+        // Frames a call view needs since its call changed (live), and
+        // what the next key asks.
+        let mut effects: Vec<Effect> = state.take_fetch().into_iter().collect();
         if !event::poll(TICK)? {
-            continue;
-        }
-        let effects = match event::read()? {
-            // Fault injection for the test that the terminal is given back
-            // after a panic (tests/tui_terminal.rs); inert unless asked for.
-            Event::Key(k)
-                if k.code == event::KeyCode::Char('P')
-                    && std::env::var_os(TEST_PANIC_ENV).is_some() =>
-            {
-                panic!("{TEST_PANIC_ENV}: panic asked for")
+            if effects.is_empty() {
+                continue;
             }
-            Event::Key(k) => state.on_key(k),
-            Event::Mouse(m) => state.on_mouse(m),
-            _ => Vec::new(),
-        };
+        } else {
+            effects.extend(read_key(state)?);
+        }
         dirty = true;
         for effect in effects {
             match effect {

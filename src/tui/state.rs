@@ -125,6 +125,12 @@ pub struct AppState {
     pub calls: Vec<StoredCall>,
     /// Calls kept in `calls` but no longer listed (see [`StoredCall::hidden`]).
     pub hidden: usize,
+    /// A live capture is running and `q` was pressed once: the next `q`
+    /// quits (and stops it).
+    quit_armed: bool,
+    /// Frames an open call view needs since its call changed (live): the
+    /// shell fetches them ([`Self::take_fetch`]).
+    pending_fetch: BTreeSet<u64>,
     /// The calls' JSON.
     spool: Spool,
     by_number: HashMap<u32, usize>,
@@ -176,6 +182,18 @@ fn page(rows: usize) -> usize {
     }
 }
 
+/// The frames a call view steps through: every event's frames and the
+/// evidence, in order (at most [`MAX_FETCHED_FRAMES`]).
+fn call_frames(doc: &CallDoc) -> Vec<u64> {
+    let mut frames: BTreeSet<u64> = BTreeSet::new();
+    for e in &doc.timeline {
+        frames.insert(e.frame);
+        frames.extend(e.frames.iter().copied());
+    }
+    frames.extend(doc.verdict.evidence.iter().map(|e| e.frame));
+    frames.into_iter().take(MAX_FETCHED_FRAMES).collect()
+}
+
 /// Moves `cursor` within `0..len` by a key; true when the key was one.
 fn move_cursor(cursor: &mut usize, len: usize, key: KeyCode, rows: usize) -> bool {
     let last = len.saturating_sub(1);
@@ -198,6 +216,8 @@ impl AppState {
             file: file.to_string(),
             calls: Vec::new(),
             hidden: 0,
+            quit_armed: false,
+            pending_fetch: BTreeSet::new(),
             spool: Spool::new(),
             by_number: HashMap::new(),
             view: Vec::new(),
@@ -260,6 +280,7 @@ impl AppState {
                         Some(i) => {
                             let old = std::mem::replace(&mut self.calls[i], stored);
                             self.count(&old.row, -1);
+                            self.refresh_open_call(i);
                         }
                         None => {
                             self.by_number.insert(stored.row.number, self.calls.len());
@@ -492,15 +513,83 @@ impl AppState {
         }
     }
 
+    /// Quits; while a live capture runs, only when asked twice (quitting
+    /// stops the capture, and without `-w` drops it).
+    fn quit(&mut self, armed: bool) -> Vec<Effect> {
+        let live = self.progress.live.lock().ok().and_then(|l| l.clone());
+        match live {
+            Some(l) if self.loading() && !armed => {
+                self.quit_armed = true;
+                self.status = Some(if l.temporary {
+                    "capturing: q again stops and quits, and the capture is lost (start with -w FILE to keep it)".into()
+                } else {
+                    format!(
+                        "capturing: q again stops and quits; every packet is in {}",
+                        l.files
+                            .last()
+                            .map(|(f, _)| f.as_str())
+                            .unwrap_or("the file")
+                    )
+                });
+                Vec::new()
+            }
+            _ => vec![Effect::Quit],
+        }
+    }
+
+    /// Frames an open call view now needs (its call changed while
+    /// capturing), to fetch.
+    pub fn take_fetch(&mut self) -> Option<Effect> {
+        if self.pending_fetch.is_empty() {
+            return None;
+        }
+        Some(Effect::FetchFrames(std::mem::take(&mut self.pending_fetch)))
+    }
+
+    /// A live call changed while its view is open: the view shows it as it
+    /// is now, on the same step where it can.
+    fn refresh_open_call(&mut self, i: usize) {
+        let open = self
+            .screens
+            .iter()
+            .any(|s| matches!(s, Screen::Call(c) if c.entry == i));
+        if !open {
+            return;
+        }
+        let Ok(doc) = self.call_doc(i) else {
+            return;
+        };
+        let frames = call_frames(&doc);
+        for screen in self.screens.iter_mut() {
+            if let Screen::Call(c) = screen {
+                if c.entry == i {
+                    c.cursor = c.cursor.min(doc.timeline.len().saturating_sub(1));
+                    c.evidence_cursor = c
+                        .evidence_cursor
+                        .min(doc.verdict.evidence.len().saturating_sub(1));
+                    c.doc = doc.clone();
+                    c.frames = frames.clone();
+                }
+            }
+        }
+        let wanted: Vec<u64> = frames
+            .into_iter()
+            .filter(|n| !self.frames.contains_key(n) && !self.fetching.contains(n))
+            .collect();
+        self.fetching.extend(wanted.iter().copied());
+        self.pending_fetch.extend(wanted);
+    }
+
     fn on_list_key(&mut self, key: KeyEvent) -> Vec<Effect> {
         if move_cursor(&mut self.cursor, self.view.len(), key.code, self.page_rows) {
             return Vec::new();
         }
+        let armed = std::mem::take(&mut self.quit_armed);
         match key.code {
-            KeyCode::Char('q') => return vec![Effect::Quit],
+            KeyCode::Char('q') => return self.quit(armed),
             KeyCode::Esc => {
                 if self.filter.is_empty() {
-                    return vec![Effect::Quit];
+                    return self.quit(armed);
                 }
                 self.filter = Filter::default();
                 self.refresh_view();
@@ -573,13 +662,7 @@ impl AppState {
                 return Vec::new();
             }
         };
-        let mut frames: BTreeSet<u64> = BTreeSet::new();
-        for e in &doc.timeline {
-            frames.insert(e.frame);
-            frames.extend(e.frames.iter().copied());
-        }
-        frames.extend(doc.verdict.evidence.iter().map(|e| e.frame));
-        let frames: Vec<u64> = frames.into_iter().take(MAX_FETCHED_FRAMES).collect();
+        let frames = call_frames(&doc);
         // Start on the failing step, where there is one.
         let cursor = doc
             .timeline
@@ -611,6 +694,7 @@ impl AppState {
     }
 
     fn on_call_key(&mut self, key: KeyEvent) -> Vec<Effect> {
+        self.quit_armed = false;
         let rows = self.page_rows;
         let Some(Screen::Call(c)) = self.screens.last_mut() else {
             return Vec::new();
@@ -765,16 +849,10 @@ impl AppState {
             self.status = Some("a save is still running".into());
             return;
         }
-        if self.loading() {
-            let live = self.progress.live.lock().ok().and_then(|l| l.clone());
-            self.status = Some(match live {
-                Some(l) if !l.temporary => format!(
-                    "still capturing: every packet goes to {}; chosen calls can be saved once capture stops",
-                    l.files.last().map(|(f, _)| f.as_str()).unwrap_or("the file")
-                ),
-                Some(_) => "still capturing: chosen calls can be saved once capture stops (--duration, --count)".into(),
-                None => "wait until the capture is read to save".into(),
-            });
+        // While capturing live, a save reads the file as written so far.
+        let live = self.progress.live.lock().ok().is_some_and(|l| l.is_some());
+        if self.loading() && !live {
+            self.status = Some("wait until the capture is read to save".into());
             return;
         }
         let numbers = self.save_targets();
