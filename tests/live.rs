@@ -233,106 +233,50 @@ fn start_calls(net: &mut Net, work: &Path) {
     );
     let echo = sipp_dir().join("rtp-echo-uas.xml").display().to_string();
     let rtp_uac = sipp_dir().join("rtp-uac.xml").display().to_string();
-    net.spawn(
+    // Each sipp: bounded, on its own namespace's address, one call.
+    let sipp = |net: &mut Net, caller: bool, port: &str, media: &str, args: &[&str], log: &str| {
+        let ip = if caller { &a } else { &b };
+        let mut full = vec!["timeout", "60", "sipp"];
+        full.extend_from_slice(args);
+        full.extend_from_slice(&["-i", ip, "-p", port, "-mp", media, "-m", "1"]);
+        net.spawn(caller, &full, &work.join(log));
+    };
+    let echo_args = ["-sf", &echo, "-mi", &b, "-rtp_echo", "-nd"];
+    sipp(net, false, "5060", "6000", &echo_args, "uas-rtp.log");
+    sipp(
+        net,
         false,
-        &[
-            "timeout",
-            "60",
-            "sipp",
-            "-sf",
-            &echo,
-            "-i",
-            &b,
-            "-p",
-            "5060",
-            "-mi",
-            &b,
-            "-mp",
-            "6000",
-            "-rtp_echo",
-            "-m",
-            "1",
-            "-nd",
-        ],
-        &work.join("uas-rtp.log"),
-    );
-    net.spawn(
-        false,
-        &[
-            "timeout", "60", "sipp", "-sf", &uas_fail, "-i", &b, "-p", "5062", "-mp", "6100", "-m",
-            "1",
-        ],
-        &work.join("uas-603.log"),
+        "5062",
+        "6100",
+        &["-sf", &uas_fail],
+        "uas-603.log",
     );
     // The callees listen before the callers start.
     std::thread::sleep(Duration::from_millis(700));
-    net.spawn(
+    let to_rtp = format!("{b}:5060");
+    let rtp_args = [
+        "-sf",
+        &rtp_uac,
+        &to_rtp,
+        "-mi",
+        &a,
+        "-nd",
+        "-recv_timeout",
+        "30000",
+    ];
+    sipp(net, true, "5060", "20000", &rtp_args, "uac-rtp.log");
+    let to_603 = format!("{b}:5062");
+    sipp(
+        net,
         true,
-        &[
-            "timeout",
-            "60",
-            "sipp",
-            "-sf",
-            &rtp_uac,
-            &format!("{b}:5060"),
-            "-i",
-            &a,
-            "-p",
-            "5060",
-            "-mi",
-            &a,
-            "-mp",
-            "20000",
-            "-m",
-            "1",
-            "-nd",
-            "-recv_timeout",
-            "30000",
-        ],
-        &work.join("uac-rtp.log"),
+        "5062",
+        "21000",
+        &["-sf", &uac_fail, &to_603],
+        "uac-603.log",
     );
-    net.spawn(
-        true,
-        &[
-            "timeout",
-            "60",
-            "sipp",
-            "-sf",
-            &uac_fail,
-            &format!("{b}:5062"),
-            "-i",
-            &a,
-            "-p",
-            "5062",
-            "-mp",
-            "21000",
-            "-m",
-            "1",
-        ],
-        &work.join("uac-603.log"),
-    );
-    net.spawn(
-        true,
-        &[
-            "timeout",
-            "60",
-            "sipp",
-            "-sn",
-            "uac",
-            &format!("{b}:5064"),
-            "-i",
-            &a,
-            "-p",
-            "5064",
-            "-mp",
-            "22000",
-            "-m",
-            "1",
-            "-max_invite_retrans",
-            "3",
-        ],
-        &work.join("uac-none.log"),
-    );
+    let to_none = format!("{b}:5064");
+    let none_args = ["-sn", "uac", &to_none, "-max_invite_retrans", "3"];
+    sipp(net, true, "5064", "22000", &none_args, "uac-none.log");
 }
 
 /// Every frame of a capture file: (captured bytes, original length).

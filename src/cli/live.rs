@@ -134,10 +134,6 @@ pub fn run(args: LiveArgs) -> ExitCode {
                     text = format!("{text}: {cause}");
                 }
             }
-            // `-D | head` closes the pipe: not an error to report.
-            if text.contains("Broken pipe") {
-                return ExitCode::SUCCESS;
-            }
             eprintln!("callscope: {text}");
             ExitCode::from(2)
         }
@@ -343,7 +339,7 @@ mod with_pcap {
                 flags.push("loopback");
             }
             let addresses: Vec<String> = i.addresses.iter().map(|a| a.to_string()).collect();
-            writeln!(
+            let written = writeln!(
                 out,
                 "{:<16} [{}] {}{}",
                 i.name,
@@ -352,7 +348,12 @@ mod with_pcap {
                 i.description
                     .map(|d| format!("  ({d})"))
                     .unwrap_or_default()
-            )?;
+            );
+            match written {
+                // `-D | head` closes the pipe: not an error to report.
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+                other => other?,
+            }
         }
         Ok(ExitCode::SUCCESS)
     }

@@ -198,30 +198,23 @@ pub fn run(
         }
         let wait = TICK.saturating_sub(last_tick.elapsed());
         let quiet = match running.packets.recv_timeout(wait) {
-            Ok(chunk) => {
-                take_chunk(
-                    chunk,
-                    &interfaces,
-                    config,
-                    &mut taken,
-                    &mut ring,
-                    &mut batch,
-                )
-                .unwrap_or_else(|e| write_error = Some(e));
-                // Whatever else is waiting, up to a batch.
-                while batch.len() < BATCH_FRAMES {
-                    match running.packets.try_recv() {
-                        Ok(chunk) => take_chunk(
-                            chunk,
-                            &interfaces,
-                            config,
-                            &mut taken,
-                            &mut ring,
-                            &mut batch,
-                        )
-                        .unwrap_or_else(|e| write_error = Some(e)),
-                        Err(_) => break,
+            Ok(first) => {
+                // This chunk and whatever else is waiting, up to a batch.
+                let mut next = Some(first);
+                while let Some(chunk) = next {
+                    if let Err(e) = take_chunk(
+                        chunk,
+                        &interfaces,
+                        config,
+                        &mut taken,
+                        &mut ring,
+                        &mut batch,
+                    ) {
+                        write_error = Some(e);
                     }
+                    next = (batch.len() < BATCH_FRAMES)
+                        .then(|| running.packets.try_recv().ok())
+                        .flatten();
                 }
                 false
             }

@@ -63,11 +63,12 @@ pub struct LiveInterfaceFacts {
 }
 
 impl LiveFacts {
-    pub fn dropped(&self) -> u64 {
-        self.interfaces
-            .iter()
-            .map(|i| i.dropped_by_kernel + i.dropped_by_interface)
-            .sum()
+    pub fn dropped_by_kernel(&self) -> u64 {
+        self.interfaces.iter().map(|i| i.dropped_by_kernel).sum()
+    }
+
+    pub fn dropped_by_interface(&self) -> u64 {
+        self.interfaces.iter().map(|i| i.dropped_by_interface).sum()
     }
 }
 

@@ -138,28 +138,46 @@ struct EntrySender<'a> {
     pool: Option<rayon::ThreadPool>,
 }
 
-impl SessionObserver for EntrySender<'_> {
-    fn frame(&mut self, f: &DecodedFrame<'_>, _: &RawFrame<'_>, _: &Analyzer) {
-        self.progress.frames.store(f.number, Ordering::Relaxed);
-    }
-
-    fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
+impl EntrySender<'_> {
+    /// Builds the calls' entries (in parallel) and sends them. A final
+    /// call whose entry cannot be made is counted as unlisted; one still
+    /// in progress is counted when it is final, not at every change.
+    fn send(&mut self, calls: &[JudgedCall<'_>], in_progress: bool) {
         if self.closed || calls.is_empty() {
             return;
         }
         let built =
             crate::pipeline::map_in_order(self.pool.as_ref(), calls, CallEntry::from_judged);
         let unlisted = built.iter().filter(|e| e.is_err()).count() as u64;
-        let entries: Vec<CallEntry> = built.into_iter().filter_map(Result::ok).collect();
-        if unlisted > 0 && self.tx.send(FeedEvent::Unlisted(unlisted)).is_err() {
-            self.closed = true;
+        let entries: Vec<CallEntry> = built
+            .into_iter()
+            .filter_map(Result::ok)
+            .map(|mut e| {
+                e.in_progress = in_progress;
+                e
+            })
+            .collect();
+        if !in_progress {
+            if unlisted > 0 && self.tx.send(FeedEvent::Unlisted(unlisted)).is_err() {
+                self.closed = true;
+            }
+            self.progress
+                .calls
+                .fetch_add(entries.len() as u64, Ordering::Relaxed);
         }
-        self.progress
-            .calls
-            .fetch_add(entries.len() as u64, Ordering::Relaxed);
         if self.tx.send(FeedEvent::Calls(entries)).is_err() {
             self.closed = true;
         }
+    }
+}
+
+impl SessionObserver for EntrySender<'_> {
+    fn frame(&mut self, f: &DecodedFrame<'_>, _: &RawFrame<'_>, _: &Analyzer) {
+        self.progress.frames.store(f.number, Ordering::Relaxed);
+    }
+
+    fn finalized_all(&mut self, calls: &[JudgedCall<'_>]) {
+        self.send(calls, false);
     }
 }
 
@@ -173,22 +191,7 @@ impl crate::live::LiveView for EntrySender<'_> {
     }
 
     fn changed(&mut self, calls: &[JudgedCall<'_>]) {
-        if self.closed || calls.is_empty() {
-            return;
-        }
-        let built =
-            crate::pipeline::map_in_order(self.pool.as_ref(), calls, CallEntry::from_judged);
-        let entries: Vec<CallEntry> = built
-            .into_iter()
-            .filter_map(Result::ok)
-            .map(|mut e| {
-                e.in_progress = true;
-                e
-            })
-            .collect();
-        if self.tx.send(FeedEvent::Calls(entries)).is_err() {
-            self.closed = true;
-        }
+        self.send(calls, true);
     }
 
     fn status(&mut self, status: &crate::live::LiveStatus) {

@@ -112,19 +112,30 @@ pub fn run(path: &str, threads: usize) -> Result<(), TuiError> {
     let progress = Arc::new(Progress::default());
     feed::spawn_load(path.to_string(), threads, tx.clone(), progress.clone())?;
     let mut state = AppState::new(path, progress, size);
-    on_terminal(&mut state, &rx, &tx, path, threads, None)
+    let shell = Shell {
+        rx: &rx,
+        tx: &tx,
+        path,
+        threads,
+        signalled: None,
+    };
+    on_terminal(&mut state, &shell)
+}
+
+/// What the event loop works with besides the state: the workers' channel,
+/// the capture's file (frames and saves read it again), the decoding
+/// threads, and for a live session the flag a signal sets.
+struct Shell<'a> {
+    rx: &'a Receiver<FeedEvent>,
+    tx: &'a Sender<FeedEvent>,
+    path: &'a str,
+    threads: usize,
+    signalled: Option<&'a std::sync::atomic::AtomicBool>,
 }
 
 /// Takes the terminal, runs the event loop, and gives the terminal back
 /// on every way out.
-fn on_terminal(
-    state: &mut AppState,
-    rx: &Receiver<FeedEvent>,
-    tx: &Sender<FeedEvent>,
-    path: &str,
-    threads: usize,
-    signalled: Option<&std::sync::atomic::AtomicBool>,
-) -> Result<(), TuiError> {
+fn on_terminal(state: &mut AppState, shell: &Shell<'_>) -> Result<(), TuiError> {
     let theme = Theme::from_env();
     state.no_color = !theme.color;
     // ratatui's panic hook restores the screen; ours also releases the mouse.
@@ -136,18 +147,7 @@ fn on_terminal(
     }));
     let result = execute!(io::stdout(), EnableMouseCapture)
         .map_err(TuiError::from)
-        .and_then(|_| {
-            event_loop(
-                &mut terminal,
-                state,
-                &theme,
-                rx,
-                tx,
-                path,
-                threads,
-                signalled,
-            )
-        });
+        .and_then(|_| event_loop(&mut terminal, state, &theme, shell));
     restore();
     result
 }
@@ -242,7 +242,14 @@ pub fn run_live(
             })?
     };
     let mut state = AppState::new(&first_file, progress.clone(), None);
-    let result = on_terminal(&mut state, &rx, &tx, &first_file, threads, Some(&stop));
+    let shell = Shell {
+        rx: &rx,
+        tx: &tx,
+        path: &first_file,
+        threads,
+        signalled: Some(&stop),
+    };
+    let result = on_terminal(&mut state, &shell);
     // Capture stops with the UI; the session closes its files first.
     progress.quit.store(true, Ordering::Relaxed);
     drop(rx);
@@ -285,17 +292,19 @@ fn frame_files(state: &AppState, path: &str) -> Vec<(String, u64)> {
         .unwrap_or_else(|| vec![(path.to_string(), 1)])
 }
 
-#[allow(clippy::too_many_arguments)]
 fn event_loop<B: Backend>(
     terminal: &mut Terminal<B>,
     state: &mut AppState,
     theme: &Theme,
-    rx: &Receiver<FeedEvent>,
-    tx: &Sender<FeedEvent>,
-    path: &str,
-    threads: usize,
-    signalled: Option<&std::sync::atomic::AtomicBool>,
+    shell: &Shell<'_>,
 ) -> Result<(), TuiError> {
+    let Shell {
+        rx,
+        tx,
+        path,
+        threads,
+        signalled,
+    } = *shell;
     let mut last_second = Instant::now();
     let mut dirty = true;
     let mut last_refresh = Instant::now() - REFRESH_EVERY;

@@ -270,7 +270,7 @@ impl AppState {
                     // A live call listed on its own that turned out to be
                     // part of this one leaves the list.
                     for n in &e.absorbed {
-                        self.remove_call(*n);
+                        self.hide_call(*n);
                     }
                     self.count(&e.row, 1);
                     let stored = self.store(e);
@@ -349,8 +349,9 @@ impl AppState {
         }
     }
 
-    /// Takes call `number` out of the list and the totals, if listed.
-    fn remove_call(&mut self, number: u32) {
+    /// Takes call `number` out of the list and the totals, if listed: it
+    /// stays in `calls`, hidden (see [`StoredCall::hidden`]).
+    fn hide_call(&mut self, number: u32) {
         let Some(&i) = self.by_number.get(&number) else {
             return;
         };
