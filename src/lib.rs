@@ -16,5 +16,6 @@ pub mod live;
 pub mod net;
 pub mod pipeline;
 pub mod report;
+pub mod triage;
 pub mod tui;
 pub mod verdict;

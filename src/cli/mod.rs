@@ -10,6 +10,7 @@ mod analyze;
 mod export;
 mod ladder;
 mod live;
+mod triage;
 mod tui;
 
 #[derive(Parser)]
@@ -140,6 +141,13 @@ enum Command {
     /// Capture live and show each call's verdict as it happens; every
     /// packet can be saved to pcapng (needs the `live` feature and libpcap).
     Live(live::LiveArgs),
+    /// Judges many captures in parallel (files and folders, recursively):
+    /// one JSON line per call with its file, then a table of failures by
+    /// stage and code on standard error.
+    Triage(triage::TriageArgs),
+    /// The table of `triage` again, from its JSON lines (any number of runs
+    /// or shards), without reading the captures.
+    Summary(triage::SummaryArgs),
 }
 
 /// `--threads`: more threads than any machine has cores only costs
@@ -193,6 +201,8 @@ pub fn main() -> ExitCode {
         } => export::run(&file, threads, select.into(), &output),
         Command::Tui { threads, file } => tui::run(&file, threads),
         Command::Live(args) => live::run(args),
+        Command::Triage(args) => triage::run(args),
+        Command::Summary(args) => triage::summary(args),
     }
 }
 

@@ -45,6 +45,12 @@ pub struct SessionOptions {
     /// until the end (what tests that read [`Session::calls`] at the end
     /// want).
     pub finalize: bool,
+    /// Read, decode and correlate on the calling thread alone, with no
+    /// thread of the session's own: for many sessions at once, one per
+    /// worker thread (`triage`), where the parallelism is across captures
+    /// and a reading thread and decoding pool per capture would cost more
+    /// than a small capture's analysis.
+    pub caller_thread_only: bool,
 }
 
 impl SessionOptions {
@@ -54,6 +60,7 @@ impl SessionOptions {
             threads,
             analyze: true,
             finalize: false,
+            caller_thread_only: false,
         }
     }
 
@@ -64,6 +71,7 @@ impl SessionOptions {
             threads,
             analyze: true,
             finalize: true,
+            caller_thread_only: false,
         }
     }
 
@@ -72,6 +80,16 @@ impl SessionOptions {
             threads,
             analyze: false,
             finalize: false,
+            caller_thread_only: false,
+        }
+    }
+
+    /// [`Self::streaming`] on the calling thread alone (see
+    /// [`Self::caller_thread_only`]).
+    pub fn streaming_on_caller_thread() -> Self {
+        Self {
+            caller_thread_only: true,
+            ..Self::streaming(1)
         }
     }
 }
@@ -346,7 +364,11 @@ const BATCHES_IN_FLIGHT: usize = 5;
 impl Session {
     pub fn new(options: SessionOptions) -> Self {
         Self {
-            decoder: Decoder::new(options.threads),
+            decoder: if options.caller_thread_only {
+                Decoder::on_caller_thread()
+            } else {
+                Decoder::new(options.threads)
+            },
             analyzer: Analyzer::new(),
             options,
             accounting: FrameAccounting::default(),
@@ -478,6 +500,26 @@ impl Session {
     ) -> Result<RunOutcome, CaptureError> {
         use std::sync::mpsc;
 
+        if self.options.caller_thread_only {
+            let mut source = source;
+            let mut batch = FrameBatch::new();
+            let mut frames = 0usize;
+            let mut error = None;
+            loop {
+                match source.next_batch(&mut batch) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        self.feed_batch_observed(&batch, observer);
+                        frames += n;
+                    }
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            return self.end_run(source.info(), frames, error, observer);
+        }
         let fallback_info = source.info();
         std::thread::scope(|scope| {
             let (full_tx, full_rx) = mpsc::sync_channel::<Result<FrameBatch, CaptureError>>(1);
@@ -556,24 +598,36 @@ impl Session {
             }
             drop(empty_tx);
             let info = reading.join().unwrap_or(fallback_info);
-            // A capture that says when it ended (pcapng statistics) is
-            // judged as of that time, not its last frame: an exported call
-            // keeps the verdict it had in the whole capture.
-            if let Some(end) = info.end_ts_ns {
-                self.analyzer.advance_to(end);
-            }
-            if frames > 0 || error.is_none() {
-                self.finish(observer);
-            }
-            match error {
-                Some(e) if frames == 0 => Err(e),
-                late_error => Ok(RunOutcome {
-                    info,
-                    stats: self.decoder.stats(),
-                    late_error,
-                }),
-            }
+            self.end_run(info, frames, error, observer)
         })
+    }
+
+    /// The end of a run: judged as of the capture's end, the calls still
+    /// open finalised, and the outcome.
+    fn end_run(
+        &mut self,
+        info: CaptureInfo,
+        frames: usize,
+        error: Option<CaptureError>,
+        observer: &mut impl SessionObserver,
+    ) -> Result<RunOutcome, CaptureError> {
+        // A capture that says when it ended (pcapng statistics) is
+        // judged as of that time, not its last frame: an exported call
+        // keeps the verdict it had in the whole capture.
+        if let Some(end) = info.end_ts_ns {
+            self.analyzer.advance_to(end);
+        }
+        if frames > 0 || error.is_none() {
+            self.finish(observer);
+        }
+        match error {
+            Some(e) if frames == 0 => Err(e),
+            late_error => Ok(RunOutcome {
+                info,
+                stats: self.decoder.stats(),
+                late_error,
+            }),
+        }
     }
 
     /// Every call so far, judged as of capture time now, ordered by start.

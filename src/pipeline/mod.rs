@@ -198,10 +198,20 @@ impl Decoder {
             .ok()
             .map(std::sync::Arc::new);
         Self {
+            pool,
+            ..Self::on_caller_thread()
+        }
+    }
+
+    /// A decoder that runs on the thread that calls it, with no pool: for
+    /// a thread that is one of many each decoding a capture of its own
+    /// (its malloc arena is then its own already).
+    pub fn on_caller_thread() -> Self {
+        Self {
             frags: FragmentReassembler::new(FragmentLimits::default()),
             tcp: TcpReassembler::new(TcpLimits::default()),
             streams: StreamFramer::new(StreamLimits::default()),
-            pool,
+            pool: None,
             side: Vec::new(),
             bin: FrameVecBin::default(),
         }

@@ -246,12 +246,16 @@ pub enum ReportFormat {
     Json,
     /// One compact JSON line (several captures: one line each).
     JsonLine,
+    /// Nothing rendered: the calls are only counted (`triage --per-file`).
+    Counts,
 }
 
 /// Where a call's report text sits in the spool.
 struct SpoolEntry {
     start_ts: i64,
     id: String,
+    number: u32,
+    code: Cow<'static, str>,
     /// Table rows (text) or the call's JSON.
     main: (u64, u32),
     /// Evidence and advice (verbose text).
@@ -336,6 +340,7 @@ impl<'s> ReportWriter<'s> {
             ReportFormat::JsonLine => {
                 main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
             }
+            ReportFormat::Counts => {}
         }
         Ok(Some((main, details)))
     }
@@ -357,7 +362,7 @@ impl<'s> ReportWriter<'s> {
         self.failed += u64::from(c.verdict.failed());
         *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
         *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
-        if let Some(echo) = self.echo.as_mut() {
+        if let Some(echo) = self.echo.as_mut().filter(|_| !main.is_empty()) {
             echo.write_all(&main)?;
             if !main.ends_with(b"\n") {
                 echo.write_all(b"\n")?;
@@ -369,20 +374,83 @@ impl<'s> ReportWriter<'s> {
         self.entries.push(SpoolEntry {
             start_ts: c.call.start_ts,
             id: c.call.id.clone(),
+            number: c.number,
+            code: c.verdict.code.as_str(),
             main,
             details,
         });
         Ok(())
     }
 
-    /// Writes the whole report.
-    pub fn finish(mut self, out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+    /// The spool written out and the calls in report order: by start,
+    /// then id.
+    fn settle(&mut self) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         self.spool.flush()?;
         self.entries
             .sort_unstable_by(|a, b| (a.start_ts, &a.id).cmp(&(b.start_ts, &b.id)));
+        Ok(())
+    }
+
+    /// The capture's line of `callscope triage`: its counts, the first
+    /// call of each code, and what the report warns of. With `calls_to`
+    /// (a format that renders each call as one JSON line), each call is
+    /// also written there, in report order, as its line in the report
+    /// with `"file"` first.
+    pub fn finish_triage(
+        mut self,
+        file: &str,
+        facts: &CaptureFacts,
+        calls_to: Option<&mut dyn Write>,
+    ) -> io::Result<super::triage::FileLine> {
+        self.settle()?;
+        if let Some(out) = calls_to {
+            let head = format!("{{\"file\":{},", serde_json::to_string(file)?);
+            let mut buf = Vec::new();
+            for e in &self.entries {
+                self.spool.get(e.main, &mut buf)?;
+                // `{` then the call's fields: the file goes in front.
+                let fields = buf.get(1..).unwrap_or_default();
+                out.write_all(head.as_bytes())?;
+                out.write_all(fields)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        let mut examples = BTreeMap::new();
+        for e in &self.entries {
+            examples
+                .entry(e.code.to_string())
+                .or_insert_with(|| super::triage::CallRef {
+                    number: e.number,
+                    id: e.id.clone(),
+                });
+        }
+        Ok(super::triage::FileLine {
+            file: file.to_string(),
+            calls: self.calls,
+            failed: self.failed,
+            by_stage: self
+                .by_stage
+                .iter()
+                .map(|(s, n)| (s.to_string(), *n))
+                .collect(),
+            by_code: self
+                .by_code
+                .iter()
+                .map(|(c, n)| (c.to_string(), *n))
+                .collect(),
+            examples,
+            frames: facts.info.frames,
+            warnings: warnings(facts),
+            error: facts.error.clone(),
+        })
+    }
+
+    /// Writes the whole report.
+    pub fn finish(mut self, out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
+        self.settle()?;
         let summary = json!({
             "calls": self.calls,
             "by_stage": self.by_stage,
@@ -467,6 +535,7 @@ impl<'s> ReportWriter<'s> {
                 }
                 writeln!(out, "}}")
             }
+            ReportFormat::Counts => Ok(()),
             ReportFormat::JsonLine => {
                 // The keys in the order serde_json sorts them, as a whole
                 // report serialised at once would have them.

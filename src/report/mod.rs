@@ -11,5 +11,6 @@ pub mod packets;
 pub mod spool;
 pub mod summary;
 mod time;
+pub mod triage;
 
 pub use time::{format_epoch, format_relative, format_utc};

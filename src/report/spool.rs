@@ -1,12 +1,13 @@
 //! Append-only storage for rendered text that must outlive the calls it
 //! came from (the report's calls until they are sorted, the terminal UI's
-//! calls until they are opened): an unlinked temporary file, so memory
-//! grows by a small index entry per call, not by the text.
+//! calls until they are opened): memory up to [`Spool::IN_MEMORY`] bytes,
+//! then an unlinked temporary file, so memory grows by a small index entry
+//! per call, not by the text.
 
 use std::io::{self, Write};
 
-/// Append-only bytes: an unlinked temporary file, or memory where no
-/// temporary file can be made.
+/// Append-only bytes: in memory while small, then an unlinked temporary
+/// file (or memory still, where no temporary file can be made).
 pub struct Spool {
     file: Option<(std::fs::File, io::BufWriter<std::fs::File>)>,
     memory: Vec<u8>,
@@ -14,15 +15,23 @@ pub struct Spool {
     /// A write failed: the file's length may no longer be `len`, so every
     /// later put fails too rather than handing out wrong offsets.
     broken: bool,
+    /// No temporary file could be made: everything stays in memory.
+    no_file: bool,
 }
 
 impl Spool {
+    /// Bytes kept in memory before they move to a file: most captures'
+    /// reports fit, and a file made per capture costs more than a small
+    /// capture's analysis when many are read (`triage`).
+    pub const IN_MEMORY: usize = 1 << 20;
+
     pub fn new() -> Self {
         Self {
-            file: Self::temp_file(),
+            file: None,
             memory: Vec::new(),
             len: 0,
             broken: false,
+            no_file: false,
         }
     }
 
@@ -38,6 +47,20 @@ impl Spool {
             return Err(io::Error::other("an earlier write to the spool failed"));
         }
         let at = self.len;
+        if self.file.is_none() && !self.no_file && self.memory.len() + bytes.len() > Self::IN_MEMORY
+        {
+            match Self::temp_file() {
+                Some(mut file) => {
+                    if let Err(e) = file.1.write_all(&self.memory) {
+                        self.broken = true;
+                        return Err(e);
+                    }
+                    self.memory = Vec::new();
+                    self.file = Some(file);
+                }
+                None => self.no_file = true,
+            }
+        }
         match &mut self.file {
             Some((_, w)) => {
                 if let Err(e) = w.write_all(bytes) {
@@ -77,5 +100,29 @@ impl Spool {
 impl Default for Spool {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn moves_to_a_file_past_its_memory_and_reads_back_either_way() {
+        let mut spool = Spool::new();
+        let small = spool.put(b"first").unwrap();
+        assert!(spool.file.is_none());
+        let big_text = vec![b'x'; Spool::IN_MEMORY];
+        let big = spool.put(&big_text).unwrap();
+        let last = spool.put(b"last").unwrap();
+        assert!(spool.file.is_some() || spool.no_file);
+        spool.flush().unwrap();
+        let mut buf = Vec::new();
+        spool.get(small, &mut buf).unwrap();
+        assert_eq!(buf, b"first");
+        spool.get(big, &mut buf).unwrap();
+        assert_eq!(buf, big_text);
+        spool.get(last, &mut buf).unwrap();
+        assert_eq!(buf, b"last");
     }
 }

@@ -260,7 +260,7 @@ fn trim_text(b: &[u8]) -> &[u8] {
 }
 
 /// UTF-8 (lossy) with control characters escaped, so a summary stays one line.
-fn push_text(out: &mut String, b: &[u8]) {
+pub(crate) fn push_text(out: &mut String, b: &[u8]) {
     for c in String::from_utf8_lossy(b).chars() {
         if c.is_control() {
             out.extend(c.escape_default());
