@@ -5,6 +5,7 @@
 
 pub mod analyze;
 pub mod call_facts;
+mod indent;
 pub mod ladder;
 pub mod packet_json;
 pub mod packets;
