@@ -3,6 +3,7 @@
 //! and into outputs that fail.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -157,6 +158,18 @@ fn mixed_folder() -> tempfile::TempDir {
     gz.extend_from_slice(b"\xff\xff\xff\xff garbage, not deflate");
     std::fs::write(dir.path().join("broken.pcap.gz"), gz).unwrap();
     std::fs::write(dir.path().join("notes.txt"), "customer says it fails\n").unwrap();
+    // A capture whose name is not UTF-8 is read by its own path.
+    use std::os::unix::ffi::OsStrExt;
+    std::fs::copy(
+        s.join("sip-486-busy.pcap"),
+        dir.path()
+            .join(std::ffi::OsStr::from_bytes(b"sub/busy-\xff.pcap")),
+    )
+    .unwrap();
+    // A link to a capture gone is a capture missing; a link to the
+    // capture beside it is that capture, read once.
+    std::os::unix::fs::symlink("/nonexistent/x.pcap", dir.path().join("gone.pcap")).unwrap();
+    std::os::unix::fs::symlink("webrtc-ok.pcap", dir.path().join("z-link.pcap")).unwrap();
     dir
 }
 
@@ -183,11 +196,17 @@ fn broken_captures_get_an_error_line_and_the_run_goes_on() {
         [
             "broken.pcap.gz",
             "empty.pcap",
+            "gone.pcap",
             "sub/cut.pcap",
             "sub/text.pcap"
         ]
         .map(path)
     );
+    assert!(errors[&path("gone.pcap")].contains("cannot open"));
+    assert!(run.stderr.contains(&format!(
+        "1 file reached twice (a folder given with a folder inside it, or a link beside its file) read once: {}",
+        path("z-link.pcap")
+    )), "{}", run.stderr);
     assert!(errors[&path("empty.pcap")].contains("empty file"));
     assert!(errors[&path("sub/text.pcap")].contains("not a pcap"));
     assert!(
@@ -211,6 +230,7 @@ fn broken_captures_get_an_error_line_and_the_run_goes_on() {
     assert_eq!(codes("dtls-dropped-one-way.pcap"), ["dtls-no-response"]);
     assert_eq!(codes("webrtc-ok.pcap"), ["ok"]);
     assert_eq!(codes("sub/cut.pcap").len(), 1);
+    assert_eq!(codes("sub/busy-\u{fffd}.pcap"), ["sip-486"]);
     let cut_at = got
         .iter()
         .position(|l| l["file"] == path("sub/cut.pcap"))
@@ -221,7 +241,7 @@ fn broken_captures_get_an_error_line_and_the_run_goes_on() {
     assert!(!run.stdout.contains("notes.txt"));
     assert!(
         run.stderr.contains(&format!(
-            "1 file found in folders passed over as not captures, e.g. {}",
+            "1 file found in folders passed over as not captures: {}",
             path("notes.txt")
         )),
         "{}",
@@ -229,7 +249,7 @@ fn broken_captures_get_an_error_line_and_the_run_goes_on() {
     );
     let table = table_of(&run.stderr);
     assert!(
-        table.starts_with("captures: 7; 2 with failed calls, 0 without any call, 4 with errors"),
+        table.starts_with("captures: 9; 3 with failed calls, 0 without any call, 5 with errors"),
         "{table}"
     );
     assert!(
@@ -251,12 +271,21 @@ fn broken_captures_get_an_error_line_and_the_run_goes_on() {
     let missing = callscope(&["triage", &path("gone.pcap")]);
     assert_eq!(missing.code, Some(2));
     assert!(missing.stdout.contains("cannot open"), "{}", missing.stdout);
+    // A folder with no capture at all (an empty mount) is no success.
+    let empty = tempfile::tempdir().unwrap();
+    let none = callscope(&["triage", &empty.path().display().to_string()]);
+    assert_eq!(none.code, Some(2));
+    assert!(
+        none.stderr.contains("no capture found in"),
+        "{}",
+        none.stderr
+    );
 
     // Per file: one line each, the same table.
     let per_file = callscope(&["triage", "--per-file", &root]);
     assert_eq!(per_file.code, Some(2));
     let pf = lines(&per_file.stdout);
-    assert_eq!(pf.len(), 7);
+    assert_eq!(pf.len(), 9);
     let cut = pf
         .iter()
         .find(|l| l["file"] == path("sub/cut.pcap"))
@@ -389,9 +418,32 @@ fn exit_status_says_failed_calls_unreadable_files_and_output_errors_apart() {
     );
     assert!(run.stdout.starts_with("captures: 1;"), "{}", run.stdout);
     let good = dir.path().join("good.jsonl");
-    std::fs::write(&good, report).unwrap();
+    std::fs::write(&good, &report).unwrap();
     let good = good.display().to_string();
     assert_eq!(callscope(&["summary", &good]).code, Some(0));
+    // A line file given twice counts its captures once, and says so.
+    let twice = callscope(&["summary", &good, &good]);
+    assert_eq!(twice.stdout, callscope(&["summary", &good]).stdout);
+    assert!(
+        twice
+            .stderr
+            .contains("1 capture found again in later lines, counted once"),
+        "{}",
+        twice.stderr
+    );
+    // A line that is not text is named, and the lines after it are read.
+    let mid = dir.path().join("mid.jsonl");
+    let mut bytes = b"x\xff\n".to_vec();
+    bytes.extend_from_slice(report.as_bytes());
+    std::fs::write(&mid, bytes).unwrap();
+    let run = callscope(&["summary", &mid.display().to_string()]);
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("line 1: not UTF-8 text"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.starts_with("captures: 1;"), "{}", run.stdout);
     assert_eq!(
         callscope(&["summary", "--fail-on-failure", &good]).code,
         Some(1)
@@ -413,40 +465,49 @@ fn in_a_terminal_a_progress_bar_then_the_table() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    // Enough calls that reading takes a while: 6 x 2 000 calls.
-    for i in 0..6 {
-        std::fs::copy(
-            samples_dir().join("sip-load-mixed.pcap"),
-            dir.path().join(format!("load-{i}.pcap")),
-        )
-        .unwrap();
-    }
+    let load = dir.path().join("load.pcap");
+    std::fs::copy(samples_dir().join("sip-load-mixed.pcap"), &load).unwrap();
+    // The second capture comes through a FIFO the test writes when it
+    // has seen the bar: the run waits there, however fast the first went.
+    let fifo = dir.path().join("wait.pcap");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
     let out_dir = tempfile::tempdir().unwrap();
     let out = out_dir.path().join("out.jsonl");
     let command = format!(
-        "{} triage -j 1 {} > {}; echo EXITED $?; sleep 30",
+        "{} triage -j 1 {} {} > {}; echo EXITED $?; sleep 30",
         env!("CARGO_BIN_EXE_callscope"),
-        dir.path().display(),
+        load.display(),
+        fifo.display(),
         out.display()
     );
     let t = support::tmux::Tmux::start("triage", &command, 150, 40);
-    let bar = t.wait_for("/6 captures, ");
-    let bar_line = bar.lines().find(|l| l.contains("/6 captures, ")).unwrap();
+    let bar = t.wait_for_within("1/2 files, ", std::time::Duration::from_secs(60));
+    let bar_line = bar.lines().find(|l| l.contains("1/2 files, ")).unwrap();
+    assert!(bar_line.contains("2000 calls, 2000 failed"), "{bar_line}");
     assert!(bar_line.contains(" eta "), "{bar_line}");
-    assert!(bar_line.contains("calls, "), "{bar_line}");
-    assert!(bar_line.contains("MiB"), "{bar_line}");
-    let end = t.wait_for_within("EXITED 0", std::time::Duration::from_secs(120));
+    assert!(bar_line.contains("MiB/"), "{bar_line}");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&fifo)
+        .unwrap()
+        .write_all(&std::fs::read(&load).unwrap())
+        .unwrap();
+    let end = t.wait_for_within("EXITED 0", std::time::Duration::from_secs(60));
     assert!(
         !end.contains(" eta "),
         "the bar is cleared at the end:\n{end}"
     );
     assert!(
-        end.contains("captures: 6; 6 with failed calls, 0 without any call, 0 with errors"),
+        end.contains("captures: 2; 2 with failed calls, 0 without any call, 0 with errors"),
         "{end}"
     );
-    assert!(end.contains("calls: 12000; 12000 failed"), "{end}");
+    assert!(end.contains("calls: 4000; 4000 failed"), "{end}");
     // Standard output (the file) holds the lines, and only them.
     let text = std::fs::read_to_string(&out).unwrap();
-    assert_eq!(text.lines().count(), 12_000);
+    assert_eq!(text.lines().count(), 4_000);
     assert!(!text.contains("captures: "));
 }

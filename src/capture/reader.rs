@@ -103,17 +103,25 @@ impl std::fmt::Debug for CaptureReader {
 impl CaptureReader {
     /// Opens a capture; `-` is standard input.
     pub fn open(path: &str) -> Result<Self, CaptureError> {
-        let source: Box<dyn Read + Send> = if path == "-" {
-            Box::new(io::stdin())
-        } else {
-            let file = File::open(path).map_err(|e| CaptureError {
-                path: path.to_string(),
-                offset: 0,
-                kind: CaptureErrorKind::Open(e.to_string()),
-            })?;
-            Box::new(io::BufReader::with_capacity(1 << 16, file))
-        };
-        Self::from_reader(path, source)
+        if path == "-" {
+            return Self::from_reader(path, Box::new(io::stdin()));
+        }
+        Self::open_file(std::path::Path::new(path), path)
+    }
+
+    /// Opens the capture at `file`, named `name` in messages and in its
+    /// info: a path that is not UTF-8 is opened as it is, and named as
+    /// best it can be.
+    pub fn open_file(file: &std::path::Path, name: &str) -> Result<Self, CaptureError> {
+        let opened = File::open(file).map_err(|e| CaptureError {
+            path: name.to_string(),
+            offset: 0,
+            kind: CaptureErrorKind::Open(e.to_string()),
+        })?;
+        Self::from_reader(
+            name,
+            Box::new(io::BufReader::with_capacity(1 << 16, opened)),
+        )
     }
 
     /// Reads a capture from any byte source (file, pipe, memory).

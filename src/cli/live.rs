@@ -188,10 +188,18 @@ mod with_pcap {
         {
             let (stop, signals) = (stop.clone(), signals.clone());
             // SIGINT, SIGTERM and SIGHUP: stop cleanly, the files closed
-            // whole; a second one while stopping ends at once.
+            // whole; a second one while stopping ends at once. One signal
+            // often arrives twice (`timeout` sends it to the program and to
+            // its process group; a terminal's Ctrl-C reaches every process
+            // of the group): a second within half a second is the same.
+            let first = std::sync::OnceLock::<std::time::Instant>::new();
             ctrlc::set_handler(move || {
+                let at = *first.get_or_init(std::time::Instant::now);
                 if signals.fetch_add(1, Ordering::SeqCst) > 0 {
-                    std::process::exit(130);
+                    if at.elapsed() >= std::time::Duration::from_millis(500) {
+                        std::process::exit(130);
+                    }
+                    return;
                 }
                 stop.store(true, Ordering::SeqCst);
             })

@@ -144,9 +144,21 @@ enum Command {
     /// Judges many captures in parallel (files and folders, recursively):
     /// one JSON line per call with its file, then a table of failures by
     /// stage and code on standard error.
+    #[command(
+        after_help = "JSON lines go to standard output; the progress bar (on a terminal) and the \
+table to standard error.\n\nExit status: 0 all well; 1 with --fail-on-failure when a call failed; \
+2 when a capture could not be read or was cut short, no capture was found, or the command line is \
+wrong; 3 when the output could not be written. The higher number wins."
+    )]
     Triage(triage::TriageArgs),
     /// The table of `triage` again, from its JSON lines (any number of runs
     /// or shards), without reading the captures.
+    #[command(
+        after_help = "The table goes to standard output. A capture whose lines appear again \
+(a shard given twice) is counted once.\n\nExit status: 0 all well; 1 with --fail-on-failure when a \
+call failed; 2 when a file could not be read or a line is not triage output; 3 when the output \
+could not be written."
+    )]
     Summary(triage::SummaryArgs),
 }
 

@@ -5,12 +5,15 @@
 //! not be read; 3 when the output could not be written (a closed pipe, a
 //! full disk). The higher number wins.
 
+use std::collections::HashSet;
 use std::io::{self, BufRead, BufWriter, IsTerminal, Write};
 use std::ops::ControlFlow;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use clap::Args;
+
+use callscope::analysis::evidence::plural;
 
 use callscope::report::triage::{FileLine, LineReader, TriageSummary};
 use callscope::triage::{self, FileOutcome, LineKind, Shard};
@@ -25,7 +28,7 @@ pub struct TriageArgs {
     /// Capture files and folders (walked recursively; files in them that
     /// are not captures are passed over and counted).
     #[arg(required = true, value_name = "PATH")]
-    paths: Vec<String>,
+    paths: Vec<std::path::PathBuf>,
     /// Captures read at once (0: one per core). Each is read on one
     /// thread; memory is about one capture's analysis per worker.
     #[arg(long, short = 'j', default_value_t = 0, value_parser = super::parse_threads)]
@@ -41,7 +44,7 @@ pub struct TriageArgs {
     /// Exit with status 1 when any call failed.
     #[arg(long)]
     fail_on_failure: bool,
-    /// No closing table on standard error (the progress bar shows only on a terminal).
+    /// Nothing on standard error but errors: no progress bar, no table.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -59,7 +62,9 @@ pub struct SummaryArgs {
 
 pub fn run(args: TriageArgs) -> ExitCode {
     let started = Instant::now();
-    let inputs = triage::collect(&args.paths, args.shard);
+    let collected = triage::collect(&args.paths, args.shard);
+    let inputs = collected.inputs;
+    let mut passed_over = collected.passed_over;
     let jobs = if args.jobs == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -70,12 +75,15 @@ pub fn run(args: TriageArgs) -> ExitCode {
     } else {
         LineKind::Calls
     };
-    let progress = progress_bar(inputs.iter().map(|i| i.bytes).sum());
+    let progress = if args.quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        progress_bar(inputs.iter().map(|i| i.bytes).sum())
+    };
     let mut done = 0usize;
-    progress.set_message(format!("0/{} captures", inputs.len()));
+    progress.set_message(format!("0/{} files", inputs.len()));
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut summary = TriageSummary::default();
-    let mut passed_over = Vec::new();
     let mut output_error: Option<io::Error> = None;
     triage::run(&inputs, jobs, kind, |input, outcome| {
         progress.inc(input.bytes);
@@ -88,7 +96,7 @@ pub fn run(args: TriageArgs) -> ExitCode {
             summary.add(line);
         }
         progress.set_message(format!(
-            "{done}/{} captures, {} calls, {} failed, {} captures with errors",
+            "{done}/{} files, {} calls, {} failed, {} captures with errors",
             inputs.len(),
             summary.calls,
             summary.failed,
@@ -128,15 +136,45 @@ pub fn run(args: TriageArgs) -> ExitCode {
         let mut err = io::stderr().lock();
         let _ = writeln!(err, "{}", rate_line(&summary, elapsed, jobs));
         if !passed_over.is_empty() {
+            passed_over.sort();
             let _ = writeln!(
                 err,
-                "{} found in folders passed over as not captures, e.g. {}",
-                callscope::analysis::evidence::plural(passed_over.len() as u64, "file"),
-                passed_over[0]
+                "{} found in folders passed over as not captures: {}",
+                plural(passed_over.len() as u64, "file"),
+                examples(&passed_over)
+            );
+        }
+        if !collected.repeated.is_empty() {
+            let _ = writeln!(
+                err,
+                "{} reached twice (a folder given with a folder inside it, or a link beside its file) read once: {}",
+                plural(collected.repeated.len() as u64, "file"),
+                examples(&collected.repeated)
             );
         }
         let _ = writeln!(err);
         let _ = summary.write_table(&mut err);
+    }
+    if summary.files == 0 {
+        // A mount that is empty or a wrong path is not "all is well";
+        // a shard may be empty when there are few captures.
+        let paths: Vec<String> = args
+            .paths
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect();
+        eprintln!(
+            "callscope: no capture found in {}{}",
+            paths.join(", "),
+            if args.shard.is_some() {
+                " for this shard"
+            } else {
+                ""
+            }
+        );
+        if args.shard.is_none() {
+            return ExitCode::from(2);
+        }
     }
     if summary.files_with_errors > 0 {
         ExitCode::from(2)
@@ -147,18 +185,31 @@ pub fn run(args: TriageArgs) -> ExitCode {
     }
 }
 
+/// The first few of a list of paths, escaped, and how many more.
+fn examples(paths: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut text: Vec<String> = paths
+        .iter()
+        .take(SHOWN)
+        .map(|p| p.escape_debug().to_string())
+        .collect();
+    if paths.len() > SHOWN {
+        text.push(format!("and {} more", paths.len() - SHOWN));
+    }
+    text.join(", ")
+}
+
 /// How fast the run went: captures and calls per second.
 fn rate_line(summary: &TriageSummary, elapsed: Duration, jobs: usize) -> String {
     let secs = elapsed.as_secs_f64().max(1e-6);
     format!(
-        "triage: {} captures, {} calls in {:.2} s ({:.1} captures/s, {:.0} calls/s) with {} worker{}",
-        summary.files,
-        summary.calls,
+        "triage: {}, {} in {:.2} s ({:.1} captures/s, {:.0} calls/s) with {}",
+        plural(summary.files, "capture"),
+        plural(summary.calls, "call"),
         secs,
         summary.files as f64 / secs,
         summary.calls as f64 / secs,
-        jobs,
-        if jobs == 1 { "" } else { "s" }
+        plural(jobs as u64, "worker"),
     )
 }
 
@@ -182,8 +233,13 @@ fn progress_bar(total_bytes: u64) -> indicatif::ProgressBar {
 pub fn summary(args: SummaryArgs) -> ExitCode {
     let mut summary = TriageSummary::default();
     let mut unreadable = false;
+    // Each capture counts once, however many files hold its lines (a shard
+    // retried, per-file and per-call output of one run given together).
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut repeated: Vec<String> = Vec::new();
+    let mut lines_read = 0u64;
     for path in &args.files {
-        let reader: Box<dyn BufRead> = if path == "-" {
+        let mut reader: Box<dyn BufRead> = if path == "-" {
             Box::new(io::stdin().lock())
         } else {
             match std::fs::File::open(path) {
@@ -198,36 +254,69 @@ pub fn summary(args: SummaryArgs) -> ExitCode {
         // Each file is read on its own: a capture's lines never span two.
         let mut lines = LineReader::default();
         let mut bad_lines = 0u64;
-        let mut add = |done: Vec<FileLine>| done.iter().for_each(|l| summary.add(l));
-        for (n, text) in reader.lines().enumerate() {
-            let text = match text {
-                Ok(t) => t,
+        let mut add = |done: Vec<FileLine>| {
+            for l in done {
+                if seen.insert(l.file.clone()) {
+                    summary.add(&l);
+                } else {
+                    repeated.push(l.file);
+                }
+            }
+        };
+        let mut bad = |n: u64, what: &dyn std::fmt::Display| {
+            bad_lines += 1;
+            if bad_lines <= BAD_LINES_NAMED {
+                eprintln!("callscope: {path}: line {n}: {what}");
+            }
+        };
+        let mut buf = Vec::new();
+        let mut n = 0u64;
+        loop {
+            buf.clear();
+            match reader.read_until(b'\n', &mut buf) {
+                Ok(0) => break,
+                Ok(_) => {}
                 Err(e) => {
-                    eprintln!("callscope: {path}: line {}: cannot read: {e}", n + 1);
+                    eprintln!(
+                        "callscope: {path}: after line {n}: cannot read: {e}; the rest of the file is left out"
+                    );
                     unreadable = true;
                     break;
                 }
+            }
+            n += 1;
+            let Ok(text) = std::str::from_utf8(&buf) else {
+                bad(n, &"not UTF-8 text");
+                continue;
             };
             if text.trim().is_empty() {
                 continue;
             }
-            match lines.line(&text) {
+            lines_read += 1;
+            match lines.line(text.trim_end()) {
                 Ok(done) => add(done),
-                Err(e) => {
-                    bad_lines += 1;
-                    if bad_lines <= BAD_LINES_NAMED {
-                        eprintln!("callscope: {path}: line {}: {e}", n + 1);
-                    }
-                    unreadable = true;
-                }
+                Err(e) => bad(n, &e),
             }
+        }
+        add(lines.finish().into_iter().collect());
+        if bad_lines > 0 {
+            unreadable = true;
         }
         if bad_lines > BAD_LINES_NAMED {
             eprintln!(
                 "callscope: {path}: {bad_lines} lines in all are not triage output; they are left out"
             );
         }
-        add(lines.finish().into_iter().collect());
+    }
+    if lines_read == 0 {
+        eprintln!("callscope: no line of triage output read");
+    }
+    if !repeated.is_empty() {
+        eprintln!(
+            "callscope: {} found again in later lines, counted once: {}",
+            plural(repeated.len() as u64, "capture"),
+            examples(&repeated)
+        );
     }
     let mut out = io::stdout().lock();
     if let Err(e) = summary.write_table(&mut out).and_then(|_| out.flush()) {

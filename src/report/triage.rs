@@ -239,11 +239,24 @@ impl TriageSummary {
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
     #[error("not JSON: {0}")]
-    NotJson(#[from] serde_json::Error),
+    NotJson(serde_json::Error),
+    #[error("not a line of callscope triage: {0}")]
+    WrongShape(serde_json::Error),
     #[error(
         "not a line of callscope triage (no \"file\" with \"verdict\", \"calls\" or \"error\")"
     )]
     NotTriage,
+}
+
+impl From<serde_json::Error> for LineError {
+    /// JSON that parsed, with a field of the wrong type, is a wrong line,
+    /// not broken JSON.
+    fn from(e: serde_json::Error) -> Self {
+        match e.classify() {
+            serde_json::error::Category::Data => LineError::WrongShape(e),
+            _ => LineError::NotJson(e),
+        }
+    }
 }
 
 /// Reads triage lines, of any kind, back into file lines: the call lines

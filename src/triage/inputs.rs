@@ -2,7 +2,8 @@
 //! (folders walked recursively, in name order), and with `--shard K/N`
 //! the stable share of them that is this run's.
 
-use std::path::Path;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
@@ -10,8 +11,11 @@ use sha2::{Digest, Sha256};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageInput {
     /// The path, as written in the output: the folder given joined with
-    /// the path found under it, or the file as given.
+    /// the path found under it, or the file as given (a byte that is not
+    /// UTF-8 shown as U+FFFD).
     pub path: String,
+    /// The path to open, as the system gave it.
+    pub file: PathBuf,
     /// What the shard is chosen by: the path relative to the folder given
     /// (`/` between names), or a file's name when it was given itself.
     pub shard_key: String,
@@ -80,25 +84,55 @@ pub fn capture_file_name(name: &str) -> bool {
     .any(|ext| name.ends_with(ext))
 }
 
+/// What a walk over the paths given found.
+#[derive(Debug, Default)]
+pub struct Collected {
+    /// The captures to read, in order (this shard's only).
+    pub inputs: Vec<TriageInput>,
+    /// Found in folders and passed over without being opened: what is not
+    /// a regular file (a FIFO, a socket, a device), and links to nothing
+    /// whose names do not say capture.
+    pub passed_over: Vec<String>,
+    /// Paths reached a second time (a folder and a folder inside it, a
+    /// link to a capture beside the capture): read once, at the first.
+    pub repeated: Vec<String>,
+}
+
 /// The inputs under the paths given, in order: each path in turn, a
 /// folder's files in name order (symbolic links to files taken, links
-/// to folders not followed, so a walk cannot loop), then only the
-/// shard's share. A path that does not exist stays in, to be reported.
-pub fn collect(paths: &[String], shard: Option<Shard>) -> Vec<TriageInput> {
-    let mut out = Vec::new();
+/// to folders not followed, so a walk cannot loop), each file once, then
+/// only the shard's share. A path that does not exist stays in, to be
+/// reported, as does a link to nothing named as a capture.
+pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
+    let mut found = Collected::default();
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut push = |found: &mut Collected, input: TriageInput, real: &Path| {
+        // A file that cannot be resolved is its own (it will fail to open).
+        let key = std::fs::canonicalize(real).unwrap_or_else(|_| real.to_path_buf());
+        if seen.insert(key) {
+            found.inputs.push(input);
+        } else {
+            found.repeated.push(input.path);
+        }
+    };
     for given in paths {
-        let root = Path::new(given);
+        // `dir/` and `dir` are one folder: its files are `dir/x`.
+        let root = trim_trailing_slashes(given);
+        let root = root.as_path();
+        let name = text(root);
         if !root.is_dir() {
             let key = root
                 .file_name()
-                .map_or_else(|| given.clone(), |n| n.to_string_lossy().into_owned());
-            out.push(TriageInput {
-                path: given.clone(),
+                .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
+            let input = TriageInput {
+                path: name,
+                file: root.to_path_buf(),
                 shard_key: key,
                 named: true,
                 walk_error: None,
                 bytes: std::fs::metadata(root).map_or(0, |m| m.len()),
-            });
+            };
+            push(&mut found, input, root);
             continue;
         }
         for entry in walkdir::WalkDir::new(root)
@@ -108,13 +142,11 @@ pub fn collect(paths: &[String], shard: Option<Shard>) -> Vec<TriageInput> {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
-                    let path = e
-                        .path()
-                        .map_or_else(|| given.clone(), |p| p.display().to_string());
-                    let key = relative_key(root, Path::new(&path));
-                    out.push(TriageInput {
-                        path,
-                        shard_key: key,
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    found.inputs.push(TriageInput {
+                        path: text(&path),
+                        shard_key: relative_key(root, &path),
+                        file: path,
                         named: false,
                         walk_error: Some(match e.io_error() {
                             Some(io) => format!("cannot read folder: {io}"),
@@ -125,26 +157,56 @@ pub fn collect(paths: &[String], shard: Option<Shard>) -> Vec<TriageInput> {
                     continue;
                 }
             };
-            // A link's metadata is its target's.
-            let Ok(meta) = std::fs::metadata(entry.path()) else {
-                continue;
-            };
-            if !meta.is_file() {
+            if entry.file_type().is_dir() {
                 continue;
             }
-            out.push(TriageInput {
-                path: entry.path().display().to_string(),
-                shard_key: relative_key(root, entry.path()),
+            let path = entry.path();
+            let capture_name = capture_file_name(&entry.file_name().to_string_lossy());
+            // A link's metadata is its target's.
+            let bytes = match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => m.len(),
+                // A link to a folder: not followed.
+                Ok(m) if m.is_dir() => continue,
+                // A link to nothing named as a capture is a capture
+                // missing: reported when it fails to open.
+                Err(_) if capture_name => 0,
+                _ => {
+                    found.passed_over.push(text(path));
+                    continue;
+                }
+            };
+            let input = TriageInput {
+                path: text(path),
+                file: path.to_path_buf(),
+                shard_key: relative_key(root, path),
                 named: false,
                 walk_error: None,
-                bytes: meta.len(),
-            });
+                bytes,
+            };
+            push(&mut found, input, path);
         }
     }
     if let Some(shard) = shard {
-        out.retain(|i| shard.takes(&i.shard_key));
+        found.inputs.retain(|i| shard.takes(&i.shard_key));
     }
-    out
+    found
+}
+
+/// A path as text for the output: as it is when UTF-8, else with
+/// U+FFFD where a byte is not (the file is still opened by its own path).
+fn text(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// `dir///` as `dir` (and `/` as `/`).
+fn trim_trailing_slashes(path: &Path) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    let bytes = path.as_os_str().as_bytes();
+    let mut end = bytes.len();
+    while end > 1 && bytes[end - 1] == b'/' {
+        end -= 1;
+    }
+    PathBuf::from(std::ffi::OsStr::from_bytes(&bytes[..end]))
 }
 
 /// `path` relative to `root`, names joined by `/` whatever the system.

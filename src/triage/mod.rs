@@ -24,7 +24,7 @@ use crate::engine::{CallSelection, Session, SessionOptions};
 use crate::report::analyze::{CaptureFacts, ReportFormat, ReportWriter};
 use crate::report::triage::{ErrorLine, FileLine};
 
-pub use inputs::{collect, Shard, TriageInput};
+pub use inputs::{collect, Collected, Shard, TriageInput};
 
 /// Captures each worker may finish ahead of the one being written.
 pub const WINDOW_PER_WORKER: usize = 8;
@@ -134,6 +134,10 @@ pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
         let line = FileLine {
             file: input.path.clone(),
             error: Some(error),
+            by_stage: crate::report::analyze::by_stage(&[])
+                .into_keys()
+                .map(|s| (s.to_string(), 0))
+                .collect(),
             ..FileLine::default()
         };
         // Writing to memory fails only on allocation, which aborts.
@@ -150,8 +154,8 @@ pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
     };
     let mut session = Session::new(SessionOptions::streaming_on_caller_thread());
     let mut report = ReportWriter::new(format, &selection, 1);
-    let outcome =
-        CaptureReader::open(&input.path).and_then(|r| session.run_observed(r, &mut report));
+    let outcome = CaptureReader::open_file(&input.file, &input.path)
+        .and_then(|r| session.run_observed(r, &mut report));
     let outcome = match outcome {
         Ok(o) => o,
         Err(e) => {
@@ -159,8 +163,12 @@ pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
                 e.kind,
                 CaptureErrorKind::NotACapture | CaptureErrorKind::Empty
             );
-            let name = input.path.rsplit('/').next().unwrap_or(&input.path);
-            if not_a_capture && !input.named && !inputs::capture_file_name(name) {
+            let name = input
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            if not_a_capture && !input.named && !inputs::capture_file_name(&name) {
                 return FileOutcome::NotACapture;
             }
             return unreadable(without_path(&e.to_string(), &input.path));
