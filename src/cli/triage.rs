@@ -15,7 +15,7 @@ use clap::Args;
 
 use callscope::analysis::evidence::plural;
 
-use callscope::report::triage::{FileLine, LineReader, TriageSummary};
+use callscope::report::triage::{printable, FileLine, LineReader, TriageSummary};
 use callscope::triage::{self, FileOutcome, LineKind, Shard};
 
 /// The exit status for output that could not be written.
@@ -188,11 +188,7 @@ pub fn run(args: TriageArgs) -> ExitCode {
 /// The first few of a list of paths, escaped, and how many more.
 fn examples(paths: &[String]) -> String {
     const SHOWN: usize = 5;
-    let mut text: Vec<String> = paths
-        .iter()
-        .take(SHOWN)
-        .map(|p| p.escape_debug().to_string())
-        .collect();
+    let mut text: Vec<String> = paths.iter().take(SHOWN).map(|p| printable(p)).collect();
     if paths.len() > SHOWN {
         text.push(format!("and {} more", paths.len() - SHOWN));
     }

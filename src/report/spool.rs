@@ -97,6 +97,40 @@ impl Spool {
     }
 }
 
+impl Spool {
+    /// Everything put, in order, to `out` (a capture's triage lines, once
+    /// the captures before it are written).
+    pub fn copy_to(mut self, out: &mut dyn Write) -> io::Result<()> {
+        self.flush()?;
+        let Some((file, _)) = &self.file else {
+            return out.write_all(&self.memory);
+        };
+        use std::os::unix::fs::FileExt;
+        let mut buf = vec![0u8; 1 << 16];
+        let mut at = 0u64;
+        while at < self.len {
+            let n = (self.len - at).min(buf.len() as u64) as usize;
+            file.read_exact_at(&mut buf[..n], at)?;
+            out.write_all(&buf[..n])?;
+            at += n as u64;
+        }
+        Ok(())
+    }
+}
+
+/// Bytes written are put at the end: a spool is where a writer's output
+/// can wait.
+impl Write for Spool {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.put(buf)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Spool::flush(self)
+    }
+}
+
 impl Default for Spool {
     fn default() -> Self {
         Self::new()
@@ -124,5 +158,9 @@ mod tests {
         assert_eq!(buf, big_text);
         spool.get(last, &mut buf).unwrap();
         assert_eq!(buf, b"last");
+        let mut all = Vec::new();
+        spool.copy_to(&mut all).unwrap();
+        assert_eq!(all.len(), 5 + Spool::IN_MEMORY + 4);
+        assert!(all.starts_with(b"firstxx") && all.ends_with(b"xxlast"));
     }
 }

@@ -23,7 +23,7 @@ use std::io::{self, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::evidence::plural;
-use crate::verdict::{Stage, VerdictCode};
+use crate::verdict::VerdictCode;
 
 /// A call named in a file line: its number and id in that capture's
 /// report.
@@ -64,18 +64,16 @@ pub struct ErrorLine<'a> {
     pub error: &'a str,
 }
 
-/// Whether a call with this verdict failed: the rule of
-/// [`crate::verdict::Verdict::failed`], on a verdict read back as text.
-fn failed_code(code: &str) -> bool {
+/// The stage a verdict code read back as text failed in, or `None` when
+/// it is no failure ([`VerdictCode::is_failure`]).
+fn failure_stage(code: &str) -> Option<&'static str> {
     VerdictCode::parse(code)
-        .is_some_and(|c| c != VerdictCode::CaptureEnded && c.stage() != Stage::None)
+        .filter(|c| c.is_failure())
+        .map(|c| c.stage().as_str())
 }
 
-/// The stage a failed code belongs to (`capture-ended` has none of its own).
-fn code_stage(code: &str) -> Option<&'static str> {
-    VerdictCode::parse(code)
-        .filter(|c| *c != VerdictCode::CaptureEnded)
-        .map(|c| c.stage().as_str())
+fn failed_code(code: &str) -> bool {
+    failure_stage(code).is_some()
 }
 
 /// How many calls and captures had a code, and a call that had it.
@@ -171,7 +169,7 @@ impl TriageSummary {
                 let failed: u64 = self
                     .codes
                     .iter()
-                    .filter(|(c, _)| failed_code(c) && code_stage(c) == Some(stage))
+                    .filter(|(c, _)| failure_stage(c) == Some(stage))
                     .map(|(_, r)| r.calls)
                     .sum();
                 let calls = self.by_stage.get(stage).copied().unwrap_or(0);
@@ -336,7 +334,7 @@ impl LineReader {
 
 /// Text from a capture (a Call-ID) or a file name, with control
 /// characters escaped: a hostile Call-ID cannot drive the terminal.
-fn printable(text: &str) -> String {
+pub fn printable(text: &str) -> String {
     let mut s = String::with_capacity(text.len());
     super::summary::push_text(&mut s, text.as_bytes());
     s

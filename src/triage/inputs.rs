@@ -3,6 +3,8 @@
 //! the stable share of them that is this run's.
 
 use std::collections::HashSet;
+use std::fs::Metadata;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -105,11 +107,11 @@ pub struct Collected {
 /// reported, as does a link to nothing named as a capture.
 pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
     let mut found = Collected::default();
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    let mut push = |found: &mut Collected, input: TriageInput, real: &Path| {
-        // A file that cannot be resolved is its own (it will fail to open).
-        let key = std::fs::canonicalize(real).unwrap_or_else(|_| real.to_path_buf());
-        if seen.insert(key) {
+    // A file is its device and inode, read from the metadata already
+    // taken for its size; one without (it will fail to open) is its own.
+    let mut seen: HashSet<(u64, u64)> = HashSet::new();
+    let mut push = |found: &mut Collected, input: TriageInput, meta: Option<&Metadata>| {
+        if meta.is_none_or(|m| seen.insert((m.dev(), m.ino()))) {
             found.inputs.push(input);
         } else {
             found.repeated.push(input.path);
@@ -120,7 +122,8 @@ pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
         let root = trim_trailing_slashes(given);
         let root = root.as_path();
         let name = text(root);
-        if !root.is_dir() {
+        let meta = std::fs::metadata(root).ok();
+        if !meta.as_ref().is_some_and(|m| m.is_dir()) {
             let key = root
                 .file_name()
                 .map_or_else(|| name.clone(), |n| n.to_string_lossy().into_owned());
@@ -130,9 +133,9 @@ pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
                 shard_key: key,
                 named: true,
                 walk_error: None,
-                bytes: std::fs::metadata(root).map_or(0, |m| m.len()),
+                bytes: meta.as_ref().map_or(0, |m| m.len()),
             };
-            push(&mut found, input, root);
+            push(&mut found, input, meta.as_ref());
             continue;
         }
         for entry in walkdir::WalkDir::new(root)
@@ -163,13 +166,13 @@ pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
             let path = entry.path();
             let capture_name = capture_file_name(&entry.file_name().to_string_lossy());
             // A link's metadata is its target's.
-            let bytes = match std::fs::metadata(path) {
-                Ok(m) if m.is_file() => m.len(),
+            let meta = match std::fs::metadata(path) {
+                Ok(m) if m.is_file() => Some(m),
                 // A link to a folder: not followed.
                 Ok(m) if m.is_dir() => continue,
                 // A link to nothing named as a capture is a capture
                 // missing: reported when it fails to open.
-                Err(_) if capture_name => 0,
+                Err(_) if capture_name => None,
                 _ => {
                     found.passed_over.push(text(path));
                     continue;
@@ -181,9 +184,9 @@ pub fn collect(paths: &[PathBuf], shard: Option<Shard>) -> Collected {
                 shard_key: relative_key(root, path),
                 named: false,
                 walk_error: None,
-                bytes,
+                bytes: meta.as_ref().map_or(0, |m| m.len()),
             };
-            push(&mut found, input, path);
+            push(&mut found, input, meta.as_ref());
         }
     }
     if let Some(shard) = shard {

@@ -3,18 +3,19 @@
 //!
 //! Each worker takes the next capture, runs a finalising [`Session`] over
 //! it on its own thread (one decoding thread: the parallelism is across
-//! captures) and writes the capture's lines to a [`SpillBuffer`]. The
+//! captures) and writes the capture's lines to a [`Spool`]. The
 //! calling thread takes the captures' results in input order, so the
 //! output is the same whatever the number of workers and however long
 //! each capture takes. Memory is what one capture's session needs, times
 //! the workers, plus the lines waiting for an earlier capture: at most
 //! [`WINDOW_PER_WORKER`] captures per worker may wait, each holding at most
-//! [`SPILL_AT`] bytes in memory (the rest in an unlinked temporary file).
+//! [`Spool::IN_MEMORY`] bytes in memory (the rest in an unlinked
+//! temporary file).
 
 pub mod inputs;
 
 use std::collections::BTreeMap;
-use std::io::{self, Seek, Write};
+use std::io::{self, Write};
 use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{mpsc, Condvar, Mutex};
@@ -22,14 +23,13 @@ use std::sync::{mpsc, Condvar, Mutex};
 use crate::capture::{CaptureErrorKind, CaptureReader};
 use crate::engine::{CallSelection, Session, SessionOptions};
 use crate::report::analyze::{CaptureFacts, ReportFormat, ReportWriter};
+use crate::report::spool::Spool;
 use crate::report::triage::{ErrorLine, FileLine};
 
 pub use inputs::{collect, Collected, Shard, TriageInput};
 
 /// Captures each worker may finish ahead of the one being written.
 pub const WINDOW_PER_WORKER: usize = 8;
-/// A capture's lines beyond this many bytes wait in a temporary file.
-pub const SPILL_AT: usize = 1 << 20;
 
 /// What triage writes per capture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,11 +43,11 @@ pub enum LineKind {
 /// What became of one capture.
 pub enum FileOutcome {
     /// Read (perhaps cut short: `line.error`); its lines are in `output`.
-    Read { line: FileLine, output: SpillBuffer },
+    Read { line: FileLine, output: Spool },
     /// Found in a folder and not a capture (a README, a log): passed over.
     NotACapture,
     /// Could not be read at all; `output` holds its error line.
-    Unreadable { line: FileLine, output: SpillBuffer },
+    Unreadable { line: FileLine, output: Spool },
 }
 
 impl FileOutcome {
@@ -70,67 +70,10 @@ impl FileOutcome {
     }
 }
 
-/// Bytes in memory up to [`SPILL_AT`], then in an unlinked temporary file.
-pub struct SpillBuffer {
-    memory: Vec<u8>,
-    file: Option<io::BufWriter<std::fs::File>>,
-}
-
-impl SpillBuffer {
-    pub fn new() -> Self {
-        Self {
-            memory: Vec::new(),
-            file: None,
-        }
-    }
-
-    /// Everything written, in order, to `out`.
-    pub fn copy_to(self, out: &mut dyn Write) -> io::Result<()> {
-        if let Some(w) = self.file {
-            let mut file = w.into_inner().map_err(|e| e.into_error())?;
-            file.rewind()?;
-            let mut reader = io::BufReader::with_capacity(1 << 16, &mut file);
-            io::copy(&mut reader, out)?;
-        }
-        out.write_all(&self.memory)
-    }
-}
-
-impl Default for SpillBuffer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl Write for SpillBuffer {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if let Some(f) = &mut self.file {
-            return f.write(buf);
-        }
-        if self.memory.len() + buf.len() > SPILL_AT {
-            let mut f = io::BufWriter::with_capacity(1 << 16, tempfile::tempfile()?);
-            f.write_all(&self.memory)?;
-            self.memory = Vec::new();
-            let n = f.write(buf)?;
-            self.file = Some(f);
-            return Ok(n);
-        }
-        self.memory.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match &mut self.file {
-            Some(f) => f.flush(),
-            None => Ok(()),
-        }
-    }
-}
-
 /// Judges one capture: its lines and its file line.
 pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
     let unreadable = |error: String| {
-        let mut output = SpillBuffer::new();
+        let mut output = Spool::new();
         let line = FileLine {
             file: input.path.clone(),
             error: Some(error),
@@ -176,7 +119,7 @@ pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
     };
     let mut facts = CaptureFacts::from_run(&session, outcome);
     facts.info.path = input.path.clone();
-    let mut output = SpillBuffer::new();
+    let mut output = Spool::new();
     let calls_to: Option<&mut dyn Write> = match kind {
         LineKind::Calls => Some(&mut output),
         LineKind::PerFile => None,

@@ -378,6 +378,13 @@ impl VerdictCode {
         self.entry().stage
     }
 
+    /// Whether a call given this code failed: every code of a stage is a
+    /// failure; the good outcomes and `capture-ended` (a stage cut short
+    /// by the capture, not by the call) have none.
+    pub fn is_failure(self) -> bool {
+        self.stage() != Stage::None
+    }
+
     pub fn twilio_hint(self) -> Option<u32> {
         self.entry().twilio
     }

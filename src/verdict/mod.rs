@@ -89,8 +89,10 @@ impl Verdict {
         self
     }
 
+    /// A verdict's stage is its code's, but for `capture-ended`, which
+    /// takes the stage the capture stopped in: the code alone says.
     pub fn failed(&self) -> bool {
-        self.stage != Stage::None && self.code != VerdictCode::CaptureEnded
+        self.code.is_failure()
     }
 }
 
