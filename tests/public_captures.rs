@@ -476,3 +476,69 @@ fn the_book_of_calls_is_the_whole_assembly_on_public_captures() {
     }
     assert!(regions > 400, "{regions} regions assembled");
 }
+
+/// Every public capture's HTML page is well-formed (what the captures
+/// carry is escaped, whatever its bytes) and holds every call the JSON
+/// report holds, failed ones drawn.
+#[test]
+fn every_public_capture_makes_a_well_formed_page() {
+    use quick_xml::events::Event;
+    let Some(dir) = public_dir() else {
+        return;
+    };
+    let mut files = BTreeSet::new();
+    capture_files(&dir, Path::new(""), &mut files);
+    let mut pages = 0;
+    let mut drawn_total = 0;
+    for f in &files {
+        let path = dir.join(f).to_string_lossy().into_owned();
+        let run = |format: &str| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+                .args(["analyze", "--format", format, &path])
+                .output()
+                .expect("runs")
+        };
+        let json = run("json");
+        let html = run("html");
+        assert_eq!(html.status.code(), json.status.code(), "{f}");
+        if json.stdout.is_empty() {
+            // Unreadable: no report in either format.
+            assert!(html.stdout.is_empty(), "{f}");
+            continue;
+        }
+        let report: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
+        let failed = report["calls"]
+            .as_array()
+            .expect("calls")
+            .iter()
+            .filter(|c| c["verdict"]["stage"] != "none" && c["verdict"]["code"] != "capture-ended")
+            .count();
+        let page = String::from_utf8(html.stdout).expect("utf-8");
+        let mut reader = quick_xml::Reader::from_str(&page);
+        let (mut depth, mut failed_sections) = (0i64, 0);
+        loop {
+            match reader.read_event() {
+                Ok(Event::Start(e)) => {
+                    depth += 1;
+                    let failed_article = e.name().as_ref() == b"article"
+                        && e.attributes()
+                            .flatten()
+                            .any(|a| a.key.as_ref() == b"class" && &*a.value == b"call failed");
+                    failed_sections += usize::from(failed_article);
+                }
+                Ok(Event::End(_)) => depth -= 1,
+                Ok(Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{f}: not well-formed at {}: {e}", reader.buffer_position()),
+            }
+            assert!(depth >= 0, "{f}: closed more than opened");
+        }
+        assert_eq!(depth, 0, "{f}: elements left open");
+        assert_eq!(failed_sections, failed.min(1000), "{f}");
+        drawn_total += failed_sections;
+        pages += 1;
+    }
+    assert!(pages > 80, "{pages} pages");
+    assert!(drawn_total > 20, "{drawn_total} failed calls drawn");
+    eprintln!("{pages} pages, {drawn_total} failed calls drawn");
+}

@@ -45,6 +45,18 @@ pub enum CaptureFormat {
     Snoop,
 }
 
+impl CaptureFormat {
+    /// Its name as the report's `capture.format` gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pcap => "pcap",
+            Self::Pcapng => "pcapng",
+            Self::Netmon => "netmon",
+            Self::Snoop => "snoop",
+        }
+    }
+}
+
 /// What is known about the capture as a whole; filled while reading.
 #[derive(Debug, Clone, Default)]
 pub struct CaptureInfo {

@@ -1,5 +1,6 @@
-//! `callscope analyze FILE...`
+//! `callscope analyze FILE... [--format text|json|html|markdown] [-o OUT]`
 
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
@@ -9,37 +10,96 @@ use callscope::report::analyze::{
     unreadable_report_json, CaptureFacts, ReportFormat, ReportWriter,
 };
 
+use super::AnalyzeFormat;
+
 pub struct AnalyzeArgs<'a> {
     pub files: &'a [String],
-    pub json: bool,
+    pub format: AnalyzeFormat,
+    pub output: Option<&'a str>,
     pub fail_on_failure: bool,
     pub verbose: bool,
     pub threads: usize,
     pub selection: CallSelection,
 }
 
+/// Where the report goes: standard output, or a file made at the first
+/// write, so a capture that cannot be read leaves no empty report behind
+/// (and an old report of the same name is not emptied for nothing).
+struct ReportOutput<'a> {
+    path: Option<&'a str>,
+    file: Option<BufWriter<File>>,
+    stdout: Option<BufWriter<io::StdoutLock<'static>>>,
+}
+
+impl ReportOutput<'_> {
+    fn writer(&mut self) -> io::Result<&mut dyn Write> {
+        match self.path {
+            None => Ok(self
+                .stdout
+                .get_or_insert_with(|| BufWriter::new(io::stdout().lock()))),
+            Some(path) => {
+                if self.file.is_none() {
+                    let f = File::create(path)
+                        .map_err(|e| io::Error::new(e.kind(), format!("{path}: {e}")))?;
+                    self.file = Some(BufWriter::new(f));
+                }
+                Ok(self.file.as_mut().expect("just made"))
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if let Some(f) = &mut self.file {
+            f.flush()?;
+        }
+        if let Some(s) = &mut self.stdout {
+            s.flush()?;
+        }
+        Ok(())
+    }
+}
+
 pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
     let AnalyzeArgs {
         files,
-        json,
+        format,
+        output,
         fail_on_failure,
         verbose,
         threads,
         selection,
     } = args;
-    let mut out = BufWriter::new(io::stdout().lock());
+    let page = matches!(format, AnalyzeFormat::Html | AnalyzeFormat::Markdown);
+    if page && files.len() > 1 {
+        eprintln!(
+            "callscope: --format html and markdown make one report per capture: give one FILE (and -o) per run"
+        );
+        return ExitCode::from(2);
+    }
+    let mut out = ReportOutput {
+        path: output.filter(|o| *o != "-"),
+        file: None,
+        stdout: None,
+    };
+    let json = format == AnalyzeFormat::Json;
     // Several captures in JSON: one compact report per line (JSON Lines),
     // so scripts can read them one by one; a single capture: pretty.
     let json_lines = json && files.len() > 1;
-    let format = if json_lines {
-        ReportFormat::JsonLine
-    } else if json {
-        ReportFormat::Json
-    } else {
-        ReportFormat::Text { verbose }
+    let format = match format {
+        AnalyzeFormat::Json if json_lines => ReportFormat::JsonLine,
+        AnalyzeFormat::Json => ReportFormat::Json,
+        AnalyzeFormat::Text => ReportFormat::Text { verbose },
+        AnalyzeFormat::Html => ReportFormat::Html,
+        AnalyzeFormat::Markdown => ReportFormat::Markdown,
     };
     let mut unreadable = false;
     let mut any_failed = false;
+    let output_error = |e: io::Error| {
+        if e.kind() != io::ErrorKind::BrokenPipe {
+            eprintln!("callscope: writing output: {e}");
+        }
+        ExitCode::from(1)
+    };
     for file in files {
         // Finished calls are written to the report as the capture goes on
         // and forgotten: memory follows the calls in progress.
@@ -53,8 +113,8 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
                 unreadable = true;
                 if json_lines {
                     let line = unreadable_report_json(file, &e.to_string()).to_string();
-                    if writeln!(out, "{line}").is_err() {
-                        return ExitCode::from(1);
+                    if let Err(e) = out.writer().and_then(|w| writeln!(w, "{line}")) {
+                        return output_error(e);
                     }
                 }
                 continue;
@@ -66,11 +126,12 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
         }
         let facts = CaptureFacts::from_run(&session, outcome);
         any_failed |= report.any_failed;
-        if let Err(e) = report.finish(&mut out, &facts).and_then(|_| out.flush()) {
-            if e.kind() != io::ErrorKind::BrokenPipe {
-                eprintln!("callscope: writing output: {e}");
-            }
-            return ExitCode::from(1);
+        let written = out
+            .writer()
+            .and_then(|mut w| report.finish(&mut w, &facts))
+            .and_then(|_| out.flush());
+        if let Err(e) = written {
+            return output_error(e);
         }
     }
     if unreadable {

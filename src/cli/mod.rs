@@ -30,6 +30,20 @@ enum OutputFormat {
     Json,
 }
 
+/// What `analyze` writes.
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AnalyzeFormat {
+    /// A table of calls (with -v, each call's evidence and advice).
+    Text,
+    /// The report contract's JSON (several files: one line each).
+    Json,
+    /// One self-contained page: the capture, totals, and every failed
+    /// call's verdict and ladder drawn (one capture).
+    Html,
+    /// The page's content in Markdown, for ticket systems (one capture).
+    Markdown,
+}
+
 /// Which calls to show (all must hold).
 #[derive(clap::Args, Clone, Default)]
 struct Select {
@@ -88,7 +102,11 @@ enum Command {
     /// Per-call verdicts: where each call stopped (SIP, ICE, DTLS, media), why, and what to do.
     Analyze {
         #[arg(long, value_enum, default_value = "text")]
-        format: OutputFormat,
+        format: AnalyzeFormat,
+        /// Write the report to this file instead of standard output (- for
+        /// standard output); it is made only once the capture was read.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<String>,
         #[command(flatten)]
         select: Select,
         /// Exit with status 1 when any call failed (for scripts).
@@ -187,6 +205,7 @@ pub fn main() -> ExitCode {
         } => packets(&file, format, threads, quiet),
         Command::Analyze {
             format,
+            output,
             select,
             fail_on_failure,
             verbose,
@@ -194,7 +213,8 @@ pub fn main() -> ExitCode {
             files,
         } => analyze::run(analyze::AnalyzeArgs {
             files: &files,
-            json: matches!(format, OutputFormat::Json),
+            format,
+            output: output.as_deref(),
             fail_on_failure,
             verbose,
             threads,

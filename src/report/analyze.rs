@@ -9,82 +9,21 @@ use serde_json::{json, Value};
 use crate::analysis::evidence::plural;
 use crate::analysis::timeline::TimelineEvent;
 use crate::analysis::Analyzer;
-use crate::capture::CaptureInfo;
 use crate::capture::RawFrame;
-use crate::engine::{CallSelection, FrameAccounting, JudgedCall, LimitHit, SessionObserver};
+use crate::engine::{CallSelection, JudgedCall, SessionObserver};
 use crate::net::link_type_name;
 use crate::pipeline::DecodedFrame;
 
 use super::call_facts::summarize;
+pub use super::capture_facts::{
+    warnings, write_warnings, CaptureFacts, LiveFacts, LiveInterfaceFacts,
+};
 use super::format_epoch;
 
 use super::indent::write_indented;
 use super::spool::Spool;
 
 pub const SCHEMA: &str = "callscope.report/1";
-
-/// What the report says of the capture besides its calls.
-#[derive(Debug, Clone, Default)]
-pub struct CaptureFacts {
-    pub info: CaptureInfo,
-    pub accounting: FrameAccounting,
-    /// Bounds of the analysis that were reached: never a silent drop.
-    pub limits: Vec<LimitHit>,
-    /// An error that stopped reading early (a file cut short).
-    pub error: Option<String>,
-    /// What a live capture counted: only in a live session's report.
-    pub live: Option<LiveFacts>,
-}
-
-/// What a live capture adds to the report's `capture` object.
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LiveFacts {
-    /// Each interface captured on, with libpcap's counters.
-    pub interfaces: Vec<LiveInterfaceFacts>,
-    /// The files every packet was written to (the ring's files still on
-    /// disk, oldest first); empty when nothing was saved.
-    pub files: Vec<String>,
-    /// Packets taken from the interfaces and analysed (and written).
-    pub packets: u64,
-    /// Why capture stopped: `interrupt`, `duration`, `count`, `quit`
-    /// (the UI), or `error`.
-    pub stopped_by: &'static str,
-}
-
-#[derive(Debug, Clone, Default, serde::Serialize)]
-pub struct LiveInterfaceFacts {
-    pub name: String,
-    pub link_type: String,
-    /// Packets the capture filter passed (libpcap's `ps_recv`).
-    pub received: u64,
-    /// Dropped by the operating system: its buffer was full (`ps_drop`).
-    pub dropped_by_kernel: u64,
-    /// Dropped by the interface or its driver (`ps_ifdrop`).
-    pub dropped_by_interface: u64,
-}
-
-impl LiveFacts {
-    pub fn dropped_by_kernel(&self) -> u64 {
-        self.interfaces.iter().map(|i| i.dropped_by_kernel).sum()
-    }
-
-    pub fn dropped_by_interface(&self) -> u64 {
-        self.interfaces.iter().map(|i| i.dropped_by_interface).sum()
-    }
-}
-
-impl CaptureFacts {
-    /// The facts of a session's run over a capture.
-    pub fn from_run(session: &crate::engine::Session, outcome: crate::engine::RunOutcome) -> Self {
-        Self {
-            info: outcome.info,
-            accounting: session.accounting().clone(),
-            limits: session.limits(),
-            error: outcome.late_error.map(|e| e.to_string()),
-            live: None,
-        }
-    }
-}
 
 /// One call in the report, serialised as it is, with no `Value` tree in
 /// between (the bulk of a large report: timelines, streams, verdicts).
@@ -249,6 +188,10 @@ pub enum ReportFormat {
     JsonLine,
     /// Nothing rendered: the calls are only counted (`triage --per-file`).
     Counts,
+    /// One self-contained HTML page with every failed call's ladder.
+    Html,
+    /// The HTML page's content in Markdown.
+    Markdown,
 }
 
 /// Where a call's report text sits in the spool.
@@ -257,9 +200,12 @@ struct SpoolEntry {
     id: String,
     number: u32,
     code: Cow<'static, str>,
-    /// Table rows (text) or the call's JSON.
+    failed: bool,
+    /// Table rows (text), the call's JSON, or its drawn section (HTML,
+    /// Markdown; empty where it will not be drawn).
     main: (u64, u32),
-    /// Evidence and advice (verbose text).
+    /// Evidence and advice (verbose text), or the call's table row (HTML,
+    /// Markdown).
     details: (u64, u32),
 }
 
@@ -277,6 +223,9 @@ pub struct ReportWriter<'s> {
     by_code: BTreeMap<Cow<'static, str>, u64>,
     calls: u64,
     failed: u64,
+    /// Calls shown that did not fail: past a few, a page lists them
+    /// without drawing them.
+    not_failed: u64,
     /// Calls seen, shown or not.
     pub all_calls: u64,
     pub any_failed: bool,
@@ -305,6 +254,7 @@ impl<'s> ReportWriter<'s> {
             by_code: BTreeMap::new(),
             calls: 0,
             failed: 0,
+            not_failed: 0,
             all_calls: 0,
             any_failed: false,
             base_ts: None,
@@ -342,6 +292,26 @@ impl<'s> ReportWriter<'s> {
                 main = serde_json::to_vec(&call_json(c)).map_err(io::Error::from)?;
             }
             ReportFormat::Counts => {}
+            ReportFormat::Html | ReportFormat::Markdown => {
+                let html = self.format == ReportFormat::Html;
+                // A call that did not fail is drawn only while such calls
+                // are few (counted before this sweep: a sweep's calls are
+                // rendered together), so a page of many draws none of them.
+                let drawn =
+                    c.verdict.failed() || self.not_failed <= super::html::MAX_DRAWN_OTHERS as u64;
+                let base = self.base_ts.unwrap_or(c.call.start_ts);
+                if html {
+                    if drawn {
+                        super::html::write_call_section(&mut main, c)?;
+                    }
+                    super::html::write_call_row(&mut details, c, base)?;
+                } else {
+                    if drawn {
+                        super::markdown::write_call_section(&mut main, c)?;
+                    }
+                    super::markdown::write_call_row(&mut details, c, base)?;
+                }
+            }
         }
         Ok(Some((main, details)))
     }
@@ -361,6 +331,7 @@ impl<'s> ReportWriter<'s> {
         self.any_failed |= c.verdict.failed();
         self.calls += 1;
         self.failed += u64::from(c.verdict.failed());
+        self.not_failed += u64::from(!c.verdict.failed());
         *self.by_stage.entry(c.verdict.stage.as_str()).or_default() += 1;
         *self.by_code.entry(c.verdict.code.as_str()).or_default() += 1;
         if let Some(echo) = self.echo.as_mut().filter(|_| !main.is_empty()) {
@@ -377,6 +348,7 @@ impl<'s> ReportWriter<'s> {
             id: c.call.id.clone(),
             number: c.number,
             code: c.verdict.code.as_str(),
+            failed: c.verdict.failed(),
             main,
             details,
         });
@@ -537,6 +509,32 @@ impl<'s> ReportWriter<'s> {
                 writeln!(out, "}}")
             }
             ReportFormat::Counts => Ok(()),
+            ReportFormat::Html | ReportFormat::Markdown => {
+                let totals = super::html::ReportTotals {
+                    calls: self.calls,
+                    failed: self.failed,
+                    all_calls: self.all_calls,
+                    by_stage: &self.by_stage,
+                    by_code: &self.by_code,
+                };
+                let calls: Vec<super::html::SpooledCall> = self
+                    .entries
+                    .iter()
+                    .map(|e| super::html::SpooledCall {
+                        number: e.number,
+                        failed: e.failed,
+                        section: e.main,
+                        row: e.details,
+                    })
+                    .collect();
+                let spool = &mut self.spool;
+                let mut read = |at: (u64, u32), buf: &mut Vec<u8>| spool.get(at, buf);
+                if self.format == ReportFormat::Html {
+                    super::html::write_report(out, facts, &totals, &calls, &mut read)
+                } else {
+                    super::markdown::write_report(out, facts, &totals, &calls, &mut read)
+                }
+            }
             ReportFormat::JsonLine => {
                 // The keys in the order serde_json sorts them, as a whole
                 // report serialised at once would have them.
@@ -661,59 +659,6 @@ fn write_unrecognised(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<
             String::new()
         }
     )
-}
-
-/// One line per bound reached and per kind of frame that could not be
-/// decoded: what the numbers above do not include.
-pub fn write_warnings(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
-    for w in warnings(facts) {
-        writeln!(out, "warning: {w}")?;
-    }
-    Ok(())
-}
-
-/// What the capture's reading left undone: every bound reached, every
-/// link type and kind of frame not decoded. One line each.
-pub fn warnings(facts: &CaptureFacts) -> Vec<String> {
-    let mut out = Vec::new();
-    for l in &facts.limits {
-        out.push(format!(
-            "bound reached in {}: {} {}",
-            l.table, l.count, l.effect
-        ));
-    }
-    for (link, n) in &facts.accounting.unsupported_link_types {
-        out.push(format!(
-            "{} of link type {} ({link}) not decoded",
-            plural(*n, "frame"),
-            link_type_name(*link)
-        ));
-    }
-    for (reason, n) in &facts.accounting.undecodable_by_reason {
-        if *reason == "unsupported link type" {
-            continue;
-        }
-        out.push(format!("{} not decoded: {reason}", plural(*n, "frame")));
-    }
-    // A live capture never hides a drop: every interface that lost
-    // packets is named.
-    for i in facts.live.iter().flat_map(|l| &l.interfaces) {
-        if i.dropped_by_kernel > 0 {
-            out.push(format!(
-                "{} on {} dropped by the kernel (its buffer was full): they are in no file and no verdict",
-                plural(i.dropped_by_kernel, "packet"),
-                i.name
-            ));
-        }
-        if i.dropped_by_interface > 0 {
-            out.push(format!(
-                "{} on {} dropped by the interface or its driver",
-                plural(i.dropped_by_interface, "packet"),
-                i.name
-            ));
-        }
-    }
-    out
 }
 
 /// Details of one call, for `--verbose` text output.

@@ -187,9 +187,19 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
     if events.is_empty() {
         return writeln!(out, "  (no events)");
     }
+    write_ladder_diagram(out, c, &events)
+}
 
+/// Writes the diagram of a call's ladder alone: the column headings, one
+/// line per event, and the line that says what marks the evidence.
+pub fn write_ladder_diagram(
+    out: &mut impl Write,
+    c: &JudgedCall<'_>,
+    events: &[TimelineEvent],
+) -> io::Result<()> {
+    let v = &c.verdict;
     let layout = LadderColumns::new(
-        endpoint_columns(c, &events),
+        endpoint_columns(c, events),
         WIDTH - LEFT,
         MIN_COLUMN,
         MAX_COLUMN,
@@ -224,7 +234,7 @@ pub fn write_ladder(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> 
             line[center(i)] = '|';
         }
     };
-    for e in &events {
+    for e in events {
         let (from, to) = (index(e.src), index(e.dst));
         let mut line: Vec<char> = vec![' '; n * width];
         lifelines(&mut line);

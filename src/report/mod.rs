@@ -5,12 +5,16 @@
 
 pub mod analyze;
 pub mod call_facts;
+pub mod capture_facts;
+pub mod html;
 mod indent;
 pub mod ladder;
+pub mod markdown;
 pub mod packet_json;
 pub mod packets;
 pub mod spool;
 pub mod summary;
+pub mod svg_ladder;
 mod time;
 pub mod triage;
 

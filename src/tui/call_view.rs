@@ -15,9 +15,10 @@ use crate::decode::rtp::static_encoding_name;
 use crate::report::format_relative;
 use crate::report::ladder::{arrow_label, truncate, wrap, LadderColumns};
 
-use super::model::{twilio_hint, EventDoc, StreamDoc};
+use super::model::{EventDoc, StreamDoc};
 use super::state::{AppState, CallScreen, Focus, Screen};
 use super::theme::Theme;
+use crate::verdict::twilio_error_meaning;
 
 /// Marker, frame number and time at the left of each ladder row.
 const LEFT: usize = 20;
@@ -392,7 +393,10 @@ fn draw_verdict(f: &mut Frame<'_>, c: &mut CallScreen, theme: &Theme, area: Rect
         Span::styled(outcome.to_string(), style),
     ]));
     if let Some(t) = v.twilio_error {
-        lines.push(Line::from(format!("Twilio {t}: {}", twilio_hint(t))));
+        lines.push(Line::from(format!(
+            "Twilio {t}: {}",
+            twilio_error_meaning(t)
+        )));
     }
     for l in wrap(&v.summary, w) {
         lines.push(Line::from(l));

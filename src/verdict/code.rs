@@ -407,6 +407,20 @@ impl Serialize for VerdictCode {
     }
 }
 
+/// What the Twilio Voice error a verdict maps to means, in a few words.
+pub fn twilio_error_meaning(code: u32) -> &'static str {
+    match code {
+        31003 => "connection timeout",
+        31005 => "media connection failed",
+        31009 => "transport error",
+        31203 => "SIP 403/404: domain, credential or ACL",
+        31480 => "temporarily unavailable",
+        31486 => "busy here",
+        31603 => "declined: do not retry",
+        _ => "Twilio Voice error",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

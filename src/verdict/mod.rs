@@ -18,7 +18,7 @@ use serde::Serialize;
 use crate::analysis::evidence::plural;
 use crate::analysis::{CallKind, CallParts, Evidence};
 
-pub use code::VerdictCode;
+pub use code::{twilio_error_meaning, VerdictCode};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
