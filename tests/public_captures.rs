@@ -514,6 +514,13 @@ fn every_public_capture_makes_a_well_formed_page() {
             .filter(|c| c["verdict"]["stage"] != "none" && c["verdict"]["code"] != "capture-ended")
             .count();
         let page = String::from_utf8(html.stdout).expect("utf-8");
+        // XML has no room for control bytes (a NUL in a SIP reason).
+        assert!(
+            !page
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
+            "{f}: a control character in the page"
+        );
         let mut reader = quick_xml::Reader::from_str(&page);
         let (mut depth, mut failed_sections) = (0i64, 0);
         loop {

@@ -210,8 +210,15 @@ fn call_section(doc: &Element, number: u32) -> &Element {
 }
 
 /// Nothing in a page is fetched: no script, no stylesheet or image link,
-/// no address but the page's own anchors.
+/// no address but the page's own anchors; and no character XML forbids
+/// (a control byte from a capture).
 fn assert_self_contained(page: &str, doc: &Element) {
+    assert!(
+        !page
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r')),
+        "a control character in the page"
+    );
     for el in doc.all() {
         assert!(
             !["script", "link", "img", "iframe", "object"].contains(&el.name.as_str()),
@@ -340,9 +347,10 @@ fn dtls_failure_page_marks_the_unanswered_client_hello() {
     // Where a label leaves something out, the whole text is the arrow's
     // tooltip.
     let bad = svg.find_all("g", "bad");
+    // tshark: the ClientHello in 22, 23, 24, 29, 36 and 49.
     assert_eq!(
         bad[0].find_all("title", "")[0].text,
-        "ClientHello (6 transmissions), no response"
+        "ClientHello (6 transmissions), no response; frames 22, 23, 24, 29, 36, 49"
     );
     assert_eq!(
         bad[0].find_all("text", "ft")[0]
@@ -543,6 +551,33 @@ fn markdown_has_the_verdict_table_and_the_text_ladder() {
     assert!(fenced.len() > 5);
     assert_eq!(fenced, ladder[ladder.len() - fenced.len()..]);
     assert!(fenced.iter().any(|l| l.contains("603 Decline")));
+}
+
+#[test]
+fn markdown_of_many_calls_lists_them_all_and_draws_ten() {
+    let run = callscope(&[
+        "analyze",
+        "--format",
+        "markdown",
+        &sample("sip-load-one-port.pcap"),
+    ]);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let md = run.stdout;
+    assert_eq!(md.matches("\n### Call ").count(), 10);
+    assert_eq!(md.matches("```text\n").count(), 10);
+    assert!(md.contains("## Failed calls (603)"));
+    assert!(md.contains("The first 10 are drawn below"));
+    // A row per call in the two tables: 603 failed, 397 others.
+    let rows = md
+        .lines()
+        .filter(|l| {
+            l.starts_with("| ")
+                && l.split('|')
+                    .nth(1)
+                    .is_some_and(|n| n.trim().parse::<u32>().is_ok())
+        })
+        .count();
+    assert_eq!(rows, 1000);
 }
 
 #[test]

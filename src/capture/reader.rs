@@ -80,6 +80,17 @@ pub struct CaptureInfo {
     pub skipped_blocks: u64,
 }
 
+impl CaptureInfo {
+    /// When capture stopped, as the file says (`isb_endtime`), where that
+    /// is not before its last frame: a writer that put the time in the
+    /// wrong unit gives a time before the capture began, which says
+    /// nothing.
+    pub fn stopped_ts(&self) -> Option<i64> {
+        self.end_ts_ns
+            .filter(|end| self.last_ts_ns.is_none_or(|last| *end >= last))
+    }
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Interface {
     link_type: u32,

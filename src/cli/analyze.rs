@@ -59,6 +59,36 @@ impl ReportOutput<'_> {
     }
 }
 
+/// Refuses, before any capture is read, an output that would overwrite a
+/// capture named on the command line (the customer's only copy, maybe),
+/// that is a folder, or whose folder does not exist.
+fn check_output(path: &str, files: &[String]) -> Result<(), String> {
+    use std::os::unix::fs::MetadataExt;
+    let out = std::path::Path::new(path);
+    if let Ok(meta) = std::fs::metadata(out) {
+        if meta.is_dir() {
+            return Err("is a folder; give a file name".into());
+        }
+        for f in files.iter().filter(|f| *f != "-") {
+            if let Ok(input) = std::fs::metadata(f) {
+                if input.dev() == meta.dev() && input.ino() == meta.ino() {
+                    return Err(format!(
+                        "is the capture {f}, which the report would overwrite; give another name"
+                    ));
+                }
+            }
+        }
+    }
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    if !parent.is_dir() {
+        return Err(format!("the folder {} does not exist", parent.display()));
+    }
+    Ok(())
+}
+
 pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
     let AnalyzeArgs {
         files,
@@ -75,6 +105,12 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
             "callscope: --format html and markdown make one report per capture: give one FILE (and -o) per run"
         );
         return ExitCode::from(2);
+    }
+    if let Some(path) = output.filter(|o| *o != "-") {
+        if let Err(why) = check_output(path, files) {
+            eprintln!("callscope: -o {path}: {why}");
+            return ExitCode::from(2);
+        }
     }
     let mut out = ReportOutput {
         path: output.filter(|o| *o != "-"),

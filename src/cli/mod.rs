@@ -96,7 +96,7 @@ enum Command {
         /// Decode every frame but print only the closing summary (like tshark -q).
         #[arg(long, short)]
         quiet: bool,
-        /// Capture file (pcap or pcapng, optionally gzip-compressed), or - for standard input.
+        /// Capture file (pcap, pcapng, NetMon or snoop; optionally gzip-compressed), or - for standard input.
         file: String,
     },
     /// Per-call verdicts: where each call stopped (SIP, ICE, DTLS, media), why, and what to do.
@@ -118,7 +118,7 @@ enum Command {
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
-        /// Capture files (pcap or pcapng, optionally gzip-compressed), or - for standard input.
+        /// Capture files (pcap, pcapng, NetMon or snoop; optionally gzip-compressed), or - for standard input.
         #[arg(required = true)]
         files: Vec<String>,
     },
@@ -130,7 +130,7 @@ enum Command {
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
-        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        /// Capture file (pcap, pcapng, NetMon or snoop; optionally gzip-compressed).
         file: String,
     },
     /// Writes every frame of the chosen calls to a pcapng file (Wireshark
@@ -144,7 +144,7 @@ enum Command {
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
-        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        /// Capture file (pcap, pcapng, NetMon or snoop; optionally gzip-compressed).
         file: String,
     },
     /// Browse the calls of a capture in the terminal: the list, each call's
@@ -153,7 +153,7 @@ enum Command {
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
-        /// Capture file (pcap or pcapng, optionally gzip-compressed).
+        /// Capture file (pcap, pcapng, NetMon or snoop; optionally gzip-compressed).
         file: String,
     },
     /// Capture live and show each call's verdict as it happens; every

@@ -64,7 +64,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;background:var
 h1{font-size:22px;margin:0 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bottom:1px solid var(--line);padding-bottom:4px}h3{font-size:16px;margin:0 0 6px}
 a{color:var(--rtp)}code,.mono{font-family:ui-monospace,"SF Mono",Menlo,Consolas,monospace;font-size:12.5px}
 table{border-collapse:collapse;margin:6px 0}th,td{text-align:left;padding:3px 10px 3px 0;vertical-align:top;border-bottom:1px solid var(--line)}th{font-weight:600;color:var(--mute)}
-td.n{text-align:right}.calls td:nth-child(-n+6){white-space:nowrap}.calls td:nth-child(2){font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12.5px}.facts th{width:12em;white-space:nowrap}
+td.n{text-align:right}.calls td:nth-child(-n+6){white-space:nowrap}.calls td:nth-child(2){font-variant-numeric:tabular-nums}.facts th{width:12em;white-space:nowrap}
 .bad{color:var(--bad)}.ok{color:var(--ok)}.warn{color:var(--warn)}
 .pill{display:inline-block;padding:0 8px;border-radius:10px;border:1px solid currentColor;font-size:12.5px;font-weight:600;margin-right:6px}
 article{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--ok);border-radius:6px;padding:12px 14px;margin:14px 0}
@@ -91,8 +91,22 @@ footer{color:var(--mute);margin-top:30px;font-size:12px}
 body{max-width:none;padding:0;font-size:10.5pt}article{break-inside:avoid;content-visibility:visible}h2{break-after:avoid}a{color:inherit;text-decoration:none}}
 "#;
 
-fn esc(s: &str) -> Cow<'_, str> {
-    escape(s)
+/// `s` as XML text: markup characters escaped, and the characters XML
+/// 1.0 does not allow at all (control bytes from a hostile or broken
+/// capture, such as a NUL in a SIP reason) shown as U+FFFD.
+pub fn esc(s: &str) -> Cow<'_, str> {
+    let not_xml = |c: char| {
+        (c.is_control() && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}')
+    };
+    if s.chars().any(not_xml) {
+        let kept: String = s
+            .chars()
+            .map(|c| if not_xml(c) { '\u{FFFD}' } else { c })
+            .collect();
+        Cow::Owned(escape(&kept).into_owned())
+    } else {
+        escape(s)
+    }
 }
 
 /// Writes one call's section: its verdict and its ladder.
@@ -184,7 +198,8 @@ pub fn write_call_row(out: &mut impl Write, c: &JudgedCall<'_>, base_ts: i64) ->
         v.stage.as_str(),
         if v.failed() { "bad" } else { "ok" },
         esc(&v.code.as_str()),
-        v.twilio_error.map(|t| t.to_string()).unwrap_or_default(),
+        v.twilio_error
+            .map_or_else(|| "–".to_string(), |t| t.to_string()),
         esc(&v.summary)
     )
 }
@@ -200,6 +215,15 @@ fn write_head(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
     writeln!(out, "<style>{STYLE}</style></head><body>")
 }
 
+/// The capture's name as shown: standard input said in words.
+pub fn shown_path(path: &str) -> &str {
+    if path == "-" {
+        "(standard input)"
+    } else {
+        path
+    }
+}
+
 fn fact(out: &mut impl Write, name: &str, value: &str) -> io::Result<()> {
     writeln!(out, "<tr><th>{name}</th><td>{value}</td></tr>")
 }
@@ -210,7 +234,11 @@ fn write_capture(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
         out,
         r#"<section id="capture"><h2>Capture</h2><table class="facts">"#
     )?;
-    fact(out, "file", &format!("<code>{}</code>", esc(&info.path)))?;
+    fact(
+        out,
+        "file",
+        &format!("<code>{}</code>", esc(shown_path(&info.path))),
+    )?;
     let format = format!(
         "{}{}",
         info.format.map_or("unknown", |f| f.as_str()),
@@ -231,7 +259,7 @@ fn write_capture(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
             &format!("{} UTC to +{} s", format_utc(a), format_relative(b, a)),
         )?;
     }
-    if let (Some(end), Some(a)) = (info.end_ts_ns, info.first_ts_ns) {
+    if let (Some(end), Some(a)) = (info.stopped_ts(), info.first_ts_ns) {
         fact(
             out,
             "capture stopped",
@@ -269,10 +297,7 @@ fn write_capture(out: &mut impl Write, facts: &CaptureFacts) -> io::Result<()> {
         fact(
             out,
             "error",
-            &format!(
-                r#"<span class="bad">{}: the frames before it are analysed</span>"#,
-                esc(e)
-            ),
+            &format!(r#"<span class="bad">{}</span>"#, esc(e)),
         )?;
     }
     writeln!(out, "</table>")?;
@@ -334,7 +359,7 @@ fn write_totals(out: &mut impl Write, t: &ReportTotals<'_>) -> io::Result<()> {
             let twilio = parsed
                 .and_then(|c| c.twilio_hint())
                 .map(|t| format!("{t}: {}", twilio_error_meaning(t)))
-                .unwrap_or_default();
+                .unwrap_or_else(|| "–".to_string());
             writeln!(
                 out,
                 r#"<tr><td class="{}">{}</td><td class="n">{n}</td><td>{}</td></tr>"#,
@@ -400,10 +425,15 @@ pub fn write_report(
     write_head(out, facts)?;
     writeln!(
         out,
-        r#"<header><h1>callscope report</h1><p class="meta"><code>{}</code>: {}, {} failed</p></header>"#,
-        esc(&facts.info.path),
+        r#"<header><h1>callscope report</h1><p class="meta"><code>{}</code>: {}, {} failed{}</p></header>"#,
+        esc(shown_path(&facts.info.path)),
         plural(totals.calls, "call"),
-        totals.failed
+        totals.failed,
+        if facts.error.is_some() {
+            r#" · <b class="bad">capture cut short: only the frames before the cut are analysed</b>"#
+        } else {
+            ""
+        }
     )?;
     write_capture(out, facts)?;
     write_totals(out, totals)?;

@@ -13,12 +13,16 @@ use crate::net::link_type_name;
 use crate::verdict::{twilio_error_meaning, VerdictCode};
 
 use super::capture_facts::{warnings, CaptureFacts};
-use super::html::{ReportTotals, SpoolRead, SpooledCall, MAX_DRAWN_FAILED, MAX_DRAWN_OTHERS};
+use super::html::{shown_path, ReportTotals, SpoolRead, SpooledCall, MAX_DRAWN_OTHERS};
 use super::ladder::write_ladder_diagram;
 use super::{format_relative, format_utc};
 
 /// Rows of a table at most (Markdown tables past this are read by no one).
 const MAX_TABLE_ROWS: usize = 2_000;
+/// Failed calls drawn at most: a ticket's comment takes some tens of
+/// kilobytes (GitHub 65 536 characters, Jira 32 767 by default), and a
+/// call's block is one to three. The table lists every failed call.
+pub const MAX_DRAWN_FAILED: usize = 10;
 
 /// `s` as Markdown text that shows as written: inline markup, table
 /// cell bars and the `<` that would open HTML escaped, line breaks made spaces.
@@ -96,7 +100,18 @@ pub fn write_call_section(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Resul
     if !events.is_empty() {
         let mut ladder = Vec::new();
         write_ladder_diagram(&mut ladder, c, &events)?;
-        let ladder = String::from_utf8_lossy(&ladder);
+        // Control bytes from the capture (a NUL in a SIP reason) shown as
+        // U+FFFD, as everywhere else in the document.
+        let ladder: String = String::from_utf8_lossy(&ladder)
+            .chars()
+            .map(|c| {
+                if c.is_control() && c != '\n' {
+                    '\u{FFFD}'
+                } else {
+                    c
+                }
+            })
+            .collect();
         let fence = fence_for(&ladder);
         writeln!(out, "\n{fence}text\n{}{fence}", ladder)?;
     }
@@ -113,7 +128,8 @@ pub fn write_call_row(out: &mut impl Write, c: &JudgedCall<'_>, base_ts: i64) ->
         c.kind().as_str(),
         v.stage.as_str(),
         md_text(&v.code.as_str()),
-        v.twilio_error.map(|t| t.to_string()).unwrap_or_default(),
+        v.twilio_error
+            .map_or_else(|| "–".to_string(), |t| t.to_string()),
         md_text(&v.summary)
     )
 }
@@ -150,7 +166,11 @@ pub fn write_report(
     read: &mut SpoolRead<'_>,
 ) -> io::Result<()> {
     let info = &facts.info;
-    writeln!(out, "# callscope report: {}\n", md_text(&info.path))?;
+    writeln!(
+        out,
+        "# callscope report: {}\n",
+        md_text(shown_path(&info.path))
+    )?;
     writeln!(out, "## Capture\n")?;
     writeln!(
         out,
@@ -175,11 +195,7 @@ pub fn write_report(
         facts.accounting.undecodable()
     )?;
     if let Some(e) = &facts.error {
-        writeln!(
-            out,
-            "- **error**: {}: the frames before it are analysed",
-            md_text(e)
-        )?;
+        writeln!(out, "- **capture cut short**: {}", md_text(e))?;
     }
     for w in warnings(facts) {
         writeln!(out, "- warning: {}", md_text(&w))?;
@@ -221,7 +237,7 @@ pub fn write_report(
             let twilio = parsed
                 .and_then(|c| c.twilio_hint())
                 .map(|t| format!("{t}: {}", twilio_error_meaning(t)))
-                .unwrap_or_default();
+                .unwrap_or_else(|| "–".to_string());
             writeln!(out, "| {} | {n} | {} |", md_text(code), md_text(&twilio))?;
         }
     }
@@ -233,11 +249,11 @@ pub fn write_report(
     if failed.is_empty() {
         writeln!(out, "No call failed.\n")?;
     } else {
+        write_table(out, &failed, read, &mut buf)?;
         if failed.len() > MAX_DRAWN_FAILED {
-            write_table(out, &failed, read, &mut buf)?;
             writeln!(
                 out,
-                "The first {MAX_DRAWN_FAILED} are drawn below; `callscope ladder --call N` draws any other.\n"
+                "The first {MAX_DRAWN_FAILED} are drawn below; `callscope ladder --call N` draws any other, `--format html` up to 1000.\n"
             )?;
         }
         for c in failed.iter().take(MAX_DRAWN_FAILED) {

@@ -14,12 +14,12 @@
 use std::io::{self, Write};
 use std::net::SocketAddr;
 
-use quick_xml::escape::escape;
-
+use crate::analysis::sip::DialogKind;
 use crate::analysis::timeline::TimelineEvent;
 use crate::engine::JudgedCall;
 
 use super::format_relative;
+use super::html::esc;
 use super::ladder::{arrow_label, endpoint_columns, truncate, LadderColumns};
 
 /// Frame number and time, left of the first lifeline.
@@ -34,22 +34,28 @@ const MAX_COLUMN: usize = 250;
 /// The two header lines (role, address), then one row per event.
 const HEAD: usize = 40;
 const ROW: usize = 22;
-/// An average character of the labels' 12 px sans-serif font, to cut a
-/// label to its arrow: wider than most, so a cut label never overflows.
-const CHAR_PX: usize = 7;
+/// An average character of the labels' 12 px sans-serif font, in tenths
+/// of a pixel, to cut a label to its arrow: a little wider than most, so a
+/// cut label does not overflow.
+const CHAR_TENTHS_PX: usize = 66;
 
 /// A column's heading: where the address's part in the call is known,
-/// that part (`SIP caller`, `TURN`, `relay`, `callee media`, `caller ICE
-/// host`, ...): from the dialog, the TURN and STUN exchanges, then the
+/// that part (`SIP caller`, `SIP registrar`, `TURN`, `relay`, `callee
+/// media`, `caller ICE host`, ...): from the dialog, the TURN and STUN exchanges, then the
 /// addresses the SDP offered.
 fn column_name(c: &JudgedCall<'_>, addr: SocketAddr, role: &'static str) -> String {
     let p = c.parts();
     if let Some(d) = p.dialog {
+        let (client, server) = match d.kind {
+            DialogKind::Invite => ("SIP caller", "SIP callee"),
+            DialogKind::Register => ("SIP client", "SIP registrar"),
+            DialogKind::Other => ("SIP client", "SIP server"),
+        };
         if d.caller == addr {
-            return "SIP caller".into();
+            return client.into();
         }
         if d.callee == addr {
-            return "SIP callee".into();
+            return server.into();
         }
     }
     if !role.is_empty() {
@@ -75,7 +81,8 @@ fn address_text(a: SocketAddr) -> String {
 }
 
 /// The text on an RTP stream's bar: its packets, loss and jitter, from
-/// the stream's own statistics.
+/// the stream's own statistics (its span is in the tooltip: the whole
+/// text and the first and last frame).
 fn stream_label(c: &JudgedCall<'_>, e: &TimelineEvent) -> String {
     match c
         .parts()
@@ -90,6 +97,22 @@ fn stream_label(c: &JudgedCall<'_>, e: &TimelineEvent) -> String {
             s.jitter_ms()
         ),
         None => arrow_label(e.protocol, &e.text, e.count),
+    }
+}
+
+/// The frames behind a folded arrow, for its tooltip: a stream's first and
+/// last, a retransmitted message's every copy (the first 20).
+fn folded_frames(e: &TimelineEvent) -> String {
+    match e.frames.as_slice() {
+        [] | [_] => String::new(),
+        [first, .., last] if e.protocol == "RTP" => format!("; frames {first} to {last}"),
+        frames => {
+            let mut list: Vec<String> = frames.iter().take(20).map(|f| f.to_string()).collect();
+            if frames.len() > 20 {
+                list.push(format!("and {} more", frames.len() - 20));
+            }
+            format!("; frames {}", list.join(", "))
+        }
     }
 }
 
@@ -114,7 +137,7 @@ pub fn write_svg_ladder(
         out,
         r#"<text class="ft" x="{TIME_X}" y="14">  frame           +s</text>"#
     )?;
-    let cut = |s: &str| truncate(s, layout.width / CHAR_PX);
+    let cut = |s: &str| truncate(s, layout.width * 10 / CHAR_TENTHS_PX);
     for (i, &(addr, role)) in layout.columns.iter().enumerate() {
         let name = column_name(c, addr, role);
         if !name.is_empty() {
@@ -122,14 +145,14 @@ pub fn write_svg_ladder(
                 out,
                 r#"<text class="role" x="{}" y="14">{}</text>"#,
                 x(i),
-                escape(cut(&name))
+                esc(&cut(&name))
             )?;
         }
         writeln!(
             out,
             r#"<text class="addr" x="{}" y="30">{}</text>"#,
             x(i),
-            escape(cut(&address_text(addr)))
+            esc(&cut(&address_text(addr)))
         )?;
     }
     if layout.others {
@@ -179,12 +202,16 @@ pub fn write_svg_ladder(
             truncate(&label, 40)
         } else {
             let (lo, hi) = (x(from).min(x(to)), x(from).max(x(to)));
-            truncate(&label, ((hi - lo).saturating_sub(16) / CHAR_PX).max(4))
+            truncate(
+                &label,
+                ((hi - lo).saturating_sub(16) * 10 / CHAR_TENTHS_PX).max(4),
+            )
         };
         // The event's whole text as a tooltip, where the label leaves
-        // some of it out (a page of a thousand calls stays small).
-        if shown != e.text {
-            write!(out, "<title>{}</title>", escape(&e.text))?;
+        // some of it out, with the frames a folded arrow stands for (a
+        // page of a thousand calls stays small: most arrows need none).
+        if shown != e.text || e.frames.len() > 1 {
+            write!(out, "<title>{}{}</title>", esc(&e.text), folded_frames(e))?;
         }
         if from == to {
             // An event between an address and itself (or two addresses
@@ -195,7 +222,7 @@ pub fn write_svg_ladder(
                 r#"<path class="a loop" d="M{x0} {}h14v8h-12"/><text class="l s" x="{}" y="{y}">{}</text>"#,
                 line_y - 6,
                 x0 + 18,
-                escape(&shown)
+                esc(&shown)
             )?;
         } else {
             let (x1, x2) = (x(from), x(to));
@@ -225,7 +252,7 @@ pub fn write_svg_ladder(
                 r#"<text class="l" x="{}" y="{}">{}</text>"#,
                 (lo + hi) / 2,
                 line_y - 5,
-                escape(&shown)
+                esc(&shown)
             )?;
         }
         writeln!(out, "</g>")?;
