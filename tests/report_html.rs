@@ -392,6 +392,7 @@ fn every_sample_page_draws_the_timelines_of_the_json_report() {
     files.sort();
     assert!(files.len() > 50, "samples missing");
     let mut drawn_calls = 0;
+    let mut ended = 0;
     for f in &files {
         let f = f.to_string_lossy();
         let json = callscope(&["analyze", "--format", "json", &f]);
@@ -423,6 +424,12 @@ fn every_sample_page_draws_the_timelines_of_the_json_report() {
             }
             let section = call_section(&doc, number);
             assert_eq!(section.has_class("failed"), failed(c), "{f} call {number}");
+            assert_eq!(
+                section.has_class("ended"),
+                c["verdict"]["code"] == "capture-ended",
+                "{f} call {number}"
+            );
+            ended += usize::from(section.has_class("ended"));
             let timeline = c["timeline"].as_array().expect("timeline");
             let drawn = section
                 .find_all("svg", "ladder")
@@ -462,6 +469,7 @@ fn every_sample_page_draws_the_timelines_of_the_json_report() {
         assert_eq!(stages, expected, "{f}");
     }
     assert!(drawn_calls > 100, "only {drawn_calls} calls drawn");
+    assert!(ended > 0, "no call cut off by the capture's end drawn");
 }
 
 #[test]

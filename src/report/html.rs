@@ -68,7 +68,7 @@ td.n{text-align:right}.calls td:nth-child(-n+6){white-space:nowrap}.calls td:nth
 .bad{color:var(--bad)}.ok{color:var(--ok)}.warn{color:var(--warn)}
 .pill{display:inline-block;padding:0 8px;border-radius:10px;border:1px solid currentColor;font-size:12.5px;font-weight:600;margin-right:6px}
 article{background:var(--card);border:1px solid var(--line);border-left:5px solid var(--ok);border-radius:6px;padding:12px 14px;margin:14px 0}
-article.failed{border-left-color:var(--bad)}
+article.failed{border-left-color:var(--bad)}article.ended{border-left-color:var(--warn)}
 article{content-visibility:auto;contain-intrinsic-size:auto 420px}
 .meta{color:var(--mute);margin:0 0 6px}.summary{font-weight:600;margin:6px 0}
 ul{margin:4px 0 8px;padding-left:20px}ul.evidence{list-style:none;padding-left:0}ul.evidence b{display:inline-block;min-width:4.5em;text-align:right;margin-right:10px;font:600 12.5px ui-monospace,Menlo,Consolas,monospace}
@@ -109,21 +109,36 @@ pub fn esc(s: &str) -> Cow<'_, str> {
     }
 }
 
+/// The colour class of a verdict: failed, cut off by the end of the
+/// capture (not judged either way), or ok.
+fn verdict_class(v: &crate::verdict::Verdict) -> &'static str {
+    if v.failed() {
+        "bad"
+    } else if v.code == VerdictCode::CaptureEnded {
+        "warn"
+    } else {
+        "ok"
+    }
+}
+
 /// Writes one call's section: its verdict and its ladder.
 pub fn write_call_section(out: &mut impl Write, c: &JudgedCall<'_>) -> io::Result<()> {
     let v = &c.verdict;
-    let failed = v.failed();
+    let cls = verdict_class(v);
     writeln!(
         out,
         r#"<article class="call{}" id="call-{}">"#,
-        if failed { " failed" } else { "" },
+        match cls {
+            "bad" => " failed",
+            "warn" => " ended",
+            _ => "",
+        },
         c.number
     )?;
     write!(
         out,
         r##"<h3><a href="#call-{n}">Call {n}</a> <span class="pill {cls}">{code}</span><span class="pill">stage: {stage}</span>"##,
         n = c.number,
-        cls = if failed { "bad" } else { "ok" },
         code = esc(&v.code.as_str()),
         stage = v.stage.as_str(),
     )?;
@@ -196,7 +211,7 @@ pub fn write_call_row(out: &mut impl Write, c: &JudgedCall<'_>, base_ts: i64) ->
         format_relative(c.call.start_ts, base_ts),
         c.kind().as_str(),
         v.stage.as_str(),
-        if v.failed() { "bad" } else { "ok" },
+        verdict_class(v),
         esc(&v.code.as_str()),
         v.twilio_error
             .map_or_else(|| "–".to_string(), |t| t.to_string()),
@@ -363,7 +378,13 @@ fn write_totals(out: &mut impl Write, t: &ReportTotals<'_>) -> io::Result<()> {
             writeln!(
                 out,
                 r#"<tr><td class="{}">{}</td><td class="n">{n}</td><td>{}</td></tr>"#,
-                if failure(&parsed) { "bad" } else { "ok" },
+                if failure(&parsed) {
+                    "bad"
+                } else if parsed == Some(VerdictCode::CaptureEnded) {
+                    "warn"
+                } else {
+                    "ok"
+                },
                 esc(code),
                 esc(&twilio)
             )?;
