@@ -13,31 +13,8 @@ use quick_xml::events::Event;
 use quick_xml::Reader;
 use serde_json::Value;
 
-fn sample(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn callscope(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
-        .args(args)
-        .output()
-        .expect("runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    }
-}
+mod support;
+use support::{callscope, sample};
 
 fn html_of(file: &str) -> String {
     let run = callscope(&["analyze", "--format", "html", &sample(file)]);
@@ -78,6 +55,14 @@ impl Element {
         self.all()
             .into_iter()
             .filter(|e| e.name == name && (class.is_empty() || e.has_class(class)))
+            .collect()
+    }
+
+    /// The direct text of every `name` element of `class` below.
+    fn texts(&self, name: &str, class: &str) -> Vec<String> {
+        self.find_all(name, class)
+            .iter()
+            .map(|e| e.text.clone())
             .collect()
     }
 
@@ -256,17 +241,9 @@ fn sip_603_page_draws_its_ladder_in_order_with_the_decline_in_red() {
         ]
     );
     let svg = &call.find_all("svg", "ladder")[0];
-    let columns: Vec<String> = svg
-        .find_all("text", "role")
-        .iter()
-        .map(|t| t.text.clone())
-        .collect();
+    let columns: Vec<String> = svg.texts("text", "role");
     assert_eq!(columns, ["SIP caller", "SIP callee"]);
-    let addresses: Vec<String> = svg
-        .find_all("text", "addr")
-        .iter()
-        .map(|t| t.text.clone())
-        .collect();
+    let addresses: Vec<String> = svg.texts("text", "addr");
     assert_eq!(addresses, ["10.201.1.1:5060", "10.201.1.2:5060"]);
     // tshark -r sip-603-decline.pcap: 1 INVITE, 2 100 Trying, 3 180
     // Ringing, 4 603 Decline, 5 ACK; the verdict's evidence is the
@@ -311,11 +288,7 @@ fn dtls_failure_page_marks_the_unanswered_client_hello() {
     assert_self_contained(&page, &doc);
     let call = call_section(&doc, 1);
     let svg = &call.find_all("svg", "ladder")[0];
-    let columns: Vec<String> = svg
-        .find_all("text", "role")
-        .iter()
-        .map(|t| t.text.clone())
-        .collect();
+    let columns: Vec<String> = svg.texts("text", "role");
     assert_eq!(
         columns,
         ["SIP caller", "SIP callee", "caller media", "callee media"]

@@ -9,26 +9,11 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+mod support;
+use support::callscope;
+
 fn samples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
-}
-
-struct Run {
-    stdout: String,
-    stderr: String,
-    code: Option<i32>,
-}
-
-fn callscope(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_callscope"))
-        .args(args)
-        .output()
-        .expect("runs");
-    Run {
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        code: out.status.code(),
-    }
 }
 
 fn lines(text: &str) -> Vec<Value> {
@@ -449,8 +434,6 @@ fn exit_status_says_failed_calls_unreadable_files_and_output_errors_apart() {
         Some(1)
     );
 }
-
-mod support;
 
 /// In a terminal, a progress bar shows while captures are read (bytes,
 /// captures, calls, failures so far) and leaves the closing table alone.

@@ -109,16 +109,85 @@ pub fn esc(s: &str) -> Cow<'_, str> {
     }
 }
 
-/// The colour class of a verdict: failed, cut off by the end of the
-/// capture (not judged either way), or ok.
-fn verdict_class(v: &crate::verdict::Verdict) -> &'static str {
-    if v.failed() {
-        "bad"
-    } else if v.code == VerdictCode::CaptureEnded {
-        "warn"
-    } else {
-        "ok"
+/// The colour class of a verdict code: a failure, cut off by the end of
+/// the capture (not judged either way), or ok.
+fn code_class(code: Option<VerdictCode>) -> &'static str {
+    match code {
+        Some(c) if c.is_failure() => "bad",
+        Some(VerdictCode::CaptureEnded) => "warn",
+        _ => "ok",
     }
+}
+
+fn verdict_class(v: &crate::verdict::Verdict) -> &'static str {
+    code_class(Some(v.code))
+}
+
+/// One row of the table of codes, which the HTML and Markdown reports
+/// both write: the code, its calls, its colour class and its Twilio error.
+pub struct CodeRow<'a> {
+    pub code: &'a str,
+    pub calls: u64,
+    pub class: &'static str,
+    pub twilio: String,
+}
+
+/// The table of codes in [`super::code_order`].
+pub fn code_rows<'a>(by_code: &'a BTreeMap<Cow<'static, str>, u64>) -> Vec<CodeRow<'a>> {
+    let mut codes: Vec<(&str, u64)> = by_code.iter().map(|(c, n)| (c.as_ref(), *n)).collect();
+    codes.sort_by(|a, b| super::code_order(a.0, a.1).cmp(&super::code_order(b.0, b.1)));
+    codes
+        .into_iter()
+        .map(|(code, calls)| {
+            let parsed = VerdictCode::parse(code);
+            CodeRow {
+                code,
+                calls,
+                class: code_class(parsed),
+                twilio: parsed
+                    .and_then(|c| c.twilio_hint())
+                    .map(|t| format!("{t}: {}", twilio_error_meaning(t)))
+                    .unwrap_or_else(|| "–".to_string()),
+            }
+        })
+        .collect()
+}
+
+/// How a page groups its calls: the failed ones, then the others (ok, or
+/// cut off by the capture's end), which are drawn only when they are few
+/// and every one was rendered (see [`MAX_DRAWN_OTHERS`]).
+pub struct CallGroups<'a> {
+    pub failed: Vec<&'a SpooledCall>,
+    pub others: Vec<&'a SpooledCall>,
+    pub draw_others: bool,
+}
+
+impl<'a> CallGroups<'a> {
+    pub fn new(calls: &'a [SpooledCall]) -> Self {
+        let (failed, others): (Vec<&SpooledCall>, Vec<&SpooledCall>) =
+            calls.iter().partition(|c| c.failed);
+        let draw_others =
+            others.len() <= MAX_DRAWN_OTHERS && others.iter().all(|c| c.section.1 > 0);
+        Self {
+            failed,
+            others,
+            draw_others,
+        }
+    }
+}
+
+/// Writes the spooled sections of `calls`, in order.
+pub fn write_sections(
+    out: &mut impl Write,
+    calls: &[&SpooledCall],
+    read: &mut SpoolRead<'_>,
+    buf: &mut Vec<u8>,
+) -> io::Result<()> {
+    for c in calls {
+        read(c.section, buf)?;
+        out.write_all(buf)?;
+    }
+    Ok(())
 }
 
 /// Writes one call's section: its verdict and its ladder.
@@ -357,36 +426,14 @@ fn write_totals(out: &mut impl Write, t: &ReportTotals<'_>) -> io::Result<()> {
             out,
             r#"<table class="by-code"><tr><th>code</th><th>calls</th><th>Twilio</th></tr>"#
         )?;
-        // Failures first, then by count.
-        let mut codes: Vec<(&Cow<'static, str>, &u64, Option<VerdictCode>)> = t
-            .by_code
-            .iter()
-            .map(|(c, n)| (c, n, VerdictCode::parse(c)))
-            .collect();
-        let failure = |c: &Option<VerdictCode>| c.is_some_and(|c| c.is_failure());
-        codes.sort_by(|a, b| {
-            failure(&b.2)
-                .cmp(&failure(&a.2))
-                .then(b.1.cmp(a.1))
-                .then(a.0.cmp(b.0))
-        });
-        for (code, n, parsed) in codes {
-            let twilio = parsed
-                .and_then(|c| c.twilio_hint())
-                .map(|t| format!("{t}: {}", twilio_error_meaning(t)))
-                .unwrap_or_else(|| "–".to_string());
+        for row in code_rows(t.by_code) {
             writeln!(
                 out,
-                r#"<tr><td class="{}">{}</td><td class="n">{n}</td><td>{}</td></tr>"#,
-                if failure(&parsed) {
-                    "bad"
-                } else if parsed == Some(VerdictCode::CaptureEnded) {
-                    "warn"
-                } else {
-                    "ok"
-                },
-                esc(code),
-                esc(&twilio)
+                r#"<tr><td class="{}">{}</td><td class="n">{}</td><td>{}</td></tr>"#,
+                row.class,
+                esc(row.code),
+                row.calls,
+                esc(&row.twilio)
             )?;
         }
         writeln!(out, "</table>")?;
@@ -459,8 +506,11 @@ pub fn write_report(
     write_capture(out, facts)?;
     write_totals(out, totals)?;
 
-    let failed: Vec<&SpooledCall> = calls.iter().filter(|c| c.failed).collect();
-    let others: Vec<&SpooledCall> = calls.iter().filter(|c| !c.failed).collect();
+    let CallGroups {
+        failed,
+        others,
+        draw_others,
+    } = CallGroups::new(calls);
     let mut buf = Vec::new();
 
     writeln!(
@@ -471,10 +521,9 @@ pub fn write_report(
     if failed.is_empty() {
         writeln!(out, "<p>No call failed.</p>")?;
     } else {
-        // The failed calls drawn: the first MAX_DRAWN_FAILED.
-        let drawn_numbers: std::collections::HashSet<u32> = failed
+        let drawn = &failed[..failed.len().min(MAX_DRAWN_FAILED)];
+        let drawn_numbers: std::collections::HashSet<u32> = drawn
             .iter()
-            .take(MAX_DRAWN_FAILED)
             .filter(|c| c.section.1 > 0)
             .map(|c| c.number)
             .collect();
@@ -486,10 +535,7 @@ pub fn write_report(
                 r#"<p class="warn">The first {MAX_DRAWN_FAILED} failed calls are drawn below; <code>callscope ladder --call N</code> draws any other.</p>"#
             )?;
         }
-        for c in failed.iter().take(MAX_DRAWN_FAILED) {
-            read(c.section, &mut buf)?;
-            out.write_all(&buf)?;
-        }
+        write_sections(out, drawn, read, &mut buf)?;
     }
     writeln!(out, "</section>")?;
 
@@ -500,11 +546,8 @@ pub fn write_report(
     )?;
     if others.is_empty() {
         writeln!(out, "<p>None.</p>")?;
-    } else if others.len() <= MAX_DRAWN_OTHERS && others.iter().all(|c| c.section.1 > 0) {
-        for c in &others {
-            read(c.section, &mut buf)?;
-            out.write_all(&buf)?;
-        }
+    } else if draw_others {
+        write_sections(out, &others, read, &mut buf)?;
     } else {
         write_table(out, &others, &|_| false, read, &mut buf)?;
     }

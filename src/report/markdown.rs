@@ -10,10 +10,12 @@ use std::io::{self, Write};
 use crate::analysis::evidence::plural;
 use crate::engine::JudgedCall;
 use crate::net::link_type_name;
-use crate::verdict::{twilio_error_meaning, VerdictCode};
+use crate::verdict::twilio_error_meaning;
 
 use super::capture_facts::{warnings, CaptureFacts};
-use super::html::{shown_path, ReportTotals, SpoolRead, SpooledCall, MAX_DRAWN_OTHERS};
+use super::html::{
+    code_rows, shown_path, write_sections, CallGroups, ReportTotals, SpoolRead, SpooledCall,
+};
 use super::ladder::write_ladder_diagram;
 use super::{format_relative, format_utc};
 
@@ -221,29 +223,22 @@ pub fn write_report(
     }
     if !totals.by_code.is_empty() {
         writeln!(out, "\n| code | calls | Twilio |\n|---|---:|---|")?;
-        let mut codes: Vec<_> = totals
-            .by_code
-            .iter()
-            .map(|(c, n)| (c, n, VerdictCode::parse(c)))
-            .collect();
-        let failure = |c: &Option<VerdictCode>| c.is_some_and(|c| c.is_failure());
-        codes.sort_by(|a, b| {
-            failure(&b.2)
-                .cmp(&failure(&a.2))
-                .then(b.1.cmp(a.1))
-                .then(a.0.cmp(b.0))
-        });
-        for (code, n, parsed) in codes {
-            let twilio = parsed
-                .and_then(|c| c.twilio_hint())
-                .map(|t| format!("{t}: {}", twilio_error_meaning(t)))
-                .unwrap_or_else(|| "–".to_string());
-            writeln!(out, "| {} | {n} | {} |", md_text(code), md_text(&twilio))?;
+        for row in code_rows(totals.by_code) {
+            writeln!(
+                out,
+                "| {} | {} | {} |",
+                md_text(row.code),
+                row.calls,
+                md_text(&row.twilio)
+            )?;
         }
     }
 
-    let failed: Vec<&SpooledCall> = calls.iter().filter(|c| c.failed).collect();
-    let others: Vec<&SpooledCall> = calls.iter().filter(|c| !c.failed).collect();
+    let CallGroups {
+        failed,
+        others,
+        draw_others,
+    } = CallGroups::new(calls);
     let mut buf = Vec::new();
     writeln!(out, "\n## Failed calls ({})\n", failed.len())?;
     if failed.is_empty() {
@@ -256,10 +251,12 @@ pub fn write_report(
                 "The first {MAX_DRAWN_FAILED} are drawn below; `callscope ladder --call N` draws any other, `--format html` up to 1000.\n"
             )?;
         }
-        for c in failed.iter().take(MAX_DRAWN_FAILED) {
-            read(c.section, &mut buf)?;
-            out.write_all(&buf)?;
-        }
+        write_sections(
+            out,
+            &failed[..failed.len().min(MAX_DRAWN_FAILED)],
+            read,
+            &mut buf,
+        )?;
     }
     writeln!(
         out,
@@ -268,11 +265,8 @@ pub fn write_report(
     )?;
     if others.is_empty() {
         writeln!(out, "None.")?;
-    } else if others.len() <= MAX_DRAWN_OTHERS && others.iter().all(|c| c.section.1 > 0) {
-        for c in &others {
-            read(c.section, &mut buf)?;
-            out.write_all(&buf)?;
-        }
+    } else if draw_others {
+        write_sections(out, &others, read, &mut buf)?;
     } else {
         write_table(out, &others, read, &mut buf)?;
     }

@@ -19,3 +19,11 @@ mod time;
 pub mod triage;
 
 pub use time::{format_epoch, format_relative, format_utc};
+
+/// The order of every table of verdict codes (the triage table, the HTML
+/// and Markdown reports): failures first, then the most calls, then by
+/// name.
+pub(crate) fn code_order(code: &str, calls: u64) -> (bool, std::cmp::Reverse<u64>, &str) {
+    let failure = crate::verdict::VerdictCode::parse(code).is_some_and(|c| c.is_failure());
+    (!failure, std::cmp::Reverse(calls), code)
+}

@@ -177,11 +177,7 @@ impl TriageSummary {
             }
             let mut codes: Vec<(&String, &CodeRow)> = self.codes.iter().collect();
             codes.sort_by(|a, b| {
-                (!failed_code(a.0), std::cmp::Reverse(a.1.calls), a.0).cmp(&(
-                    !failed_code(b.0),
-                    std::cmp::Reverse(b.1.calls),
-                    b.0,
-                ))
+                super::code_order(a.0, a.1.calls).cmp(&super::code_order(b.0, b.1.calls))
             });
             writeln!(
                 out,

@@ -17,6 +17,26 @@ pub fn sample(name: &str) -> String {
     format!("{}/samples/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// What one run of the `callscope` binary printed, and its exit status.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub code: Option<i32>,
+}
+
+/// Runs the `callscope` binary with `args` to the end.
+pub fn callscope(args: &[&str]) -> Run {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_callscope"))
+        .args(args)
+        .output()
+        .expect("runs");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code(),
+    }
+}
+
 /// Every capture in `samples/` (pcap, pcapng, and gzip-compressed ones), sorted.
 pub fn all_samples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples");
