@@ -1080,6 +1080,87 @@ fn sip_over_tcp_is_framed_by_content_length() {
 }
 
 #[test]
+fn sip_over_websocket_is_unmasked_and_joined() {
+    // sip-ws.pcap: kamailio and a WebSocket client. Every SIP message of the
+    // connection, each in the frame that completes it, as tshark shows them
+    // (-Y sip -T fields -e frame.number -e tcp.len -e sip.Status-Code
+    // -e sip.CSeq), and the INVITE the client sent in four fragments
+    // (frames 24, 26, 27, 29), which tshark 4.0 leaves unjoined: we carry
+    // it on frame 29, whose frame ends it.
+    let mut seen = Vec::new();
+    decode_file(&sample("sip-ws.pcap"), 1, |f| {
+        for p in &f.pdus {
+            if let Pdu::Sip(m) = p {
+                let Transport::Tcp {
+                    len, stream_kind, ..
+                } = f.transport
+                else {
+                    panic!()
+                };
+                assert_eq!(stream_kind, StreamKind::WebSocket);
+                let (n, method) = m.cseq().unwrap();
+                seen.push((f.number, len, m.status(), n, method.to_string()));
+            }
+        }
+    })
+    .unwrap();
+    let row = |frame, len, status, n, method: &str| (frame, len, status, n, method.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            row(8, 365, None, 1, "REGISTER"),
+            row(9, 425, Some(401), 1, "REGISTER"),
+            row(11, 33, None, 2, "REGISTER"),
+            row(13, 331, Some(403), 2, "REGISTER"),
+            row(15, 41, None, 1, "INVITE"),
+            row(17, 318, Some(100), 1, "INVITE"),
+            row(19, 316, Some(180), 1, "INVITE"),
+            row(21, 300, Some(603), 1, "INVITE"),
+            row(23, 364, None, 1, "ACK"),
+            row(29, 6, None, 1, "INVITE"),
+            row(30, 316, Some(100), 1, "INVITE"),
+            row(32, 428, Some(180), 1, "INVITE"),
+            row(36, 225, Some(200), 1, "INVITE"),
+            row(38, 497, None, 1, "ACK"),
+            row(340, 497, None, 2, "BYE"),
+            row(342, 271, Some(200), 2, "BYE"),
+        ]
+    );
+    // The joined INVITE: the unmasked payloads tshark shows for the four
+    // fragments, put end to end (553 bytes, 10 header fields, 173 of SDP).
+    with_frame("sip-ws.pcap", 29, |f| {
+        let m = sip(only(f));
+        assert_eq!(
+            m.header("Via"),
+            Some("SIP/2.0/WS c5ws.invalid;branch=z9hG4bK7w20rp38xk;rport")
+        );
+        assert_eq!(m.call_id(), Some("e11pt7xgctaecm0q"));
+        assert_eq!(headers(m).len(), 10);
+        assert_eq!((m.content_length(), m.body.len()), (Some(173), 173));
+        assert_eq!(
+            std::str::from_utf8(m.body).unwrap(),
+            "v=0\r\no=alice 3310749 1 IN IP4 10.201.1.1\r\ns=-\r\nc=IN IP4 10.201.1.1\r\n\
+             t=0 0\r\nm=audio 40000 RTP/AVP 8 101\r\na=rtpmap:8 PCMA/8000\r\n\
+             a=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n"
+        );
+    });
+    // The HTTP upgrade (frames 4 and 6) and the fragments before the last
+    // carry nothing yet, on a stream known to be SIP over WebSocket.
+    for n in [4, 6, 24, 26, 27] {
+        with_frame("sip-ws.pcap", n, |f| {
+            assert!(f.pdus.is_empty(), "frame {n}");
+            assert!(matches!(
+                f.transport,
+                Transport::Tcp {
+                    stream_kind: StreamKind::WebSocket,
+                    ..
+                }
+            ));
+        });
+    }
+}
+
+#[test]
 fn webrtc_offer_in_sip_over_tcp() {
     // sip-webrtc-dtls-fail.pcap: a browser-style offer (ICE, DTLS-SRTP).
     with_frame("sip-webrtc-dtls-fail.pcap", 5, |f| {
@@ -1648,6 +1729,9 @@ fn per_file_totals_agree_with_tshark() {
         ("sip-tls-failed.pcap", 14, 0, 0, 0, 0, &[]),
         ("sip-udp-port-unreachable.pcap", 12, 4, 0, 0, 0, &[]),
         ("sip-webrtc-dtls-fail.pcap", 57, 7, 28, 0, 0, &[]),
+        // tshark 4.0 shows 15 SIP messages: it does not join the INVITE sent
+        // in four WebSocket fragments (see sip_over_websocket_is_unmasked_and_joined).
+        ("sip-ws.pcap", 347, 16, 0, 0, 0, &[(0xb4d1672f, 150), (0xca110000, 150)]),
         ("sip-webrtc-fingerprint-mismatch.pcap", 339, 7, 5, 0, 8, &[(0x575e7ad3, 298)]),
         ("turn-coturn.pcap", 154, 0, 110, 10, 0, &[]),
         ("turn-unreachable.pcap", 4, 0, 4, 0, 0, &[]),

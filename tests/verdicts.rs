@@ -436,6 +436,49 @@ fn sip_signalled_webrtc_is_one_call() {
 }
 
 #[test]
+fn sip_over_websocket_is_judged_like_sip_over_udp() {
+    // sip-ws.pcap: one WebSocket connection carries a registration refused
+    // after its challenge, a call declined, and a call answered with RTP
+    // (tshark -Y sip for the frames; -z rtp,streams: 150 packets each way).
+    let calls = analyze("sip-ws.pcap");
+    assert_eq!(
+        verdicts(&calls),
+        vec![
+            v("sip-registration", "sip", "sip-auth-failed"),
+            v("sip-call", "sip", "sip-603"),
+            v("sip-call", "none", "ok"),
+        ]
+    );
+    assert_eq!(evidence_frames(&calls[0]), vec![8, 9, 11, 13]);
+    assert_eq!(evidence_frames(&calls[1]), vec![15, 21]);
+    assert_eq!(calls[1].verdict.twilio_error, Some(31603));
+    // The INVITE sent in four WebSocket fragments is seen on its last one.
+    assert_eq!(evidence_frames(&calls[2]), vec![29, 36, 39, 40]);
+    let mut s = streams(&calls[2]);
+    s.sort();
+    assert_eq!(
+        s,
+        vec![
+            ("10.201.1.1:40000".into(), "10.201.2.3:30000".into(), 150, 0),
+            ("10.201.2.3:30000".into(), "10.201.1.1:40000".into(), 150, 0),
+        ]
+    );
+    for c in &calls {
+        for t in c.json["sip"]["transactions"].as_array().unwrap() {
+            assert_eq!(t["transport"], "ws", "call {}", c.number);
+        }
+    }
+    // The connection was opened for the registration: only its call
+    // starts with it (frame 4, the HTTP upgrade); the others start at
+    // their INVITE.
+    let starts: Vec<u64> = calls
+        .iter()
+        .map(|c| c.json["timeline"][0]["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(starts, vec![4, 15, 29]);
+}
+
+#[test]
 fn webrtc_ipv6_and_one_way_media() {
     assert_eq!(
         verdicts(&analyze("webrtc-ipv6.pcap")),

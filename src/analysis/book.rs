@@ -80,7 +80,7 @@ fn links_of(an: &Analyzer, part: &FrameOwner) -> Option<PartLinks> {
             for t in d.transactions.items() {
                 l.reads.push(LinkKey::Flow(t.src, t.dst));
                 l.reads.push(LinkKey::Flow(t.dst, t.src));
-                if t.tcp {
+                if t.transport.is_reliable() {
                     for k in [
                         LinkKey::Connection(t.src, t.dst),
                         LinkKey::Connection(t.dst, t.src),

@@ -138,7 +138,14 @@ impl CallParts<'_> {
             take(d.first_ts);
         }
         if let Some(c) = self.connection {
-            take(c.first_ts);
+            // A connection opened for another dialog does not start this call.
+            let opened_for_it = match (self.dialog, &c.first_call_id) {
+                (Some(d), Some(first)) => d.call_id == *first,
+                _ => true,
+            };
+            if opened_for_it {
+                take(c.first_ts);
+            }
         }
         self.sessions.iter().for_each(|s| take(s.first_ts));
         self.server_queries.iter().for_each(|q| take(q.first.1));
@@ -368,7 +375,7 @@ pub fn assemble_in<'a>(an: &'a Analyzer, scope: Option<&PartScope>) -> Vec<Assem
                     p.unreachables.push(u);
                 }
             }
-            if t.tcp && p.connection.is_none() {
+            if t.transport.is_reliable() && p.connection.is_none() {
                 for key in [(t.src, t.dst), (t.dst, t.src)] {
                     if let Some(c) = an.transport.connections.get(&key) {
                         p.connection = Some(c);

@@ -344,7 +344,7 @@ impl Analyzer {
                 stream_kind,
                 ..
             } => {
-                let sip = *stream_kind == StreamKind::Sip;
+                let sip = matches!(stream_kind, StreamKind::Sip | StreamKind::WebSocket);
                 self.transport
                     .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
                 if let Some(key) = self.transport.connection_key(*src, *dst) {
@@ -363,9 +363,16 @@ impl Analyzer {
         let Some((src, dst)) = f.transport.endpoints() else {
             return;
         };
-        let tcp = matches!(f.transport, Transport::Tcp { .. });
+        let carrier = match f.transport {
+            Transport::Tcp {
+                stream_kind: StreamKind::WebSocket,
+                ..
+            } => sip::SipTransport::WebSocket,
+            Transport::Tcp { .. } => sip::SipTransport::Tcp,
+            _ => sip::SipTransport::Udp,
+        };
         for pdu in &f.pdus {
-            self.on_pdu(pdu, f.number, f.ts_ns, src, dst, Leg::Direct, tcp);
+            self.on_pdu(pdu, f.number, f.ts_ns, src, dst, Leg::Direct, carrier);
         }
     }
 
@@ -378,13 +385,18 @@ impl Analyzer {
         src: SocketAddr,
         dst: SocketAddr,
         leg: Leg,
-        tcp: bool,
+        carrier: sip::SipTransport,
     ) {
         // Messages sit above their transport; relayed ones above TURN.
         let depth = if leg == Leg::Relayed { 2 } else { 1 };
         match pdu {
             Pdu::Sip(m) => {
-                self.sip.on_message(m, frame, ts, src, dst, tcp);
+                self.sip.on_message(m, frame, ts, src, dst, carrier);
+                if carrier.is_reliable() {
+                    if let Some(call_id) = m.call_id() {
+                        self.transport.on_sip_message(src, dst, call_id);
+                    }
+                }
                 if let Some(call_id) = m.call_id().filter(|id| self.sip.dialog(id).is_some()) {
                     self.own(depth, FrameOwner::Dialog(call_id.to_string()));
                 }
@@ -420,14 +432,23 @@ impl Analyzer {
                         _ => {}
                     }
                 } else if leg == Leg::Direct {
-                    self.turn.on_message(msg, frame, ts, src, dst, tcp);
+                    self.turn
+                        .on_message(msg, frame, ts, src, dst, carrier.is_reliable());
                     if let Some(key) = self.turn.owner_of(msg, src, dst) {
                         self.own(depth, FrameOwner::Allocation(key));
                     }
                 }
                 if let (Some(inner), Some(peer)) = (inner, msg.xor_peer_address()) {
                     if let Some((vs, vd)) = self.turn.indication_endpoints(src, dst, peer) {
-                        self.on_pdu(inner, frame, ts, vs, vd, Leg::Relayed, false);
+                        self.on_pdu(
+                            inner,
+                            frame,
+                            ts,
+                            vs,
+                            vd,
+                            Leg::Relayed,
+                            sip::SipTransport::Udp,
+                        );
                     }
                 }
             }
@@ -437,7 +458,15 @@ impl Analyzer {
                 {
                     self.own(depth, FrameOwner::Allocation(key));
                     if let (Some((vs, vd)), Some(inner)) = (path, inner) {
-                        self.on_pdu(inner, frame, ts, vs, vd, Leg::Relayed, false);
+                        self.on_pdu(
+                            inner,
+                            frame,
+                            ts,
+                            vs,
+                            vd,
+                            Leg::Relayed,
+                            sip::SipTransport::Udp,
+                        );
                     }
                 }
             }

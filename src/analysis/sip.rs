@@ -58,7 +58,32 @@ pub struct SipTransaction {
     /// The request carried Authorization or Proxy-Authorization.
     pub with_credentials: bool,
     pub responses: Vec<SipResponse>,
-    pub tcp: bool,
+    pub transport: SipTransport,
+}
+
+/// What carried a SIP message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SipTransport {
+    Udp,
+    Tcp,
+    /// WebSocket (RFC 7118) on a TCP connection.
+    WebSocket,
+}
+
+impl SipTransport {
+    /// As the JSON report and Via headers spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SipTransport::Udp => "udp",
+            SipTransport::Tcp => "tcp",
+            SipTransport::WebSocket => "ws",
+        }
+    }
+
+    /// Retransmitted by the transport, not by SIP (RFC 3261 s17.1.1.2).
+    pub fn is_reliable(self) -> bool {
+        self != SipTransport::Udp
+    }
 }
 
 impl SipTransaction {
@@ -207,7 +232,7 @@ impl SipTracker {
         ts: i64,
         src: SocketAddr,
         dst: SocketAddr,
-        tcp: bool,
+        transport: SipTransport,
     ) {
         let Some(call_id) = msg.call_id().map(str::to_string) else {
             self.messages_without_call_id += 1;
@@ -330,7 +355,7 @@ impl SipTracker {
                     last_ts: ts,
                     with_credentials,
                     responses: Vec::new(),
-                    tcp,
+                    transport,
                 };
                 if dialog.transactions.len() < MAX_TRANSACTIONS {
                     dialog.txn_index.insert(key, dialog.transactions.len());
@@ -360,7 +385,7 @@ impl SipTracker {
                             last_ts: ts,
                             with_credentials: false,
                             responses: Vec::new(),
-                            tcp,
+                            transport,
                         };
                         let i = dialog.transactions.len();
                         dialog.txn_index.insert(key, i);

@@ -78,8 +78,19 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
             let text = format!("SYN{}", transmissions(n));
             push(f, ts, c.client, c.server, "TCP", text, frames, n);
         }
-        if let Some((f, ts)) = c.syn_ack {
-            push(
+        match c.syn_ack {
+            // The segment it was picked up at went from `client`.
+            Some((f, ts)) if c.picked_up => push(
+                f,
+                ts,
+                c.client,
+                c.server,
+                "TCP",
+                "connection tracked from here".into(),
+                vec![f],
+                1,
+            ),
+            Some((f, ts)) => push(
                 f,
                 ts,
                 c.server,
@@ -88,7 +99,8 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                 "SYN-ACK".into(),
                 vec![f],
                 1,
-            );
+            ),
+            None => {}
         }
         if let Some((f, ts, from_server)) = c.rst {
             let (s, d) = if from_server {

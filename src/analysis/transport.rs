@@ -37,12 +37,20 @@ pub struct TcpConnection {
     pub client: SocketAddr,
     pub server: SocketAddr,
     pub syns: Bounded<(u64, i64)>,
+    /// The SYN-ACK; on a connection picked up mid-stream, the first
+    /// segment seen, which counts as established.
     pub syn_ack: Option<(u64, i64)>,
+    /// Tracked from a segment after the handshake (see `syn_ack`).
+    pub picked_up: bool,
     /// (frame, ts, sent by the server)
     pub rst: Option<(u64, i64, bool)>,
     pub first_ts: i64,
     pub last_ts: i64,
     pub sip_messages: u64,
+    /// The Call-ID of the first SIP message the connection carried: the
+    /// dialog it was opened for. A connection that carries many dialogs
+    /// (a trunk, a browser's WebSocket) starts only that one's call.
+    pub first_call_id: Option<String>,
     pub tls: Option<TlsOnConnection>,
 }
 
@@ -129,11 +137,13 @@ impl TransportTracker {
                     client: src,
                     server: dst,
                     syns: Bounded::new(16),
+                    picked_up: false,
                     syn_ack: None,
                     rst: None,
                     first_ts: ts,
                     last_ts: ts,
                     sip_messages: 0,
+                    first_call_id: None,
                     tls: None,
                 },
             );
@@ -142,7 +152,9 @@ impl TransportTracker {
             && self.conn_mut(src, dst).is_none()
             && self.connections.len() < MAX_CONNECTIONS
         {
-            // Picked up mid-stream: the SYN was before the capture.
+            // Picked up mid-stream: the SYN was before the capture, or on
+            // a port not known for SIP (a WebSocket's HTTP upgrade is the
+            // first sign of SIP).
             self.touched
                 .touch(super::FrameOwner::Connection((src, dst)));
             self.connections.insert(
@@ -151,11 +163,13 @@ impl TransportTracker {
                     client: src,
                     server: dst,
                     syns: Bounded::new(16),
+                    picked_up: true,
                     syn_ack: Some((frame, ts)),
                     rst: None,
                     first_ts: ts,
                     last_ts: ts,
                     sip_messages: 0,
+                    first_call_id: None,
                     tls: None,
                 },
             );
@@ -182,6 +196,15 @@ impl TransportTracker {
         if c.failed_before_sip() != was {
             let key = (c.client, c.server);
             self.touched.touch(super::FrameOwner::Connection(key));
+        }
+    }
+
+    /// Notes the Call-ID of a SIP message carried between `src` and `dst`.
+    pub fn on_sip_message(&mut self, src: SocketAddr, dst: SocketAddr, call_id: &str) {
+        if let Some(c) = self.conn_mut(src, dst) {
+            if c.first_call_id.is_none() {
+                c.first_call_id = Some(call_id.to_string());
+            }
         }
     }
 

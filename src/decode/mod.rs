@@ -11,6 +11,7 @@ pub mod sdp;
 pub mod sip;
 pub mod stun;
 pub mod tls;
+pub mod websocket;
 
 /// One protocol message found in a frame.
 #[derive(Debug)]

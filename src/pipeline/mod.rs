@@ -534,7 +534,7 @@ fn decode_side<'a>(input: AppInput, side: &'a [Vec<u8>]) -> Pdus<'a> {
             .unwrap_or(&[])
             .iter()
             .filter_map(|m| match kind {
-                StreamKind::Sip => Some(demux::decode_sip(m)),
+                StreamKind::Sip | StreamKind::WebSocket => Some(demux::decode_sip(m)),
                 StreamKind::Tls => demux::decode_tls(m),
                 _ => demux::decode_datagram(m, ports.0, ports.1),
             })

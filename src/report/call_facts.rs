@@ -133,7 +133,7 @@ pub fn summarize<'a>(p: &CallParts<'a>) -> CallSummary<'a> {
                             .collect(),
                         sent: t.sent,
                         src: t.src,
-                        transport: if t.tcp { "tcp" } else { "udp" },
+                        transport: t.transport.as_str(),
                         with_credentials: t.with_credentials,
                     })
                     .collect(),

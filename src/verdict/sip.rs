@@ -374,7 +374,7 @@ fn no_response(d: &SipDialog, t: &SipTransaction, p: &CallParts<'_>, now: i64) -
                     String::new()
                 },
                 s(t.last_ts - first_ts),
-                if total == 1 && !t.tcp {
+                if total == 1 && !t.transport.is_reliable() {
                     " (not retransmitted in the capture: it may be filtered or cut)"
                 } else {
                     ""
