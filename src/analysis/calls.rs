@@ -131,6 +131,20 @@ impl CallParts<'_> {
         !self.sdp_fingerprints.is_empty()
     }
 
+    /// Whether the call's TCP connection was opened for it: no dialog, or
+    /// the dialog of the connection's first SIP message. A connection that
+    /// carries many dialogs (a trunk, a browser's WebSocket) starts, and
+    /// shows its handshake in, only that one call.
+    pub fn connection_opened_for_call(&self) -> bool {
+        match (
+            self.dialog,
+            self.connection.and_then(|c| c.first_call_id.as_ref()),
+        ) {
+            (Some(d), Some(first)) => d.call_id == *first,
+            _ => true,
+        }
+    }
+
     pub fn start_ts(&self) -> i64 {
         let mut t = i64::MAX;
         let mut take = |x: i64| t = t.min(x);
@@ -138,12 +152,7 @@ impl CallParts<'_> {
             take(d.first_ts);
         }
         if let Some(c) = self.connection {
-            // A connection opened for another dialog does not start this call.
-            let opened_for_it = match (self.dialog, &c.first_call_id) {
-                (Some(d), Some(first)) => d.call_id == *first,
-                _ => true,
-            };
-            if opened_for_it {
+            if self.connection_opened_for_call() {
                 take(c.first_ts);
             }
         }

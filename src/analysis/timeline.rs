@@ -71,14 +71,17 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
         })
     };
 
+    // The TCP handshake shows only in the call the connection was opened
+    // for; a reset or TLS shows in every call on it.
+    let opened_for_call = p.connection_opened_for_call();
     if let Some(c) = p.connection {
-        if let Some(&(f, ts)) = c.syns.items().first() {
+        if let Some(&(f, ts)) = c.syns.items().first().filter(|_| opened_for_call) {
             let n = c.syns.len() as u64 + c.syns.dropped();
             let frames = c.syns.items().iter().map(|x| x.0).collect();
             let text = format!("SYN{}", transmissions(n));
             push(f, ts, c.client, c.server, "TCP", text, frames, n);
         }
-        match c.syn_ack {
+        match c.syn_ack.filter(|_| opened_for_call) {
             // The segment it was picked up at went from `client`.
             Some((f, ts)) if c.picked_up => push(
                 f,
@@ -86,7 +89,7 @@ pub fn build(p: &CallParts<'_>, evidence: &[Evidence]) -> Vec<TimelineEvent> {
                 c.client,
                 c.server,
                 "TCP",
-                "connection tracked from here".into(),
+                "tracked from here".into(),
                 vec![f],
                 1,
             ),

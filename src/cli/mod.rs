@@ -134,7 +134,8 @@ enum Command {
         file: String,
     },
     /// Writes every frame of the chosen calls to a pcapng file (Wireshark
-    /// opens it; `analyze` on it gives the same verdicts).
+    /// opens it; `analyze` on it gives the same verdicts, except for a call
+    /// exported without the others on its TCP or WebSocket connection).
     Export {
         #[command(flatten)]
         select: Select,
