@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 
 use callscope::capture::CaptureReader;
 use callscope::engine::{
-    export_calls, CallRecord, JudgedCall, Session, SessionObserver, SessionOptions,
+    export_calls, CallRecord, ExportOptions, JudgedCall, Session, SessionObserver, SessionOptions,
 };
 use callscope::report::ladder::write_ladder;
 
@@ -199,7 +199,15 @@ fn export_round_trip(name: &str) {
         ));
         let file = std::fs::File::create(&out).unwrap();
         let number = c.number;
-        let summary = export_calls(&path, 1, |j| j.number == number, file, "test").unwrap();
+        let summary = export_calls(
+            &path,
+            1,
+            |j| j.number == number,
+            file,
+            "test",
+            &ExportOptions::default(),
+        )
+        .unwrap();
         assert_eq!(summary.calls, vec![number], "{name}");
         assert_eq!(summary.frames, c.frames, "{name} call {number}: frames");
         let mut again = session_of(&out.to_string_lossy());

@@ -15,12 +15,19 @@ frames), as some clients do, so the capture holds one.
 
 Usage: ws_sip_client.py URL LOCAL_IP MEDIA_PORT SECONDS STEP...
 Every wait is bounded; the script stops by itself within about 30 s.
+
+With a wss:// URL the connection uses TLS without checking the server's
+(self-signed) certificate. SSLKEYLOGFILE names the file the session keys
+are written to (NSS key log format, as browsers write it); TLS_MAX=1.2
+caps the version at TLS 1.2.
 """
 
 import hashlib
+import os
 import random
 import re
 import socket
+import ssl
 import struct
 import sys
 import time
@@ -164,7 +171,17 @@ def rtp_loop(peer):
     s.close()
 
 
-with connect(URL, subprotocols=["sip"], open_timeout=5, close_timeout=2) as ws:
+tls = None
+if URL.startswith("wss:"):
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls.check_hostname = False
+    tls.verify_mode = ssl.CERT_NONE
+    if os.environ.get("SSLKEYLOGFILE"):
+        tls.keylog_filename = os.environ["SSLKEYLOGFILE"]
+    if os.environ.get("TLS_MAX") == "1.2":
+        tls.maximum_version = ssl.TLSVersion.TLSv1_2
+
+with connect(URL, subprotocols=["sip"], open_timeout=5, close_timeout=2, ssl=tls) as ws:
     for step in STEPS:
         if step == "register":
             register(ws)

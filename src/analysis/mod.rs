@@ -342,9 +342,11 @@ impl Analyzer {
                 dst,
                 flags,
                 stream_kind,
+                decrypted,
                 ..
             } => {
-                let sip = matches!(stream_kind, StreamKind::Sip | StreamKind::WebSocket);
+                let sip = matches!(stream_kind, StreamKind::Sip | StreamKind::WebSocket)
+                    || decrypted.is_some();
                 self.transport
                     .on_tcp(*src, *dst, *flags, f.number, f.ts_ns, sip);
                 if let Some(key) = self.transport.connection_key(*src, *dst) {
@@ -364,6 +366,13 @@ impl Analyzer {
             return;
         };
         let carrier = match f.transport {
+            Transport::Tcp {
+                decrypted: Some(StreamKind::WebSocket),
+                ..
+            } => sip::SipTransport::SecureWebSocket,
+            Transport::Tcp {
+                decrypted: Some(_), ..
+            } => sip::SipTransport::Tls,
             Transport::Tcp {
                 stream_kind: StreamKind::WebSocket,
                 ..

@@ -68,6 +68,10 @@ pub enum SipTransport {
     Tcp,
     /// WebSocket (RFC 7118) on a TCP connection.
     WebSocket,
+    /// TLS, decrypted with a key log.
+    Tls,
+    /// WebSocket over TLS, decrypted with a key log.
+    SecureWebSocket,
 }
 
 impl SipTransport {
@@ -77,6 +81,8 @@ impl SipTransport {
             SipTransport::Udp => "udp",
             SipTransport::Tcp => "tcp",
             SipTransport::WebSocket => "ws",
+            SipTransport::Tls => "tls",
+            SipTransport::SecureWebSocket => "wss",
         }
     }
 

@@ -54,6 +54,9 @@ pub struct RawFrame<'a> {
 pub struct FrameBatch {
     data: Vec<u8>,
     frames: Vec<FrameMeta>,
+    /// TLS key logs from pcapng Decryption Secrets Blocks read with the
+    /// batch's frames.
+    secrets: Vec<Vec<u8>>,
 }
 
 impl FrameBatch {
@@ -64,6 +67,12 @@ impl FrameBatch {
     pub fn clear(&mut self) {
         self.data.clear();
         self.frames.clear();
+        self.secrets.clear();
+    }
+
+    /// Key log texts met in the capture with these frames.
+    pub fn secrets(&self) -> &[Vec<u8>] {
+        &self.secrets
     }
 
     pub fn len(&self) -> usize {
@@ -95,8 +104,8 @@ impl FrameBatch {
 
     /// The byte buffer and the frame table, apart: a reader fills the
     /// buffer, then records frames that are ranges of it (no copy).
-    pub(crate) fn parts_mut(&mut self) -> (&mut Vec<u8>, &mut Vec<FrameMeta>) {
-        (&mut self.data, &mut self.frames)
+    pub(crate) fn parts_mut(&mut self) -> (&mut Vec<u8>, &mut Vec<FrameMeta>, &mut Vec<Vec<u8>>) {
+        (&mut self.data, &mut self.frames, &mut self.secrets)
     }
 
     pub fn meta(&self) -> &[FrameMeta] {

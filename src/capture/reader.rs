@@ -78,6 +78,9 @@ pub struct CaptureInfo {
     /// pcapng blocks that carry no packet (statistics, name resolution,
     /// unknown types): skipped, counted.
     pub skipped_blocks: u64,
+    /// pcapng Decryption Secrets Blocks holding a TLS key log: read as
+    /// keys, never printed.
+    pub secrets_blocks: u64,
 }
 
 impl CaptureInfo {
@@ -304,7 +307,7 @@ impl CaptureReader {
             *done = true;
             return Ok(());
         };
-        let (buf, metas) = batch.parts_mut();
+        let (buf, metas, secrets) = batch.parts_mut();
         stream.start(buf);
         let mut used = 0;
         let mut problem = None;
@@ -312,7 +315,7 @@ impl CaptureReader {
             match stream.parse(&buf[used..]) {
                 Parsed::Block(n, block) => {
                     if let Some((ts, link, orig_len, data)) =
-                        frame_of_block(info, legacy, interfaces, block)
+                        frame_of_block(info, legacy, interfaces, secrets, block)
                     {
                         // pcap-parser hands out sub-slices of its input, so
                         // the frame is a range of `buf`.
@@ -432,9 +435,19 @@ fn frame_of_block<'a>(
     info: &mut CaptureInfo,
     legacy: &mut Option<(u32, bool)>,
     interfaces: &mut Vec<Interface>,
+    secrets: &mut Vec<Vec<u8>>,
     block: PcapBlockOwned<'a>,
 ) -> Option<(i64, u32, u32, &'a [u8])> {
     match block {
+        // A TLS key log that editcap --inject-secrets (or a capturing
+        // browser) put in the file: it opens TLS as --keylog does.
+        PcapBlockOwned::NG(Block::DecryptionSecrets(dsb))
+            if dsb.secrets_type == pcap_parser::SecretsType::TlsKeyLog =>
+        {
+            info.secrets_blocks += 1;
+            secrets.push(dsb.data.to_vec());
+            None
+        }
         PcapBlockOwned::LegacyHeader(h) => {
             *legacy = Some((h.network.0 as u32, h.is_nanosecond_precision()));
             None

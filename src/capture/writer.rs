@@ -11,6 +11,9 @@ const SHB: u32 = 0x0A0D_0D0A;
 const IDB: u32 = 0x0000_0001;
 const ISB: u32 = 0x0000_0005;
 const EPB: u32 = 0x0000_0006;
+/// Decryption Secrets Block, and its type for a TLS key log ("TLSK").
+const DSB: u32 = 0x0000_000A;
+const SECRETS_TLS_KEY_LOG: u32 = 0x544c_534b;
 const BYTE_ORDER_MAGIC: u32 = 0x1A2B_3C4D;
 const OPT_END: u16 = 0;
 const SHB_USERAPPL: u16 = 4;
@@ -204,6 +207,16 @@ impl<W: Write> PcapngWriter<W> {
         }
         self.out.flush()?;
         Ok(self.out)
+    }
+
+    /// A TLS key log, as a Decryption Secrets Block: readers that meet it
+    /// decrypt the TLS after it (Wireshark, callscope).
+    pub fn write_secrets(&mut self, key_log: &[u8]) -> io::Result<()> {
+        let mut body = Vec::with_capacity(8 + key_log.len());
+        body.extend_from_slice(&SECRETS_TLS_KEY_LOG.to_le_bytes());
+        body.extend_from_slice(&(key_log.len() as u32).to_le_bytes());
+        body.extend_from_slice(key_log);
+        self.block(DSB, &body)
     }
 
     /// One frame, as captured.

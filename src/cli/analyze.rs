@@ -5,6 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use callscope::capture::CaptureReader;
+use callscope::decode::keylog::KeyLog;
 use callscope::engine::{CallSelection, Session, SessionOptions};
 use callscope::report::analyze::{
     unreadable_report_json, CaptureFacts, ReportFormat, ReportWriter,
@@ -20,6 +21,8 @@ pub struct AnalyzeArgs<'a> {
     pub verbose: bool,
     pub threads: usize,
     pub selection: CallSelection,
+    /// Secrets to decrypt TLS with.
+    pub keys: KeyLog,
 }
 
 /// Where the report goes: standard output, or a file made at the first
@@ -98,6 +101,7 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
         verbose,
         threads,
         selection,
+        keys,
     } = args;
     let page = matches!(format, AnalyzeFormat::Html | AnalyzeFormat::Markdown);
     if page && files.len() > 1 {
@@ -140,6 +144,7 @@ pub fn run(args: AnalyzeArgs<'_>) -> ExitCode {
         // Finished calls are written to the report as the capture goes on
         // and forgotten: memory follows the calls in progress.
         let mut session = Session::new(SessionOptions::streaming(threads));
+        session.set_keys(keys.clone());
         let mut report = ReportWriter::new(format, &selection, threads);
         let outcome = CaptureReader::open(file).and_then(|r| session.run_observed(r, &mut report));
         let outcome = match outcome {

@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use callscope::capture::CaptureReader;
-use callscope::engine::{export_calls, CallSelection};
+use callscope::engine::{export_calls, CallSelection, ExportOptions};
 
 /// Standard input copied to a temporary file, removed when it is dropped.
 fn spool_stdin() -> io::Result<tempfile::NamedTempFile> {
@@ -16,7 +16,13 @@ fn spool_stdin() -> io::Result<tempfile::NamedTempFile> {
     Ok(spooled)
 }
 
-pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -> ExitCode {
+pub fn run(
+    file: &str,
+    threads: usize,
+    selection: CallSelection,
+    output: &str,
+    options: ExportOptions,
+) -> ExitCode {
     if selection.is_all() {
         eprintln!("callscope: export needs --call ID, --code CODE or --failed");
         return ExitCode::from(2);
@@ -53,7 +59,14 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
             }
         }
     };
-    let result = export_calls(path, threads, |c| selection.matches(c), out, output);
+    let result = export_calls(
+        path,
+        threads,
+        |c| selection.matches(c),
+        out,
+        output,
+        &options,
+    );
     let failed = match &result {
         Ok(s) => s.calls.is_empty(),
         Err(_) => true,
@@ -81,6 +94,12 @@ pub fn run(file: &str, threads: usize, selection: CallSelection, output: &str) -
                 "callscope: wrote {} frames of {which} to {output}",
                 s.frames
             );
+            if s.secrets_blocks > 0 {
+                eprintln!(
+                    "callscope: {output} holds the capture's TLS keys ({} decryption secrets blocks): share it as you would the keys, or export again with --strip-secrets",
+                    s.secrets_blocks
+                );
+            }
             match &s.late_error {
                 // Cut short: what came before the cut is exported, and the
                 // status says the input was not whole, as `analyze` does.

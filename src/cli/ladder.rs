@@ -4,6 +4,7 @@ use std::io::{self, BufWriter, Write};
 use std::process::ExitCode;
 
 use callscope::capture::CaptureReader;
+use callscope::decode::keylog::KeyLog;
 use callscope::engine::{CallSelection, JudgedCall, Session, SessionObserver, SessionOptions};
 use callscope::report::ladder::write_ladder;
 
@@ -38,13 +39,14 @@ impl SessionObserver for Ladders<'_> {
     }
 }
 
-pub fn run(file: &str, threads: usize, mut selection: CallSelection) -> ExitCode {
+pub fn run(file: &str, threads: usize, mut selection: CallSelection, keys: KeyLog) -> ExitCode {
     // Without a choice, the calls a ticket is about: the failed ones.
     let chose = !selection.is_all();
     if !chose {
         selection.failed_only = true;
     }
     let mut session = Session::new(SessionOptions::streaming(threads));
+    session.set_keys(keys);
     let mut ladders = Ladders {
         selection: &selection,
         drawn: Vec::new(),

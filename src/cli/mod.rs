@@ -3,7 +3,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use callscope::engine::{decode_file, CallSelection};
+use callscope::decode::keylog::KeyLog;
+use callscope::engine::{decode_file_with_keys, CallSelection, ExportOptions};
 use callscope::report::packets::{Format, PacketPrinter};
 
 mod analyze;
@@ -96,6 +97,11 @@ enum Command {
         /// Decode every frame but print only the closing summary (like tshark -q).
         #[arg(long, short)]
         quiet: bool,
+        /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt
+        /// SIP over TLS and secure WebSocket; repeatable. Never copied
+        /// into the report.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<String>,
         /// Capture file (pcap, pcapng, NetMon or snoop; optionally gzip-compressed), or - for standard input.
         file: String,
     },
@@ -115,6 +121,11 @@ enum Command {
         /// Text output: also print each call's evidence frames and advice.
         #[arg(long, short)]
         verbose: bool,
+        /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt
+        /// SIP over TLS and secure WebSocket; repeatable. Never copied
+        /// into the report.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<String>,
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
@@ -127,6 +138,11 @@ enum Command {
     Ladder {
         #[command(flatten)]
         select: Select,
+        /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt
+        /// SIP over TLS and secure WebSocket; repeatable. Never copied
+        /// into the report.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<String>,
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
@@ -134,14 +150,23 @@ enum Command {
         file: String,
     },
     /// Writes every frame of the chosen calls to a pcapng file (Wireshark
-    /// opens it; `analyze` on it gives the same verdicts, except for a call
-    /// exported without the others on its TCP or WebSocket connection).
+    /// opens it; `analyze` on it gives the chosen calls the same verdicts).
+    /// A call on a TCP connection takes the whole connection with it.
     Export {
         #[command(flatten)]
         select: Select,
         /// Output file, or - for standard output.
         #[arg(long, short)]
         output: String,
+        /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt
+        /// SIP over TLS and secure WebSocket; repeatable. Never copied
+        /// into the export.
+        #[arg(long = "keylog", value_name = "FILE")]
+        keylogs: Vec<String>,
+        /// Leave out the capture's own decryption secrets (pcapng
+        /// Decryption Secrets Blocks), which are otherwise copied.
+        #[arg(long)]
+        strip_secrets: bool,
         /// Decoding threads (0: one per core; at most 256).
         #[arg(long, default_value_t = 0, value_parser = parse_threads)]
         threads: usize,
@@ -181,6 +206,39 @@ could not be written."
     Summary(triage::SummaryArgs),
 }
 
+/// Reads every `--keylog` file, then runs `f` with the secrets; a file
+/// that cannot be read stops the command (status 2).
+fn with_keys(paths: &[String], f: impl FnOnce(KeyLog) -> ExitCode) -> ExitCode {
+    // A key log holds a few lines per connection: 64 MiB is millions of
+    // connections, and a bound keeps a wrong path (/dev/zero) harmless.
+    const MAX_KEYLOG: u64 = 64 << 20;
+    let mut keys = KeyLog::new();
+    for path in paths {
+        use std::io::Read;
+        let mut text = Vec::new();
+        let read =
+            std::fs::File::open(path).and_then(|f| f.take(MAX_KEYLOG + 1).read_to_end(&mut text));
+        match read {
+            Ok(n) if n as u64 > MAX_KEYLOG => {
+                eprintln!("callscope: --keylog {path}: larger than 64 MiB, not a key log");
+                return ExitCode::from(2);
+            }
+            Ok(_) => keys.add_text(&text),
+            Err(e) => {
+                eprintln!("callscope: --keylog {path}: {e}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if !paths.is_empty() && keys.is_empty() {
+        eprintln!(
+            "callscope: warning: no TLS secret found in {} (expected lines such as CLIENT_RANDOM <hex> <hex>)",
+            paths.join(", ")
+        );
+    }
+    f(keys)
+}
+
 /// `--threads`: more threads than any machine has cores only costs
 /// (each is a thread and a malloc arena), so a number past
 /// [`MAX_THREADS`](callscope::pipeline::MAX_THREADS) is refused.
@@ -202,36 +260,54 @@ pub fn main() -> ExitCode {
             format,
             threads,
             quiet,
+            keylogs,
             file,
-        } => packets(&file, format, threads, quiet),
+        } => with_keys(&keylogs, |keys| {
+            packets(&file, format, threads, quiet, keys)
+        }),
         Command::Analyze {
             format,
             output,
             select,
             fail_on_failure,
             verbose,
+            keylogs,
             threads,
             files,
-        } => analyze::run(analyze::AnalyzeArgs {
-            files: &files,
-            format,
-            output: output.as_deref(),
-            fail_on_failure,
-            verbose,
-            threads,
-            selection: select.into(),
+        } => with_keys(&keylogs, |keys| {
+            analyze::run(analyze::AnalyzeArgs {
+                files: &files,
+                format,
+                output: output.as_deref(),
+                fail_on_failure,
+                verbose,
+                threads,
+                selection: select.into(),
+                keys,
+            })
         }),
         Command::Ladder {
             select,
+            keylogs,
             threads,
             file,
-        } => ladder::run(&file, threads, select.into()),
+        } => with_keys(&keylogs, |keys| {
+            ladder::run(&file, threads, select.into(), keys)
+        }),
         Command::Export {
             select,
             output,
+            keylogs,
+            strip_secrets,
             threads,
             file,
-        } => export::run(&file, threads, select.into(), &output),
+        } => with_keys(&keylogs, |keys| {
+            let options = ExportOptions {
+                keys,
+                strip_secrets,
+            };
+            export::run(&file, threads, select.into(), &output, options)
+        }),
         Command::Tui { threads, file } => tui::run(&file, threads),
         Command::Live(args) => live::run(args),
         Command::Triage(args) => triage::run(args),
@@ -239,7 +315,13 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn packets(file: &str, format: OutputFormat, threads: usize, quiet: bool) -> ExitCode {
+fn packets(
+    file: &str,
+    format: OutputFormat,
+    threads: usize,
+    quiet: bool,
+    keys: KeyLog,
+) -> ExitCode {
     let stdout = io::stdout().lock();
     let format = match format {
         OutputFormat::Text => Format::Text,
@@ -248,7 +330,7 @@ fn packets(file: &str, format: OutputFormat, threads: usize, quiet: bool) -> Exi
     let mut printer = PacketPrinter::new(BufWriter::with_capacity(1 << 16, stdout), format);
     printer.set_quiet(quiet);
     let mut write_error = None;
-    let outcome = decode_file(file, threads, |f| {
+    let outcome = decode_file_with_keys(file, threads, keys, |f| {
         if write_error.is_none() {
             if let Err(e) = printer.frame(f) {
                 write_error = Some(e);

@@ -5,6 +5,7 @@
 
 pub mod demux;
 pub mod dtls;
+pub mod keylog;
 pub mod rtcp;
 pub mod rtp;
 pub mod sdp;

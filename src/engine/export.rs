@@ -27,12 +27,26 @@ pub enum ExportError {
     },
 }
 
+/// How an export reads and what it keeps.
+#[derive(Debug, Clone, Default)]
+pub struct ExportOptions {
+    /// Secrets that open the capture's TLS (from `--keylog`): they choose
+    /// the calls, and are never written to the export.
+    pub keys: crate::decode::keylog::KeyLog,
+    /// Leave out the capture's own Decryption Secrets Blocks, which are
+    /// otherwise copied (so the export decrypts as the capture does).
+    pub strip_secrets: bool,
+}
+
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportSummary {
     /// The numbers of the calls exported.
     pub calls: Vec<u32>,
     pub frames: u64,
+    /// Decryption Secrets Blocks copied from the capture (keys: the
+    /// export is as secret as they are).
+    pub secrets_blocks: u64,
     /// The capture was cut short (or broke) after some frames: what came
     /// before was exported.
     pub late_error: Option<CaptureError>,
@@ -63,11 +77,27 @@ struct Marker<'a> {
     wanted: BTreeSet<u64>,
 }
 
+impl Marker<'_> {
+    /// A segment of a chosen call's TCP connection, from its first frame:
+    /// a connection known to carry SIP only from its WebSocket upgrade or
+    /// its decrypted data is owned from there, but reading it again needs
+    /// its handshakes.
+    fn on_chosen_connection(&self, f: &DecodedFrame<'_>) -> bool {
+        match f.transport {
+            crate::pipeline::Transport::Tcp { src, dst, .. } => [(src, dst), (dst, src)]
+                .into_iter()
+                .any(|k| self.owners.contains(&FrameOwner::Connection(k))),
+            _ => false,
+        }
+    }
+}
+
 impl SessionObserver for Marker<'_> {
     fn frame(&mut self, f: &DecodedFrame<'_>, _: &RawFrame<'_>, analyzer: &Analyzer) {
-        if analyzer
-            .last_frame_owners()
-            .any(|o| self.owners.contains(o))
+        if self.on_chosen_connection(f)
+            || analyzer
+                .last_frame_owners()
+                .any(|o| self.owners.contains(o))
         {
             self.wanted.insert(f.number);
             self.wanted.extend(f.fragment_frames.iter().copied());
@@ -93,8 +123,10 @@ pub fn export_calls(
     select: impl Fn(&JudgedCall<'_>) -> bool,
     out: impl Write,
     out_name: &str,
+    options: &ExportOptions,
 ) -> Result<ExportSummary, ExportError> {
     let mut first = Session::new(SessionOptions::streaming(threads));
+    first.set_keys(options.keys.clone());
     let mut chooser = Chooser {
         select,
         numbers: Vec::new(),
@@ -110,6 +142,7 @@ pub fn export_calls(
         wanted: BTreeSet::new(),
     };
     let mut second = Session::new(SessionOptions::streaming(threads));
+    second.set_keys(options.keys.clone());
     second.run_observed(CaptureReader::open(path)?, &mut marker)?;
     let mut wanted = marker.wanted;
 
@@ -121,8 +154,15 @@ pub fn export_calls(
     let mut reader = CaptureReader::open(path)?;
     let mut batch = FrameBatch::new();
     let mut frames = 0u64;
+    let mut secrets_blocks = 0u64;
     // The same error as the first pass ends this one at the same frame.
     while !wanted.is_empty() && reader.next_batch(&mut batch).unwrap_or(0) > 0 {
+        if !options.strip_secrets {
+            for text in batch.secrets() {
+                writer.write_secrets(text).map_err(write_err)?;
+                secrets_blocks += 1;
+            }
+        }
         for raw in batch.iter() {
             if wanted.remove(&raw.number) {
                 writer
@@ -136,6 +176,7 @@ pub fn export_calls(
     Ok(ExportSummary {
         calls: chooser.numbers,
         frames,
+        secrets_blocks,
         late_error: outcome.late_error,
     })
 }

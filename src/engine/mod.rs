@@ -15,7 +15,7 @@ mod run;
 mod select;
 pub mod source;
 
-pub use export::{export_calls, ExportError, ExportSummary};
+pub use export::{export_calls, ExportError, ExportOptions, ExportSummary};
 pub use select::CallSelection;
 pub use source::{FrameList, FrameSource, ListedFrame};
 
@@ -363,6 +363,12 @@ fn time_sensitive(c: &JudgedCall<'_>) -> bool {
 const BATCHES_IN_FLIGHT: usize = 5;
 
 impl Session {
+    /// Decrypts TLS (SIP over TLS, secure WebSocket) with these secrets;
+    /// before the first frame.
+    pub fn set_keys(&mut self, keys: crate::decode::keylog::KeyLog) {
+        self.decoder.set_keys(keys);
+    }
+
     pub fn new(options: SessionOptions) -> Self {
         Self {
             decoder: if options.caller_thread_only {
@@ -569,6 +575,12 @@ impl Session {
         out
     }
 
+    /// TLS connections that carried data, by what became of their
+    /// decryption (see `CaptureFacts::tls`).
+    pub fn tls_connections(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        self.decoder.stats().streams.tls_connections
+    }
+
     /// Every bound of the analysis and decoding that was reached.
     pub fn limits(&self) -> Vec<LimitHit> {
         let a = &self.analyzer;
@@ -626,8 +638,13 @@ impl Session {
             ),
             (
                 "tcp.reassembly",
-                "holes given up at a buffer bound",
+                "holes given up (a buffer bound, or not filled within 1 s)",
                 p.tcp.gaps,
+            ),
+            (
+                "tcp.reassembly",
+                "bytes held behind a hole never filled, not read",
+                p.tcp.held,
             ),
             (
                 "tcp.framing",
@@ -741,8 +758,25 @@ fn finalize(
 pub fn decode_file(
     path: &str,
     threads: usize,
+    on_frame: impl FnMut(&DecodedFrame<'_>),
+) -> Result<RunOutcome, CaptureError> {
+    decode_file_with_keys(
+        path,
+        threads,
+        crate::decode::keylog::KeyLog::new(),
+        on_frame,
+    )
+}
+
+/// [`decode_file`], decrypting TLS with `keys`.
+pub fn decode_file_with_keys(
+    path: &str,
+    threads: usize,
+    keys: crate::decode::keylog::KeyLog,
     mut on_frame: impl FnMut(&DecodedFrame<'_>),
 ) -> Result<RunOutcome, CaptureError> {
     let source = crate::capture::CaptureReader::open(path)?;
-    Session::new(SessionOptions::decode_only(threads)).run(source, |f, _, _| on_frame(f))
+    let mut session = Session::new(SessionOptions::decode_only(threads));
+    session.set_keys(keys);
+    session.run(source, |f, _, _| on_frame(f))
 }

@@ -303,6 +303,7 @@ pub fn run(
         end_ts_ns: Some(end_ts),
         orphan_frames: 0,
         skipped_blocks: 0,
+        secrets_blocks: 0,
     };
     let live = LiveFacts {
         interfaces: interfaces
@@ -326,6 +327,7 @@ pub fn run(
         limits: session.limits(),
         error: error.as_ref().map(|e| e.to_string()),
         live: Some(live),
+        tls: session.tls_connections(),
     };
     Ok(LiveOutcome {
         facts,

@@ -33,6 +33,12 @@ pub struct TcpLimits {
     pub max_buffered_total: usize,
     /// A connection silent this long (capture time) is forgotten.
     pub idle_timeout_ns: i64,
+    /// A hole not filled this long (capture time) after data arrived
+    /// behind it is given up at the next segment held, and what was held
+    /// is delivered: a segment the capture lost never comes back, and a
+    /// real retransmission comes within the first RTO (RFC 6298: 1 s;
+    /// 200 ms on Linux).
+    pub hole_timeout_ns: i64,
 }
 
 impl Default for TcpLimits {
@@ -42,6 +48,7 @@ impl Default for TcpLimits {
             max_buffered_per_direction: 256 << 10,
             max_buffered_total: 64 << 20,
             idle_timeout_ns: 300_000_000_000,
+            hole_timeout_ns: 1_000_000_000,
         }
     }
 }
@@ -58,6 +65,9 @@ pub struct TcpStats {
     pub dropped_over_limit: u64,
     /// Holes given up on because a buffer bound was reached.
     pub gaps: u64,
+    /// Bytes held behind a hole right now: at the end of a capture, bytes
+    /// that were never read.
+    pub held: u64,
 }
 
 /// What a segment was, seen from its direction's state.
@@ -126,6 +136,8 @@ struct Direction {
     buffered: usize,
     /// Bytes given up on by a global bound, reported with the next delivery.
     pending_gap: u64,
+    /// When data was first held behind the current hole.
+    held_since: Option<i64>,
 }
 
 impl Direction {
@@ -138,6 +150,7 @@ impl Direction {
         seg: &TcpSegment<'a>,
         limits: &TcpLimits,
         stats: &mut TcpStats,
+        ts_ns: i64,
     ) -> (SegmentKind, Cow<'a, [u8]>, u64) {
         let syn = seg.flags & SYN != 0;
         let fin = seg.flags & FIN != 0;
@@ -211,7 +224,14 @@ impl Direction {
         } else if self.hold(start, seg.payload) {
             stats.out_of_order += 1;
             let mut out = Vec::new();
-            let gap = self.skip_while_over(limits.max_buffered_per_direction, &mut out, stats);
+            let since = *self.held_since.get_or_insert(ts_ns);
+            let bound = if ts_ns.saturating_sub(since) > limits.hole_timeout_ns {
+                // The hole will not be filled: give it up now.
+                0
+            } else {
+                limits.max_buffered_per_direction
+            };
+            let gap = self.skip_while_over(bound, &mut out, stats);
             let data = if out.is_empty() {
                 empty
             } else {
@@ -228,6 +248,9 @@ impl Direction {
             if next == fin_at {
                 self.next = Some(fin_at + 1);
             }
+        }
+        if self.ahead.is_empty() {
+            self.held_since = None;
         }
         let gap = gap + std::mem::take(&mut self.pending_gap);
         (syn_kind.unwrap_or(kind), data, gap)
@@ -373,6 +396,7 @@ impl TcpReassembler {
     pub fn stats(&self) -> TcpStats {
         TcpStats {
             flows: self.flows.len(),
+            held: self.buffered as u64,
             ..self.stats
         }
     }
@@ -452,7 +476,7 @@ impl TcpReassembler {
             (SegmentKind::Rst, Cow::Borrowed(&[][..]), 0)
         } else {
             let dir = &mut flow.dirs[usize::from(direction)];
-            dir.segment(seg, &self.limits, &mut self.stats)
+            dir.segment(seg, &self.limits, &mut self.stats, ts_ns)
         };
         let after = flow.buffered();
         let stream_id = flow.stream_id;
@@ -660,6 +684,28 @@ mod tests {
     }
 
     #[test]
+    fn a_hole_not_filled_in_time_is_given_up() {
+        use SegmentKind::*;
+        let s = stream(100);
+        let mut r = TcpReassembler::new(TcpLimits::default());
+        r.push(CLIENT, SERVER, &seg(0, SYN, &[]), 0);
+        r.push(CLIENT, SERVER, &seg(1, ACK, &s[..10]), 1);
+        // s[10..20] never comes: 20..30 is held, as is 30..40 half a
+        // second later; a second after the first was held, the hole is
+        // given up and all three come out, with the gap said.
+        let held = r.push(CLIENT, SERVER, &seg(21, ACK, &s[20..30]), 2);
+        assert_eq!((held.kind, held.data.len()), (OutOfOrder, 0));
+        let held = r.push(CLIENT, SERVER, &seg(31, ACK, &s[30..40]), 500_000_002);
+        assert_eq!(held.data.len(), 0);
+        let out = r.push(CLIENT, SERVER, &seg(41, ACK, &s[40..50]), 1_000_000_003);
+        assert_eq!((out.data.as_ref(), out.gap_skipped), (&s[20..50], 10));
+        assert_eq!(r.stats().gaps, 1);
+        // In order again: nothing held, nothing given up.
+        let out = r.push(CLIENT, SERVER, &seg(51, ACK, &s[50..60]), 1_000_000_004);
+        assert_eq!((out.data.as_ref(), out.gap_skipped), (&s[50..60], 0));
+    }
+
+    #[test]
     fn buffer_bound_gives_up_the_hole() {
         use SegmentKind::*;
         let s = stream(400);
@@ -762,6 +808,7 @@ mod tests {
                 max_buffered_per_direction: 500,
                 max_buffered_total: 800,
                 idle_timeout_ns: 50,
+                ..TcpLimits::default()
             };
             let mut r = TcpReassembler::new(limits);
             let bytes = stream(300);

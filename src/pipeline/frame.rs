@@ -24,6 +24,9 @@ pub enum Transport {
         kind: SegmentKind,
         stream_id: u64,
         stream_kind: StreamKind,
+        /// What decrypted TLS carries in this direction (SIP, WebSocket),
+        /// when the stream's TLS was decrypted with a key log.
+        decrypted: Option<StreamKind>,
     },
     Icmp(IcmpInfo),
     /// An IP fragment held for reassembly; the datagram shows on the frame

@@ -9,6 +9,7 @@
 
 mod frame;
 mod stream;
+pub mod tls_session;
 
 pub use frame::{DecodedFrame, Pdus, Transport};
 pub use stream::{StreamKind, StreamLimits, StreamStats};
@@ -90,6 +91,9 @@ enum AppInput {
         count: usize,
         kind: StreamKind,
         ports: (u16, u16),
+        /// The last `decrypted` of them are SIP messages from decrypted
+        /// TLS application data.
+        decrypted: usize,
     },
 }
 
@@ -217,6 +221,12 @@ impl Decoder {
         }
     }
 
+    /// Decrypts TLS on TCP streams with these secrets (read from key logs
+    /// and from the capture's Decryption Secrets Blocks).
+    pub fn set_keys(&mut self, keys: crate::decode::keylog::KeyLog) {
+        self.streams = StreamFramer::with_keys(StreamLimits::default(), keys);
+    }
+
     pub fn stats(&self) -> PipelineStats {
         PipelineStats {
             fragments: self.frags.stats(),
@@ -261,6 +271,9 @@ impl Decoder {
         batch: &'a FrameBatch,
         side: &'a std::cell::OnceCell<Vec<Vec<u8>>>,
     ) -> Vec<DecodedFrame<'a>> {
+        for text in batch.secrets() {
+            self.streams.add_secrets(text);
+        }
         let pool_handle = self.pool.clone();
         let pool = pool_handle.as_deref();
         let mut frames: Vec<DecodedFrame<'a>> = self
@@ -423,6 +436,7 @@ impl Decoder {
             &mut self.side,
         );
         let count = self.side.len() - first;
+        let decrypted = self.streams.last_decrypted();
         let transport = Transport::Tcp {
             src,
             dst,
@@ -433,6 +447,9 @@ impl Decoder {
             kind: delivery.kind,
             stream_id: delivery.stream_id,
             stream_kind: kind,
+            decrypted: self
+                .streams
+                .decrypted_kind(delivery.stream_id, delivery.direction),
         };
         let input = if count > 0 {
             AppInput::Stream {
@@ -440,6 +457,7 @@ impl Decoder {
                 count,
                 kind,
                 ports: (seg.src_port, seg.dst_port),
+                decrypted,
             }
         } else {
             AppInput::None
@@ -529,11 +547,14 @@ fn decode_side<'a>(input: AppInput, side: &'a [Vec<u8>]) -> Pdus<'a> {
             count,
             kind,
             ports,
+            decrypted,
         } => side
             .get(first..first + count)
             .unwrap_or(&[])
             .iter()
-            .filter_map(|m| match kind {
+            .enumerate()
+            .filter_map(|(i, m)| match kind {
+                _ if i + decrypted >= count => Some(demux::decode_sip(m)),
                 StreamKind::Sip | StreamKind::WebSocket => Some(demux::decode_sip(m)),
                 StreamKind::Tls => demux::decode_tls(m),
                 _ => demux::decode_datagram(m, ports.0, ports.1),

@@ -9,6 +9,9 @@ use foldhash::HashMap;
 
 use crate::decode::dtls::content_type;
 use crate::decode::websocket::{self, opcode, UpgradeParse, WsFraming};
+
+use super::tls_session::TlsConnection;
+use crate::decode::keylog::KeyLog;
 use crate::decode::{sip, stun};
 
 /// Bounds of the framer. At a bound the stream's partial message is
@@ -54,6 +57,9 @@ pub struct StreamStats {
     pub bytes_dropped: u64,
     pub resyncs: u64,
     pub streams_evicted: u64,
+    /// TLS connections by what became of their decryption ("decrypted",
+    /// "no key", ...), those forgotten at a bound included.
+    pub tls_connections: std::collections::BTreeMap<&'static str, u64>,
 }
 
 #[derive(Debug, Default)]
@@ -92,6 +98,15 @@ pub struct StreamFramer {
     streams: HashMap<(u64, u8), StreamState>,
     clock: u64,
     stats: StreamStats,
+    /// TLS connections by stream, with their keys and what their
+    /// decrypted data carries; at most `max_streams`, the least recently
+    /// used forgotten first.
+    tls: HashMap<u64, Box<TlsConnection>>,
+    keys: KeyLog,
+    /// Decrypted messages at the end of `out` after the last push.
+    last_decrypted: usize,
+    /// Whether TLS is decrypted at all (not inside decrypted TLS).
+    decrypts: bool,
 }
 
 /// TLS record header: type, version (2), length (2). RFC 8446 s5.1.
@@ -99,16 +114,70 @@ const TLS_HEADER: usize = 5;
 
 impl StreamFramer {
     pub fn new(limits: StreamLimits) -> Self {
+        Self::with_keys(limits, KeyLog::default())
+    }
+
+    /// A framer that decrypts TLS with `keys` (NSS key log secrets).
+    pub fn with_keys(limits: StreamLimits, keys: KeyLog) -> Self {
         Self {
             limits,
             streams: HashMap::default(),
             clock: 0,
             stats: StreamStats::default(),
+            tls: HashMap::default(),
+            keys,
+            last_decrypted: 0,
+            decrypts: true,
+        }
+    }
+
+    /// The framer of what decrypted TLS carries: it reads SIP or
+    /// WebSocket, and never TLS inside TLS.
+    pub(super) fn inner(max_message: usize) -> Self {
+        Self {
+            decrypts: false,
+            ..Self::new(StreamLimits {
+                max_message,
+                max_streams: 2,
+            })
         }
     }
 
     pub fn stats(&self) -> StreamStats {
-        self.stats.clone()
+        let mut stats = self.stats.clone();
+        for c in self.tls.values().filter(|c| c.data_records > 0) {
+            *stats.tls_connections.entry(c.outcome_name()).or_default() += 1;
+            stats.bytes_dropped += c.inner_bytes_dropped();
+        }
+        stats
+    }
+
+    /// Secrets met in the capture (a pcapng Decryption Secrets Block):
+    /// they open the connections whose handshake comes after them.
+    pub fn add_secrets(&mut self, key_log_text: &[u8]) {
+        self.keys.add_text(key_log_text);
+    }
+
+    /// What a direction of a stream carries so far.
+    pub fn kind_of(&self, stream_id: u64, direction: u8) -> StreamKind {
+        self.streams
+            .get(&(stream_id, direction))
+            .map_or(StreamKind::Unknown, |s| s.kind)
+    }
+
+    /// What decrypted TLS on a stream carries in one direction, when
+    /// records were decrypted.
+    pub fn decrypted_kind(&self, stream_id: u64, direction: u8) -> Option<StreamKind> {
+        self.tls
+            .get(&stream_id)
+            .filter(|c| c.opened_any)
+            .map(|c| c.inner_kind(direction))
+    }
+
+    /// How many of the messages the last push appended are decrypted
+    /// application data (SIP), after the TLS records.
+    pub fn last_decrypted(&self) -> usize {
+        self.last_decrypted
     }
 
     /// Takes the bytes that became contiguous in one direction and appends
@@ -122,6 +191,7 @@ impl StreamFramer {
         out: &mut Vec<Vec<u8>>,
     ) -> StreamKind {
         self.clock += 1;
+        self.last_decrypted = 0;
         if !self.streams.contains_key(&(stream_id, direction))
             && self.streams.len() >= self.limits.max_streams
         {
@@ -180,6 +250,7 @@ impl StreamFramer {
             return st.kind;
         }
         let mut used = 0;
+        let mut decrypted = Vec::new();
         loop {
             let rest = &st.buf[used..];
             if rest.is_empty() {
@@ -221,6 +292,12 @@ impl StreamFramer {
                 break;
             };
             let msg = &rest[..n];
+            let mut first_app_data = false;
+            if st.kind == StreamKind::Tls && self.decrypts {
+                let conn = tls_connection(&mut self.tls, stats, stream_id, self.clock, limits);
+                conn.on_record(direction, msg, &self.keys, &mut decrypted);
+                first_app_data = conn.first_app_data(direction);
+            }
             match st.kind {
                 StreamKind::Sip => {
                     // Keep-alive CRLFs before a message are not part of it.
@@ -230,9 +307,10 @@ impl StreamFramer {
                         stats.messages += 1;
                     }
                 }
-                // Application data is encrypted: its length is all we could
-                // use, so it is not copied.
-                StreamKind::Tls if msg.first() == Some(&23) => {}
+                // Application data is encrypted: only the first record each
+                // way is handed on, which says that the handshake completed
+                // (data flowed both ways); the rest are not copied.
+                StreamKind::Tls if msg.first() == Some(&23) && !first_app_data => {}
                 _ => {
                     out.push(msg.to_vec());
                     stats.messages += 1;
@@ -244,7 +322,10 @@ impl StreamFramer {
         if st.kind == StreamKind::Other {
             st.buf.clear();
         }
-        st.kind
+        let kind = st.kind;
+        self.last_decrypted = decrypted.len();
+        out.append(&mut decrypted);
+        kind
     }
 
     fn evict_oldest(&mut self) {
@@ -297,6 +378,31 @@ fn detect(buf: &[u8]) -> StreamKind {
     StreamKind::Other
 }
 
+/// The TLS state of a stream, made on its first record; at the bound the
+/// least recently used is forgotten (its outcome still counted).
+fn tls_connection<'a>(
+    tls: &'a mut HashMap<u64, Box<TlsConnection>>,
+    stats: &mut StreamStats,
+    stream_id: u64,
+    clock: u64,
+    limits: StreamLimits,
+) -> &'a mut TlsConnection {
+    if !tls.contains_key(&stream_id) && tls.len() >= limits.max_streams {
+        if let Some(key) = tls.iter().min_by_key(|(_, c)| c.last_use).map(|(k, _)| *k) {
+            if let Some(old) = tls.remove(&key).filter(|c| c.data_records > 0) {
+                *stats.tls_connections.entry(old.outcome_name()).or_default() += 1;
+                stats.bytes_dropped += old.inner_bytes_dropped();
+            }
+            stats.streams_evicted += 1;
+        }
+    }
+    let conn = tls
+        .entry(stream_id)
+        .or_insert_with(|| Box::new(TlsConnection::new(limits.max_message)));
+    conn.last_use = clock;
+    conn
+}
+
 impl WsState {
     fn lose_sync(&mut self, stats: &mut StreamStats) {
         stats.bytes_dropped += self.message.len() as u64;
@@ -327,18 +433,34 @@ impl WsState {
             }
         }
         loop {
+            if self.lost_sync {
+                // Bytes were lost: frames start again at the first place
+                // where whole, plausible frames follow one another.
+                match self.find_frame(&buf[used..], max_message) {
+                    Some(skip) => {
+                        if skip > 0 {
+                            stats.bytes_dropped += skip as u64;
+                            stats.resyncs += 1;
+                        }
+                        used += skip;
+                    }
+                    None => {
+                        stats.bytes_dropped += (buf.len() - used) as u64;
+                        stats.resyncs += 1;
+                        return buf.len();
+                    }
+                }
+            }
             let rest = &buf[used..];
             if rest.is_empty() {
                 break;
             }
             let h = match websocket::frame_header(rest) {
-                WsFraming::Frame(h) if !self.lost_sync || self.plausible(&h, rest, max_message) => {
-                    h
-                }
-                WsFraming::NeedMore if !self.lost_sync => break,
-                _ => {
+                WsFraming::Frame(h) => h,
+                WsFraming::NeedMore => break,
+                WsFraming::Invalid(_) => {
                     // Not a frame where one must start: drop what is here
-                    // and look again at the next delivery.
+                    // and look for one again.
                     stats.bytes_dropped += rest.len() as u64;
                     stats.resyncs += 1;
                     self.lose_sync(stats);
@@ -399,6 +521,37 @@ impl WsState {
             }
         }
         used
+    }
+
+    /// Where the first plausible frame in `data` starts: at its start (a
+    /// segment usually starts a frame) a plausible header is enough; further
+    /// in, the frame must end within `data`, followed by its end or by
+    /// another plausible header. Bytes from the middle of a message rarely
+    /// pass.
+    fn find_frame(&self, data: &[u8], max_message: usize) -> Option<usize> {
+        match websocket::frame_header(data) {
+            WsFraming::NeedMore => return Some(0),
+            WsFraming::Frame(h) if self.plausible(&h, data, max_message) => return Some(0),
+            _ => {}
+        }
+        // Frames are looked for within the first 64 KiB: a segment holds less.
+        (1..data.len().min(64 * 1024)).find(|&at| {
+            let rest = &data[at..];
+            let WsFraming::Frame(h) = websocket::frame_header(rest) else {
+                return false;
+            };
+            let end = h.header_len as u64 + h.payload_len;
+            if !self.plausible(&h, rest, max_message) || end > rest.len() as u64 {
+                return false;
+            }
+            let after = &rest[end as usize..];
+            match websocket::frame_header(after) {
+                _ if after.is_empty() => true,
+                WsFraming::Frame(next) => self.plausible(&next, after, max_message),
+                WsFraming::NeedMore => true,
+                WsFraming::Invalid(_) => false,
+            }
+        })
     }
 
     /// After lost bytes, a frame header is believed only if it looks like

@@ -163,6 +163,10 @@ fn capture_json(facts: &CaptureFacts) -> Value {
     if let (Some(live), Some(map)) = (&facts.live, capture.as_object_mut()) {
         map.insert("live".into(), json!(live));
     }
+    // Only with TLS in the capture.
+    if let (false, Some(map)) = (facts.tls.is_empty(), capture.as_object_mut()) {
+        map.insert("tls_connections".into(), json!(facts.tls));
+    }
     capture
 }
 

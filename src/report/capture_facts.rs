@@ -20,6 +20,9 @@ pub struct CaptureFacts {
     pub error: Option<String>,
     /// What a live capture counted: only in a live session's report.
     pub live: Option<LiveFacts>,
+    /// TLS connections by what became of their decryption ("decrypted",
+    /// "no key", "key did not decrypt", ...).
+    pub tls: std::collections::BTreeMap<&'static str, u64>,
 }
 
 /// What a live capture adds to the report's `capture` object.
@@ -68,6 +71,7 @@ impl CaptureFacts {
             limits: session.limits(),
             error: outcome.late_error.map(|e| e.to_string()),
             live: None,
+            tls: outcome.stats.streams.tls_connections.clone(),
         }
     }
 }
@@ -97,6 +101,21 @@ pub fn warnings(facts: &CaptureFacts) -> Vec<String> {
             plural(*n, "frame"),
             link_type_name(*link)
         ));
+    }
+    // Signalling inside TLS that was not opened is not judged: say so,
+    // so that no call in it is taken for no call at all.
+    for (outcome, n) in &facts.tls {
+        match *outcome {
+            "decrypted" => {}
+            "key did not decrypt" => out.push(format!(
+                "{}: the key log did not open every record (wrong or partial keys); calls on them may be judged from part of their signalling",
+                plural(*n, "TLS connection"),
+            )),
+            _ => out.push(format!(
+                "{} carrying data not decrypted ({outcome}): any SIP inside is not judged (--keylog gives the session keys)",
+                plural(*n, "TLS connection"),
+            )),
+        }
     }
     for (reason, n) in &facts.accounting.undecodable_by_reason {
         if *reason == "unsupported link type" {

@@ -456,6 +456,7 @@ pub fn save_calls(
         |c| selection.matches(c),
         BufWriter::new(file),
         &pcapng,
+        &crate::engine::ExportOptions::default(),
     )?;
 
     let mut session = Session::new(SessionOptions::streaming(threads));
