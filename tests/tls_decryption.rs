@@ -237,3 +237,51 @@ fn secrets_never_reach_a_report_and_export_keeps_only_the_captures_own() {
     assert!(codes(&again).is_empty());
     assert!(analyze_text(&[&stripped]).contains("(no key)"));
 }
+
+#[test]
+fn triage_opens_every_capture_with_the_key_logs_given() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["sip-wss-tls13.pcap", "sip-wss-tls12.pcap"] {
+        std::fs::copy(sample(name), dir.path().join(name)).unwrap();
+    }
+    let folder = dir.path().to_str().unwrap();
+    let lines = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["triage", "-q"];
+        all.extend_from_slice(args);
+        all.push(folder);
+        let run = callscope(&all);
+        assert_eq!(run.code, Some(0), "{}", run.stderr);
+        run.stdout
+            .lines()
+            .map(|l| {
+                let v: Value = serde_json::from_str(l).unwrap();
+                let file = v["file"].as_str().unwrap().rsplit('/').next().unwrap();
+                (
+                    file.to_string(),
+                    v["verdict"]["code"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
+    };
+    let k13 = sample("sip-wss-tls13.keylog");
+    let k12 = sample("sip-wss-tls12.keylog");
+    let opened = lines(&["--keylog", &k13, "--keylog", &k12]);
+    let expected: Vec<(String, String)> = ["sip-wss-tls12.pcap", "sip-wss-tls13.pcap"]
+        .iter()
+        .flat_map(|f| {
+            ["sip-auth-failed", "sip-603", "ok"]
+                .iter()
+                .map(move |c| (f.to_string(), c.to_string()))
+        })
+        .collect();
+    assert_eq!(opened, expected);
+    // Without keys each capture has only its media.
+    let closed = lines(&[]);
+    assert_eq!(
+        closed,
+        [
+            ("sip-wss-tls12.pcap".to_string(), "ok".to_string()),
+            ("sip-wss-tls13.pcap".to_string(), "ok".to_string())
+        ]
+    );
+}

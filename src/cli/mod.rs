@@ -209,6 +209,15 @@ could not be written."
 /// Reads every `--keylog` file, then runs `f` with the secrets; a file
 /// that cannot be read stops the command (status 2).
 fn with_keys(paths: &[String], f: impl FnOnce(KeyLog) -> ExitCode) -> ExitCode {
+    match read_keylogs(paths) {
+        Ok(keys) => f(keys),
+        Err(code) => code,
+    }
+}
+
+/// Every `--keylog` file's secrets, or the status to end with (a file
+/// that cannot be read, said on standard error).
+fn read_keylogs(paths: &[String]) -> Result<KeyLog, ExitCode> {
     // A key log holds a few lines per connection: 64 MiB is millions of
     // connections, and a bound keeps a wrong path (/dev/zero) harmless.
     const MAX_KEYLOG: u64 = 64 << 20;
@@ -221,12 +230,12 @@ fn with_keys(paths: &[String], f: impl FnOnce(KeyLog) -> ExitCode) -> ExitCode {
         match read {
             Ok(n) if n as u64 > MAX_KEYLOG => {
                 eprintln!("callscope: --keylog {path}: larger than 64 MiB, not a key log");
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
             Ok(_) => keys.add_text(&text),
             Err(e) => {
                 eprintln!("callscope: --keylog {path}: {e}");
-                return ExitCode::from(2);
+                return Err(ExitCode::from(2));
             }
         }
     }
@@ -236,7 +245,7 @@ fn with_keys(paths: &[String], f: impl FnOnce(KeyLog) -> ExitCode) -> ExitCode {
             paths.join(", ")
         );
     }
-    f(keys)
+    Ok(keys)
 }
 
 /// `--threads`: more threads than any machine has cores only costs

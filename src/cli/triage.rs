@@ -47,6 +47,11 @@ pub struct TriageArgs {
     /// Nothing on standard error but errors: no progress bar, no table.
     #[arg(long, short)]
     quiet: bool,
+    /// TLS key log (NSS format, as SSLKEYLOGFILE writes it) to decrypt SIP
+    /// over TLS and secure WebSocket in every capture; repeatable. Keys
+    /// inside a pcapng are used without it.
+    #[arg(long = "keylog", value_name = "FILE")]
+    keylogs: Vec<String>,
 }
 
 #[derive(Args)]
@@ -61,6 +66,10 @@ pub struct SummaryArgs {
 }
 
 pub fn run(args: TriageArgs) -> ExitCode {
+    let keys = match super::read_keylogs(&args.keylogs) {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
     let started = Instant::now();
     let collected = triage::collect(&args.paths, args.shard);
     let inputs = collected.inputs;
@@ -85,7 +94,7 @@ pub fn run(args: TriageArgs) -> ExitCode {
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let mut summary = TriageSummary::default();
     let mut output_error: Option<io::Error> = None;
-    triage::run(&inputs, jobs, kind, |input, outcome| {
+    triage::run(&inputs, jobs, kind, &keys, |input, outcome| {
         progress.inc(input.bytes);
         done += 1;
         if let FileOutcome::NotACapture = outcome {

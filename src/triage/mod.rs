@@ -71,7 +71,11 @@ impl FileOutcome {
 }
 
 /// Judges one capture: its lines and its file line.
-pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
+pub fn triage_file(
+    input: &TriageInput,
+    kind: LineKind,
+    keys: &crate::decode::keylog::KeyLog,
+) -> FileOutcome {
     let unreadable = |error: String| {
         let mut output = Spool::new();
         let line = FileLine {
@@ -96,6 +100,9 @@ pub fn triage_file(input: &TriageInput, kind: LineKind) -> FileOutcome {
         LineKind::PerFile => ReportFormat::Counts,
     };
     let mut session = Session::new(SessionOptions::streaming_on_caller_thread());
+    if !keys.is_empty() {
+        session.set_keys(keys.clone());
+    }
     let mut report = ReportWriter::new(format, &selection, 1);
     let outcome = CaptureReader::open_file(&input.file, &input.path)
         .and_then(|r| session.run_observed(r, &mut report));
@@ -170,6 +177,7 @@ pub fn run(
     inputs: &[TriageInput],
     workers: usize,
     kind: LineKind,
+    keys: &crate::decode::keylog::KeyLog,
     mut each: impl FnMut(&TriageInput, FileOutcome) -> ControlFlow<()>,
 ) {
     let workers = workers.clamp(1, inputs.len().max(1));
@@ -199,7 +207,7 @@ pub fn run(
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if tx.send((i, triage_file(&inputs[i], kind))).is_err() {
+                if tx.send((i, triage_file(&inputs[i], kind, keys))).is_err() {
                     break;
                 }
             });
