@@ -479,3 +479,35 @@ a=ssrc:2880442134 msid:callscope-stream callscope-video
 a=sendrecv" \
     "ANSWER_EXTRA=m=video 0 RTP/AVP 102"
 }
+
+# cs_ws_callees: the two sipp callees of the WebSocket samples (sip-ws.sh,
+# sip-wss.sh), prepared in $CS_WORK: bob answers with 3 s of A-law, carol
+# rings 1 s and declines with 603.
+cs_ws_callees() {
+  cs_audio "$CS_WORK/callee.alaw" 3
+  cs_scenario uas-call.xml "$CS_WORK/uas.xml" "RTP=$(cs_rtp_action "$CS_WORK/callee.alaw")"
+  cs_scenario uas-fail.xml "$CS_WORK/uas-decline.xml" "CODE=603" "REASON=Decline" RING_MS=1000
+}
+
+# cs_ws_calls URL [VAR=VALUE...]: captures, on the client's link into
+# $CS_WORK/cap.pcap, ws_sip_client.py (run with the VAR=VALUE environment)
+# registering, calling carol and calling bob over one WebSocket to URL,
+# with the callees of cs_ws_callees in cs1c.
+cs_ws_calls() {
+  local url="$1" uas uas_decline client
+  shift
+  cs_capture_start "$CS_NS_A" cs1a0 "$CS_WORK/cap.pcap"
+  cs_sipp uas 40 "$CS_NS_C" -sf "$CS_WORK/uas.xml" -i "$CS_C4" -p 5060 -mp "$CS_CALLEE_MP" -m 1
+  uas=$CS_LAST_PID
+  cs_sipp uas-decline 40 "$CS_NS_C" -sf "$CS_WORK/uas-decline.xml" -i "$CS_C4" -p 5062 -m 1
+  uas_decline=$CS_LAST_PID
+  cs_wait_listen "$CS_NS_C" udp 5060
+  cs_wait_listen "$CS_NS_C" udp 5062
+  cs_bg client 40 "$CS_NS_A" env "$@" python3 "$CS_MAKE_DIR/ws_sip_client.py" "$url" \
+    "$CS_A4" "$CS_CALLER_MP" 3 register decline call
+  client=$CS_LAST_PID
+  cs_wait "$client" 40 || { cat "$CS_WORK/client.log" >&2; cs_die "the WebSocket client failed"; }
+  cs_wait "$uas_decline" 10
+  cs_wait "$uas" 10
+  cs_capture_stop
+}

@@ -20,7 +20,7 @@ command -v python3 >/dev/null && python3 -c 'import websockets' 2>/dev/null \
 command -v openssl >/dev/null || cs_die "needs openssl"
 
 one_run() { # VERSION (1.3 or 1.2) NAME
-  local version="$1" name="$2" uas uas_decline client
+  local version="$1" name="$2"
   cs_begin "$name"
   cs_topo3
   openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
@@ -37,27 +37,11 @@ certificate = $CS_WORK/cert.pem
 verify_certificate = no
 require_certificate = no
 CFG
-  cs_audio "$CS_WORK/callee.alaw" 3
-  cs_scenario uas-call.xml "$CS_WORK/uas.xml" "RTP=$(cs_rtp_action "$CS_WORK/callee.alaw")"
-  cs_scenario uas-fail.xml "$CS_WORK/uas-decline.xml" "CODE=603" "REASON=Decline" RING_MS=1000
+  cs_ws_callees
   cs_kamailio WITH_REGISTRAR WITH_CALLEE WITH_WS WITH_WSS "TLS_CFG=\"$CS_WORK/tls.cfg\""
   cs_wait_listen "$CS_NS_B" tcp 8443
 
-  cs_capture_start "$CS_NS_A" cs1a0 "$CS_WORK/cap.pcap"
-  cs_sipp uas 40 "$CS_NS_C" -sf "$CS_WORK/uas.xml" -i "$CS_C4" -p 5060 -mp "$CS_CALLEE_MP" -m 1
-  uas=$CS_LAST_PID
-  cs_sipp uas-decline 40 "$CS_NS_C" -sf "$CS_WORK/uas-decline.xml" -i "$CS_C4" -p 5062 -m 1
-  uas_decline=$CS_LAST_PID
-  cs_wait_listen "$CS_NS_C" udp 5060
-  cs_wait_listen "$CS_NS_C" udp 5062
-  cs_bg client 40 "$CS_NS_A" env SSLKEYLOGFILE="$CS_WORK/keys.log" TLS_MAX="$version" \
-    python3 "$CS_MAKE_DIR/ws_sip_client.py" "wss://$CS_B4:8443/" "$CS_A4" "$CS_CALLER_MP" 3 \
-    register decline call
-  client=$CS_LAST_PID
-  cs_wait "$client" 40 || { cat "$CS_WORK/client.log" >&2; cs_die "the WebSocket client failed"; }
-  cs_wait "$uas_decline" 10
-  cs_wait "$uas" 10
-  cs_capture_stop
+  cs_ws_calls "wss://$CS_B4:8443/" SSLKEYLOGFILE="$CS_WORK/keys.log" TLS_MAX="$version"
   cp "$CS_WORK/keys.log" "$CS_SAMPLES_DIR/$name.keylog"
   chmod 0644 "$CS_SAMPLES_DIR/$name.keylog"
   if [ "$version" = 1.3 ]; then

@@ -145,7 +145,7 @@ impl StreamFramer {
 
     pub fn stats(&self) -> StreamStats {
         let mut stats = self.stats.clone();
-        for c in self.tls.values().filter(|c| c.data_records > 0) {
+        for c in self.tls.values().filter(|c| c.carried_data()) {
             *stats.tls_connections.entry(c.outcome_name()).or_default() += 1;
             stats.bytes_dropped += c.inner_bytes_dropped();
         }
@@ -389,7 +389,7 @@ fn tls_connection<'a>(
 ) -> &'a mut TlsConnection {
     if !tls.contains_key(&stream_id) && tls.len() >= limits.max_streams {
         if let Some(key) = tls.iter().min_by_key(|(_, c)| c.last_use).map(|(k, _)| *k) {
-            if let Some(old) = tls.remove(&key).filter(|c| c.data_records > 0) {
+            if let Some(old) = tls.remove(&key).filter(|c| c.carried_data()) {
                 *stats.tls_connections.entry(old.outcome_name()).or_default() += 1;
                 stats.bytes_dropped += old.inner_bytes_dropped();
             }

@@ -258,10 +258,8 @@ pub struct TlsConnection {
     pub outcome: Option<TlsDecryption>,
     /// A record was opened (even if a later one was not).
     pub opened_any: bool,
-    /// Application data records seen (in TLS 1.3, every encrypted one):
-    /// a connection that carried none was not hiding signalling.
-    pub data_records: u64,
-    /// The same, each way.
+    /// Application data records seen each way (in TLS 1.3, every
+    /// encrypted record).
     app_records: [u64; 2],
     pub last_use: u64,
 }
@@ -289,7 +287,6 @@ impl TlsConnection {
             inner: StreamFramer::inner(max_message),
             outcome: None,
             opened_any: false,
-            data_records: 0,
             app_records: [0; 2],
             last_use: 0,
         }
@@ -301,6 +298,12 @@ impl TlsConnection {
         self.outcome
             .unwrap_or(TlsDecryption::HandshakeNotSeen)
             .as_str()
+    }
+
+    /// The connection carried application data: one that carried none
+    /// was not hiding signalling.
+    pub fn carried_data(&self) -> bool {
+        self.app_records.iter().any(|n| *n > 0)
     }
 
     /// The last record taken was the first application data record sent
@@ -333,7 +336,6 @@ impl TlsConnection {
         let d = usize::from(direction & 1);
         let kind = header[0];
         if kind == content_type::APPLICATION_DATA {
-            self.data_records += 1;
             self.app_records[d] += 1;
         }
         if !self.dirs[d].encrypted {
